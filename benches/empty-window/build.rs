@@ -1,0 +1,7 @@
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .app_manifest(tauri_build::AppManifest::new().commands(&["ready"])),
+    )
+    .expect("tauri build step failed");
+}

@@ -1,0 +1,18 @@
+//! The Convene client engine.
+//!
+//! Everything a Convene client does (and later: sign-in, chat, calls) lives
+//! here, with no dependency on Tauri, so that the desktop shell, the CLI and
+//! tests drive exactly the same code. A [`Client`] owns one session and
+//! reports everything that happens on one ordered stream of [`ClientEvent`]s.
+
+pub mod client;
+pub mod config;
+pub mod connection;
+pub mod event;
+pub mod secret;
+
+pub use client::Client;
+pub use config::{ClientConfig, ConfigError, ServerSettings};
+pub use connection::{ConnectionState, ConnectionStatus, MonitorTiming};
+pub use event::{ClientEvent, EventStream};
+pub use secret::Secret;

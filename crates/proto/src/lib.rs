@@ -1,0 +1,9 @@
+//! Wire types that the Convene client and convene-server share.
+//!
+//! Plain serde types with no I/O. The JSON spellings here are a contract:
+//! scripts and other clients rely on them, so change them only with a new
+//! protocol version.
+
+pub mod server_info;
+
+pub use server_info::{Health, HealthStatus, ServerMode, ServerVersion, PROTOCOL_VERSION};

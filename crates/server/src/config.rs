@@ -1,0 +1,562 @@
+//! Settings: command-line flags, then environment variables, then the TOML
+//! config file, then defaults — the first one that says something wins.
+//!
+//! clap reads flags and their `CONVENE_*` variables together (both beat the
+//! file), so every field of [`Cli`] is optional: `None` means "not said",
+//! which lets the file and the defaults fill the gap.
+
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4};
+use std::path::{Path, PathBuf};
+
+use clap::builder::BoolishValueParser;
+use convene_proto::ServerMode;
+use serde::Deserialize;
+use url::Url;
+use uuid::Uuid;
+
+/// Loopback only by default: exposing the server is a deliberate choice.
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8750));
+
+/// Name of the default data directory under the platform's data root
+/// (`$XDG_DATA_HOME` on Linux).
+pub const DATA_DIR_NAME: &str = "convene-server";
+
+/// Command line of `convene-server`; each flag can also come from the
+/// environment.
+#[derive(Debug, Clone, Default, PartialEq, clap::Parser)]
+#[command(
+    name = "convene-server",
+    version,
+    about = "The Convene server: chat, presence and call signaling for Convene clients",
+    after_help = "Settings come from flags, then CONVENE_* environment variables, then the --config file, then defaults."
+)]
+pub struct Cli {
+    /// Run with the built-in demo tenant and users. For development only.
+    #[arg(
+        long,
+        env = "CONVENE_DEV",
+        value_name = "BOOL",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "true",
+        value_parser = BoolishValueParser::new(),
+    )]
+    pub dev: Option<bool>,
+
+    /// Address to listen on, IP:PORT (port 0 picks a free one)
+    /// [default: 127.0.0.1:8750]
+    #[arg(long, env = "CONVENE_LISTEN", value_name = "ADDR")]
+    pub listen: Option<SocketAddr>,
+
+    /// Directory for the database [default: $XDG_DATA_HOME/convene-server]
+    #[arg(long, env = "CONVENE_DATA_DIR", value_name = "DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// TOML file with any of: listen, data_dir, dev, authority, client_id,
+    /// allowed_tenants
+    #[arg(long, env = "CONVENE_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Tenant mode: OpenID authority whose tokens are trusted, e.g.
+    /// https://login.microsoftonline.com/organizations/v2.0
+    #[arg(long, env = "CONVENE_AUTHORITY", value_name = "URL")]
+    pub authority: Option<Url>,
+
+    /// Tenant mode: application (client) id that tokens must be issued for
+    #[arg(long, env = "CONVENE_CLIENT_ID", value_name = "ID")]
+    pub client_id: Option<String>,
+
+    /// Tenant mode: a tenant id (GUID) to accept; repeat for several
+    /// (the variable takes a comma-separated list)
+    #[arg(
+        long = "allowed-tenant",
+        env = "CONVENE_ALLOWED_TENANTS",
+        value_name = "GUID",
+        value_delimiter = ',',
+        value_parser = parse_tenant_id,
+    )]
+    pub allowed_tenants: Vec<Uuid>,
+}
+
+fn parse_tenant_id(s: &str) -> Result<Uuid, String> {
+    Uuid::try_parse(s.trim()).map_err(|e| format!("not a tenant id (GUID): {e}"))
+}
+
+/// The config file. Unknown keys are rejected so that a typo cannot silently
+/// leave a setting at its default.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub listen: Option<SocketAddr>,
+    /// Relative paths are taken from the config file's directory.
+    pub data_dir: Option<PathBuf>,
+    pub dev: Option<bool>,
+    pub authority: Option<Url>,
+    pub client_id: Option<String>,
+    pub allowed_tenants: Option<Vec<Uuid>>,
+}
+
+impl FileConfig {
+    pub fn read(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::ReadFile {
+            path: path.to_owned(),
+            source,
+        })?;
+        let base = path.parent().unwrap_or(Path::new(""));
+        Self::parse(&text, base).map_err(|source| ConfigError::ParseFile {
+            path: path.to_owned(),
+            source,
+        })
+    }
+
+    /// Parses file contents; `base` is the directory relative paths start from.
+    pub fn parse(text: &str, base: &Path) -> Result<Self, toml::de::Error> {
+        let mut file: Self = toml::from_str(text)?;
+        if let Some(dir) = &mut file.data_dir {
+            if dir.is_relative() {
+                *dir = base.join(&*dir);
+            }
+        }
+        Ok(file)
+    }
+}
+
+/// The settings the server runs with, after every source was consulted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    pub listen: SocketAddr,
+    pub data_dir: PathBuf,
+    pub mode: Mode,
+    /// Settings that were given but mean nothing in this mode (tenant
+    /// settings in dev mode), so that the caller can warn about them.
+    pub ignored: Vec<&'static str>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Mode {
+    /// Built-in demo tenant and users; development only.
+    Dev,
+    /// Trust a real identity provider.
+    Tenant(TenantConfig),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TenantConfig {
+    pub authority: Url,
+    pub client_id: String,
+    pub allowed_tenants: Vec<Uuid>,
+}
+
+impl Mode {
+    pub fn server_mode(&self) -> ServerMode {
+        match self {
+            Mode::Dev => ServerMode::Dev,
+            Mode::Tenant(_) => ServerMode::Tenant,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}", path.display())]
+    ReadFile {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("invalid config file {}", path.display())]
+    ParseFile {
+        path: PathBuf,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error(
+        "tenant mode needs {}; or pass --dev to run with the built-in demo users",
+        describe_missing(missing)
+    )]
+    MissingTenantSettings { missing: Vec<TenantSetting> },
+    #[error("authority must be an http or https URL, not {0}")]
+    BadAuthority(Url),
+    #[error("cannot find a default data directory (is HOME set?); pass --data-dir")]
+    NoDefaultDataDir,
+}
+
+/// A setting that tenant mode cannot do without.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TenantSetting {
+    Authority,
+    ClientId,
+}
+
+impl TenantSetting {
+    fn spellings(self) -> (&'static str, &'static str, &'static str) {
+        match self {
+            TenantSetting::Authority => ("--authority", "CONVENE_AUTHORITY", "authority"),
+            TenantSetting::ClientId => ("--client-id", "CONVENE_CLIENT_ID", "client_id"),
+        }
+    }
+}
+
+fn describe_missing(missing: &[TenantSetting]) -> String {
+    missing
+        .iter()
+        .map(|s| {
+            let (flag, env, key) = s.spellings();
+            format!("{flag} (or {env}, or `{key}` in the config file)")
+        })
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+impl Config {
+    /// Reads the config file named by `cli` (if any) and resolves everything.
+    pub fn load(cli: Cli) -> Result<Self, ConfigError> {
+        let file = match &cli.config {
+            Some(path) => FileConfig::read(path)?,
+            None => FileConfig::default(),
+        };
+        Self::resolve(cli, file, dirs::data_dir())
+    }
+
+    /// Merges the sources. `data_root` is the platform data directory that
+    /// the default data directory lives in; a parameter so tests need no
+    /// environment.
+    pub fn resolve(
+        cli: Cli,
+        file: FileConfig,
+        data_root: Option<PathBuf>,
+    ) -> Result<Self, ConfigError> {
+        let listen = cli.listen.or(file.listen).unwrap_or(DEFAULT_LISTEN);
+        let data_dir = match cli.data_dir.or(file.data_dir) {
+            Some(dir) => dir,
+            None => data_root
+                .map(|root| root.join(DATA_DIR_NAME))
+                .ok_or(ConfigError::NoDefaultDataDir)?,
+        };
+        let dev = cli.dev.or(file.dev).unwrap_or(false);
+        let authority = cli.authority.or(file.authority);
+        let client_id = cli
+            .client_id
+            .or(file.client_id)
+            .filter(|id| !id.trim().is_empty());
+        let allowed_tenants = if cli.allowed_tenants.is_empty() {
+            file.allowed_tenants.unwrap_or_default()
+        } else {
+            cli.allowed_tenants
+        };
+
+        let mut ignored = Vec::new();
+        let mode = if dev {
+            for (given, name) in [
+                (authority.is_some(), "authority"),
+                (client_id.is_some(), "client_id"),
+                (!allowed_tenants.is_empty(), "allowed_tenants"),
+            ] {
+                if given {
+                    ignored.push(name);
+                }
+            }
+            Mode::Dev
+        } else {
+            let missing: Vec<TenantSetting> = [
+                (authority.is_none(), TenantSetting::Authority),
+                (client_id.is_none(), TenantSetting::ClientId),
+            ]
+            .into_iter()
+            .filter_map(|(absent, setting)| absent.then_some(setting))
+            .collect();
+            match (authority, client_id) {
+                (Some(authority), Some(client_id)) => {
+                    if !matches!(authority.scheme(), "http" | "https") {
+                        return Err(ConfigError::BadAuthority(authority));
+                    }
+                    Mode::Tenant(TenantConfig {
+                        authority,
+                        client_id,
+                        allowed_tenants,
+                    })
+                }
+                _ => return Err(ConfigError::MissingTenantSettings { missing }),
+            }
+        };
+        Ok(Self {
+            listen,
+            data_dir,
+            mode,
+            ignored,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    const TENANT_A: &str = "11111111-1111-4111-8111-111111111111";
+    const TENANT_B: &str = "22222222-2222-4222-8222-222222222222";
+
+    fn root() -> Option<PathBuf> {
+        Some(PathBuf::from("/data-root"))
+    }
+
+    fn dev_cli() -> Cli {
+        Cli {
+            dev: Some(true),
+            ..Cli::default()
+        }
+    }
+
+    fn file(text: &str) -> FileConfig {
+        FileConfig::parse(text, Path::new("/etc/convene")).unwrap()
+    }
+
+    fn url(s: &str) -> Url {
+        Url::parse(s).unwrap()
+    }
+
+    #[test]
+    fn defaults_fill_everything_left_unsaid() {
+        let config = Config::resolve(dev_cli(), FileConfig::default(), root()).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:8750".parse().unwrap());
+        assert_eq!(config.data_dir, PathBuf::from("/data-root/convene-server"));
+        assert_eq!(config.mode, Mode::Dev);
+        assert!(config.ignored.is_empty());
+    }
+
+    #[test]
+    fn file_beats_defaults() {
+        let file = file("dev = true\nlisten = \"0.0.0.0:9000\"\ndata_dir = \"/srv/convene\"\n");
+        let config = Config::resolve(Cli::default(), file, root()).unwrap();
+        assert_eq!(config.listen, "0.0.0.0:9000".parse().unwrap());
+        assert_eq!(config.data_dir, PathBuf::from("/srv/convene"));
+        assert_eq!(config.mode, Mode::Dev);
+    }
+
+    #[test]
+    fn flags_beat_file() {
+        let file = file(&format!(
+            "dev = true\nlisten = \"0.0.0.0:9000\"\ndata_dir = \"/srv/convene\"\n\
+             authority = \"https://file.example/v2.0\"\nclient_id = \"file-client\"\n\
+             allowed_tenants = [\"{TENANT_A}\"]\n"
+        ));
+        let cli = Cli {
+            dev: Some(false),
+            listen: Some("127.0.0.1:0".parse().unwrap()),
+            data_dir: Some("/flag/dir".into()),
+            authority: Some(url("https://flag.example/v2.0")),
+            client_id: Some("flag-client".into()),
+            allowed_tenants: vec![TENANT_B.parse().unwrap()],
+            ..Cli::default()
+        };
+        let config = Config::resolve(cli, file, root()).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:0".parse().unwrap());
+        assert_eq!(config.data_dir, PathBuf::from("/flag/dir"));
+        assert_eq!(
+            config.mode,
+            Mode::Tenant(TenantConfig {
+                authority: url("https://flag.example/v2.0"),
+                client_id: "flag-client".into(),
+                allowed_tenants: vec![TENANT_B.parse().unwrap()],
+            })
+        );
+    }
+
+    #[test]
+    fn file_fills_what_flags_leave_unset() {
+        let file = file(&format!(
+            "authority = \"https://login.example/common/v2.0\"\nclient_id = \"app\"\n\
+             allowed_tenants = [\"{TENANT_A}\", \"{TENANT_B}\"]\n"
+        ));
+        let cli = Cli {
+            listen: Some("127.0.0.1:1234".parse().unwrap()),
+            ..Cli::default()
+        };
+        let config = Config::resolve(cli, file, root()).unwrap();
+        assert_eq!(config.listen, "127.0.0.1:1234".parse().unwrap());
+        let Mode::Tenant(tenant) = config.mode else {
+            panic!("expected tenant mode");
+        };
+        assert_eq!(tenant.authority, url("https://login.example/common/v2.0"));
+        assert_eq!(tenant.client_id, "app");
+        assert_eq!(
+            tenant.allowed_tenants,
+            vec![TENANT_A.parse().unwrap(), TENANT_B.parse::<Uuid>().unwrap()]
+        );
+    }
+
+    #[test]
+    fn tenant_mode_without_authority_and_client_id_says_what_is_missing() {
+        let err = Config::resolve(Cli::default(), FileConfig::default(), root()).unwrap_err();
+        let message = err.to_string();
+        for spelling in [
+            "--authority",
+            "CONVENE_AUTHORITY",
+            "`authority`",
+            "--client-id",
+            "CONVENE_CLIENT_ID",
+            "`client_id`",
+            "--dev",
+        ] {
+            assert!(message.contains(spelling), "{spelling} not in: {message}");
+        }
+
+        let cli = Cli {
+            authority: Some(url("https://login.example/v2.0")),
+            client_id: Some("  ".into()),
+            ..Cli::default()
+        };
+        let err = Config::resolve(cli, FileConfig::default(), root()).unwrap_err();
+        assert!(
+            matches!(&err, ConfigError::MissingTenantSettings { missing } if *missing == [TenantSetting::ClientId]),
+            "{err:?}"
+        );
+    }
+
+    #[test]
+    fn authority_must_be_http_or_https() {
+        let cli = Cli {
+            authority: Some(url("ftp://login.example/")),
+            client_id: Some("app".into()),
+            ..Cli::default()
+        };
+        let err = Config::resolve(cli, FileConfig::default(), root()).unwrap_err();
+        assert!(matches!(err, ConfigError::BadAuthority(_)), "{err:?}");
+    }
+
+    #[test]
+    fn dev_flag_false_overrides_dev_in_file() {
+        let cli = Cli {
+            dev: Some(false),
+            ..Cli::default()
+        };
+        let err = Config::resolve(cli, file("dev = true"), root()).unwrap_err();
+        assert!(matches!(err, ConfigError::MissingTenantSettings { .. }));
+    }
+
+    #[test]
+    fn dev_mode_lists_tenant_settings_it_ignores() {
+        let cli = Cli {
+            dev: Some(true),
+            client_id: Some("app".into()),
+            ..Cli::default()
+        };
+        let file = file(&format!("allowed_tenants = [\"{TENANT_A}\"]"));
+        let config = Config::resolve(cli, file, root()).unwrap();
+        assert_eq!(config.mode, Mode::Dev);
+        assert_eq!(config.ignored, ["client_id", "allowed_tenants"]);
+    }
+
+    #[test]
+    fn no_data_root_and_no_data_dir_is_an_error() {
+        let err = Config::resolve(dev_cli(), FileConfig::default(), None).unwrap_err();
+        assert!(matches!(err, ConfigError::NoDefaultDataDir));
+        let cli = Cli {
+            data_dir: Some("/x".into()),
+            ..dev_cli()
+        };
+        assert!(Config::resolve(cli, FileConfig::default(), None).is_ok());
+    }
+
+    #[test]
+    fn file_rejects_unknown_keys_by_name() {
+        let err = FileConfig::parse("dev = true\nlisten_addr = \"127.0.0.1:1\"\n", Path::new(""))
+            .unwrap_err();
+        let message = err.to_string();
+        assert!(message.contains("listen_addr"), "{message}");
+        assert!(message.contains("line 2"), "{message}");
+    }
+
+    #[test]
+    fn file_rejects_bad_values() {
+        for text in [
+            "listen = \"not an address\"",
+            "dev = \"maybe\"",
+            "allowed_tenants = [\"not-a-guid\"]",
+            "authority = \"no scheme\"",
+            "dev = ",
+        ] {
+            assert!(FileConfig::parse(text, Path::new("")).is_err(), "{text}");
+        }
+    }
+
+    #[test]
+    fn file_relative_data_dir_is_taken_from_the_file_directory() {
+        let f = FileConfig::parse("data_dir = \"state\"", Path::new("/etc/convene")).unwrap();
+        assert_eq!(f.data_dir, Some(PathBuf::from("/etc/convene/state")));
+        let f = FileConfig::parse("data_dir = \"/abs\"", Path::new("/etc/convene")).unwrap();
+        assert_eq!(f.data_dir, Some(PathBuf::from("/abs")));
+    }
+
+    #[test]
+    fn read_names_the_file_it_cannot_read_or_parse() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("missing.toml");
+        let err = FileConfig::read(&missing).unwrap_err();
+        assert!(matches!(&err, ConfigError::ReadFile { path, .. } if *path == missing));
+        assert!(err.to_string().contains("missing.toml"));
+
+        let bad = dir.path().join("bad.toml");
+        std::fs::write(&bad, "nonsense = 1\n").unwrap();
+        let err = FileConfig::read(&bad).unwrap_err();
+        assert!(matches!(&err, ConfigError::ParseFile { path, .. } if *path == bad));
+    }
+
+    // Parsing tests only look at flags given on the command line, which win
+    // over any CONVENE_* variable the environment might hold.
+
+    #[test]
+    fn cli_parses_every_flag() {
+        let cli = Cli::try_parse_from([
+            "convene-server",
+            "--dev",
+            "--listen",
+            "127.0.0.1:0",
+            "--data-dir",
+            "/tmp/d",
+            "--config",
+            "/tmp/c.toml",
+            "--authority",
+            "https://login.example/v2.0",
+            "--client-id",
+            "app",
+            "--allowed-tenant",
+            TENANT_A,
+            "--allowed-tenant",
+            &format!("{TENANT_B}, {TENANT_A}"),
+        ])
+        .unwrap();
+        assert_eq!(cli.dev, Some(true));
+        assert_eq!(cli.listen, Some("127.0.0.1:0".parse().unwrap()));
+        assert_eq!(cli.data_dir, Some(PathBuf::from("/tmp/d")));
+        assert_eq!(cli.config, Some(PathBuf::from("/tmp/c.toml")));
+        assert_eq!(cli.authority, Some(url("https://login.example/v2.0")));
+        assert_eq!(cli.client_id.as_deref(), Some("app"));
+        let a: Uuid = TENANT_A.parse().unwrap();
+        let b: Uuid = TENANT_B.parse().unwrap();
+        assert_eq!(cli.allowed_tenants, vec![a, b, a]);
+    }
+
+    #[test]
+    fn cli_dev_takes_an_optional_boolean() {
+        let parse = |args: &[&str]| {
+            Cli::try_parse_from(std::iter::once("convene-server").chain(args.iter().copied()))
+        };
+        assert_eq!(parse(&["--dev=false"]).unwrap().dev, Some(false));
+        assert_eq!(parse(&["--dev=yes"]).unwrap().dev, Some(true));
+        assert!(parse(&["--dev=perhaps"]).is_err());
+    }
+
+    #[test]
+    fn cli_rejects_bad_values() {
+        for args in [
+            ["--listen", "localhost"],
+            ["--allowed-tenant", "contoso"],
+            ["--authority", "not a url"],
+        ] {
+            let result =
+                Cli::try_parse_from(std::iter::once("convene-server").chain(args.iter().copied()));
+            assert!(result.is_err(), "{args:?}");
+        }
+    }
+}

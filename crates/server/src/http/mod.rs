@@ -1,0 +1,122 @@
+//! The HTTP surface: routes, shared state and JSON errors.
+
+mod error;
+mod routes;
+
+use axum::routing::get;
+use axum::Router;
+use convene_proto::{ServerMode, ServerVersion, PROTOCOL_VERSION};
+use tower_http::trace::TraceLayer;
+
+use crate::store::Store;
+
+pub use error::{ApiError, ErrorBody, ErrorDetail};
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub version: ServerVersion,
+}
+
+impl AppState {
+    pub fn new(store: Store, mode: ServerMode) -> Self {
+        Self {
+            store,
+            version: ServerVersion {
+                name: crate::SERVER_NAME.to_owned(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                protocol_versions: vec![PROTOCOL_VERSION],
+                mode,
+            },
+        }
+    }
+}
+
+/// The whole application. Unknown paths and methods answer with JSON
+/// errors too, so clients never have to parse an empty or HTML body.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(routes::healthz))
+        .route("/version", get(routes::version))
+        .fallback(routes::not_found)
+        .method_not_allowed_fallback(routes::method_not_allowed)
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::body::{to_bytes, Body};
+    use axum::http::{HeaderMap, Request, StatusCode};
+    use serde_json::Value;
+    use tower::ServiceExt;
+
+    async fn call(app: Router, method: &str, uri: &str) -> (StatusCode, HeaderMap, Value) {
+        let request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .body(Body::empty())
+            .unwrap();
+        let response = app.oneshot(request).await.unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let content_type = response.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .to_owned();
+        assert_eq!(content_type, "application/json", "{uri}");
+        let body = to_bytes(response.into_body(), 1 << 20).await.unwrap();
+        (status, headers, serde_json::from_slice(&body).unwrap())
+    }
+
+    async fn app() -> (tempfile::TempDir, Store, Router) {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(dir.path()).await.unwrap();
+        let app = router(AppState::new(store.clone(), ServerMode::Tenant));
+        (dir, store, app)
+    }
+
+    #[tokio::test]
+    async fn healthz_is_ok_while_the_store_answers() {
+        let (_dir, _store, app) = app().await;
+        let (status, _, body) = call(app, "GET", "/healthz").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, serde_json::json!({"status": "ok"}));
+    }
+
+    #[tokio::test]
+    async fn healthz_is_503_with_json_when_the_store_is_gone() {
+        let (_dir, store, app) = app().await;
+        store.close().await.unwrap();
+        let (status, _, body) = call(app, "GET", "/healthz").await;
+        assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(body["error"]["code"], "serviceUnavailable");
+        assert!(body["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("storage"));
+    }
+
+    #[tokio::test]
+    async fn version_reports_the_mode_it_was_given() {
+        let (_dir, _store, app) = app().await;
+        let (status, _, body) = call(app, "GET", "/version").await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body["mode"], "tenant");
+        assert_eq!(
+            body["protocolVersions"],
+            serde_json::json!([PROTOCOL_VERSION])
+        );
+    }
+
+    #[tokio::test]
+    async fn wrong_method_is_405_with_json() {
+        let (_dir, _store, app) = app().await;
+        let (status, headers, body) = call(app, "POST", "/healthz").await;
+        assert_eq!(status, StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(body["error"]["code"], "methodNotAllowed");
+        assert_eq!(headers["allow"], "GET,HEAD");
+    }
+}

@@ -1,0 +1,21 @@
+//! convene-server: the small self-hostable Convene server.
+//!
+//! So far the skeleton: configuration, SQLite storage, `/healthz` and
+//! `/version`, and a clean start and stop. The binary in `main.rs` only wires
+//! these together, so tests and later features can use them directly.
+
+pub mod config;
+pub mod demo;
+pub mod http;
+pub mod server;
+pub mod shutdown;
+pub mod store;
+
+pub use config::{Cli, Config, ConfigError, Mode, TenantConfig};
+pub use demo::{DemoUser, DEMO_TENANT_ID, DEMO_USERS};
+pub use server::{Server, ServerError};
+pub use shutdown::ShutdownSignals;
+pub use store::{Store, StoreError, User};
+
+/// The `name` this server reports in `GET /version`.
+pub const SERVER_NAME: &str = "convene-server";

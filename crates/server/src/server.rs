@@ -1,0 +1,127 @@
+//! Startup and shutdown of the whole server: storage, listener, HTTP.
+
+use std::future::{Future, IntoFuture};
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+use crate::config::{Config, Mode};
+use crate::demo::DEMO_USERS;
+use crate::http::{self, AppState};
+use crate::store::{Store, StoreError};
+
+/// How long in-flight requests get to finish after a stop signal; past it
+/// the server closes anyway, so that a stuck client cannot block a restart.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(
+        "cannot listen on {addr}: address already in use (is another convene-server running?)"
+    )]
+    AddrInUse { addr: SocketAddr },
+    #[error("cannot listen on {addr}")]
+    Bind {
+        addr: SocketAddr,
+        #[source]
+        source: io::Error,
+    },
+    #[error("the HTTP server failed")]
+    Serve(#[source] io::Error),
+}
+
+/// A server whose storage is open and whose socket is bound, not yet
+/// serving. Splitting start from run lets the caller announce the real
+/// address (port 0 picks one) before the first request can arrive.
+pub struct Server {
+    listener: TcpListener,
+    local_addr: SocketAddr,
+    state: AppState,
+}
+
+impl Server {
+    /// Opens the store (seeding the demo users in dev mode) and binds.
+    pub async fn start(config: &Config) -> Result<Self, ServerError> {
+        let store = Store::open_sqlite(&config.data_dir).await?;
+        tracing::info!(database = %store.location(), "storage open");
+        if config.mode == Mode::Dev {
+            store
+                .upsert_users(DEMO_USERS.iter().map(|u| u.to_user()).collect())
+                .await?;
+            tracing::info!(users = DEMO_USERS.len(), "demo users ready");
+        }
+        let listener = match bind(config.listen).await {
+            Ok(listener) => listener,
+            Err(error) => {
+                let _ = store.close().await;
+                return Err(error);
+            }
+        };
+        let local_addr = listener.local_addr().map_err(|source| ServerError::Bind {
+            addr: config.listen,
+            source,
+        })?;
+        Ok(Self {
+            listener,
+            local_addr,
+            state: AppState::new(store, config.mode.server_mode()),
+        })
+    }
+
+    /// The address actually bound.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Serves until `shutdown` completes, then stops accepting, lets
+    /// requests in flight finish (up to [`SHUTDOWN_GRACE`]) and closes the
+    /// store.
+    pub async fn run<F>(self, shutdown: F) -> Result<(), ServerError>
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        let store = self.state.store.clone();
+        let (stopping_tx, stopping) = oneshot::channel::<()>();
+        let signal = async move {
+            shutdown.await;
+            tracing::info!("stopping: no new connections; finishing requests in flight");
+            let _ = stopping_tx.send(());
+        };
+        let serve = axum::serve(self.listener, http::router(self.state))
+            .with_graceful_shutdown(signal)
+            .into_future();
+        let deadline = async move {
+            match stopping.await {
+                Ok(()) => tokio::time::sleep(SHUTDOWN_GRACE).await,
+                Err(_) => std::future::pending().await,
+            }
+        };
+        let served = tokio::select! {
+            result = serve => result.map_err(ServerError::Serve),
+            () = deadline => {
+                tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still in flight; stopping anyway");
+                Ok(())
+            }
+        };
+        let closed = store.close().await;
+        served?;
+        closed?;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {
+    TcpListener::bind(addr).await.map_err(|source| {
+        if source.kind() == io::ErrorKind::AddrInUse {
+            ServerError::AddrInUse { addr }
+        } else {
+            ServerError::Bind { addr, source }
+        }
+    })
+}

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Runs every test: formatting, lints, the UI's checks and unit tests, all
+# Rust unit and integration tests, and the end-to-end tests that drive the
+# real app window under Xvfb through WebDriver. Installs what is missing and
+# starts the services the tests need (a D-Bus session with an unlocked
+# gnome-keyring, a virtual X display) itself.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${CONVENE_TEST_SESSION:-}" ]; then
+  ./scripts/setup.sh
+  # Everything below runs inside a private D-Bus session.
+  exec dbus-run-session -- env CONVENE_TEST_SESSION=1 "$0" "$@"
+fi
+
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/convene-target}"
+export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+export RUST_BACKTRACE=1
+started=$SECONDS
+step() { echo; echo "==> [$((SECONDS - started))s] $*"; }
+
+step "services: gnome-keyring (Secret Service) and Xvfb"
+# The keyring daemon registers on this session's bus; an empty password
+# unlocks the login collection, which a test session may throw away.
+# The keyring daemon registers on this session's bus and unlocks (creating
+# it if need be) the login collection with a throwaway password.
+eval "$(printf 'convene-test' | gnome-keyring-daemon --unlock --components=secrets)"
+export GNOME_KEYRING_CONTROL
+xvfb_log=$(mktemp)
+display_file=$(mktemp)
+Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$display_file" >"$xvfb_log" 2>&1 &
+xvfb_pid=$!
+trap 'kill $xvfb_pid 2>/dev/null || true' EXIT
+for _ in $(seq 200); do [ -s "$display_file" ] && break; sleep 0.1; done
+[ -s "$display_file" ] || { cat "$xvfb_log"; echo "Xvfb did not start"; exit 1; }
+export DISPLAY=":$(head -n1 "$display_file")"
+echo "Xvfb on $DISPLAY"
+
+step "UI: type check, lint, unit tests, build"
+npm --prefix ui run typecheck
+npm --prefix ui run lint
+npm --prefix ui test
+npm --prefix ui run build
+
+step "Rust: format"
+cargo fmt --all -- --check
+
+step "Rust: clippy"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Rust: build"
+cargo build --workspace --locked
+
+step "Rust: unit and integration tests"
+cargo test --workspace --locked
+
+step "end-to-end: the real app under Xvfb through tauri-driver"
+cargo test -p convene --locked --test e2e -- --ignored --test-threads=1
+
+step "convene-core has no Tauri crate in its dependency tree"
+if cargo tree -p convene-core -e normal,build --prefix none | grep -Eq '^tauri([-_ ]|$)'; then
+  echo "convene-core depends on a tauri crate:"; cargo tree -p convene-core -i tauri || true
+  exit 1
+fi
+echo "ok"
+
+step "all tests passed in $((SECONDS - started))s"

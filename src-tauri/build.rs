@@ -1,0 +1,21 @@
+//! Tauri build step. The sources live in src-tauri/ while the manifest sits
+//! at the root, so the capabilities path is spelled out.
+
+/// Every command the UI may call. Listing them makes Tauri generate one
+/// permission per command, so a window's capability grants exactly the
+/// commands it uses and nothing is allowed by default.
+const COMMANDS: &[&str] = &[
+    "app_info",
+    "connection_status",
+    "check_connection_now",
+    "ui_ready",
+];
+
+fn main() {
+    tauri_build::try_build(
+        tauri_build::Attributes::new()
+            .capabilities_path_pattern("./src-tauri/capabilities/**/*")
+            .app_manifest(tauri_build::AppManifest::new().commands(COMMANDS)),
+    )
+    .expect("tauri build step failed");
+}

@@ -1,0 +1,107 @@
+//! The Convene desktop shell: a window, a tray icon and the plumbing between
+//! the UI and `convene-core`. It stays thin: every command maps onto the
+//! core, and the core's events are forwarded in order.
+
+mod commands;
+mod events;
+mod logging;
+mod tray;
+
+use std::time::Instant;
+
+use convene_core::config::ConfigLayer;
+use convene_core::{Client, ClientConfig, MonitorTiming};
+use tauri::{Manager, WindowEvent};
+
+pub use commands::AppInfo;
+pub use events::CoreEvent;
+
+/// The window every command and event belongs to.
+pub const MAIN_WINDOW: &str = "main";
+
+/// What the shell keeps for the app's lifetime.
+pub struct AppState {
+    pub client: Client,
+    /// When the process started, for the cold-start figure.
+    pub launched: Instant,
+}
+
+/// The typed bridge: commands and events the UI may use. The same builder
+/// registers them with Tauri and generates `ui/src/bindings.ts`.
+pub fn bridge() -> tauri_specta::Builder<tauri::Wry> {
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            commands::app_info,
+            commands::connection_status,
+            commands::check_connection_now,
+            commands::ui_ready,
+        ])
+        .events(tauri_specta::collect_events![CoreEvent])
+}
+
+/// TypeScript for the bridge, as committed in `ui/src/bindings.ts`.
+pub fn typescript_bindings() -> Result<String, String> {
+    let dir = std::env::temp_dir().join(format!("convene-bindings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let file = dir.join("bindings.ts");
+    let exported = bridge()
+        .export(
+            specta_typescript::Typescript::default()
+                .header("// Generated from Rust by tauri-specta (`CONVENE_UPDATE_BINDINGS=1 cargo test --test bindings`). Do not edit.\n// @ts-nocheck")
+                .bigint(specta_typescript::BigIntExportBehavior::Number),
+            &file,
+        )
+        .map_err(|e| e.to_string())
+        .and_then(|()| std::fs::read_to_string(&file).map_err(|e| e.to_string()));
+    let _ = std::fs::remove_dir_all(&dir);
+    exported
+}
+
+pub fn run() {
+    let launched = Instant::now();
+    let _log_guard = logging::init();
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "Convene starting");
+
+    let config = match ClientConfig::load(ConfigLayer::default(), |name| std::env::var(name).ok()) {
+        Ok(config) => config,
+        Err(error) => {
+            // Nothing to show a window with yet: say it where it is seen.
+            tracing::error!(%error, "invalid configuration");
+            eprintln!("Convene cannot start: {error}");
+            std::process::exit(1);
+        }
+    };
+
+    let bridge = bridge();
+    tauri::Builder::default()
+        // First, so that a second launch hands over before doing anything.
+        .plugin(tauri_plugin_single_instance::init(|app, _argv, _cwd| {
+            tracing::info!("second launch: focusing the running instance");
+            tray::show_main_window(app);
+        }))
+        .plugin(tauri_plugin_window_state::Builder::default().build())
+        .invoke_handler(bridge.invoke_handler())
+        .setup(move |app| {
+            bridge.mount_events(app);
+            let (client, events) = tauri::async_runtime::block_on(async {
+                Client::start(config, MonitorTiming::default())
+            });
+            tracing::info!(server = %client.config().server_url, "client started");
+            app.manage(AppState { client, launched });
+            events::forward(app.handle().clone(), events);
+            tray::create(app.handle())?;
+            Ok(())
+        })
+        .on_window_event(|window, event| {
+            // Closing the window keeps Convene running in the tray, so calls
+            // and messages still arrive; Quit in the tray menu exits.
+            if let WindowEvent::CloseRequested { api, .. } = event {
+                if window.label() == MAIN_WINDOW && tray::is_available(window.app_handle()) {
+                    api.prevent_close();
+                    let _ = window.hide();
+                }
+            }
+        })
+        .run(tauri::generate_context!())
+        .expect("the Tauri event loop failed");
+}

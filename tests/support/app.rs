@@ -1,0 +1,170 @@
+//! The real Convene app in a real window, driven through tauri-driver and
+//! WebKitWebDriver.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+
+use super::{free_port, wait_for_port};
+
+/// tauri-driver, from PATH or cargo's bin directory.
+fn tauri_driver_binary() -> PathBuf {
+    let in_path = std::env::var_os("PATH").into_iter().flat_map(|p| {
+        std::env::split_paths(&p)
+            .map(|d| d.join("tauri-driver"))
+            .collect::<Vec<_>>()
+    });
+    let in_cargo =
+        std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo/bin/tauri-driver"));
+    in_path
+        .chain(in_cargo)
+        .find(|p| p.is_file())
+        .expect("tauri-driver not found: run ./scripts/setup.sh (cargo install tauri-driver)")
+}
+
+/// Per-test XDG directories, so the app's config, data, logs and window
+/// state never touch the user's own.
+pub struct AppHome {
+    pub root: PathBuf,
+}
+
+impl AppHome {
+    pub fn new(root: &Path) -> Self {
+        for dir in ["config", "data", "state", "cache"] {
+            std::fs::create_dir_all(root.join(dir)).expect("create XDG dir");
+        }
+        Self {
+            root: root.to_owned(),
+        }
+    }
+
+    pub fn log_dir(&self) -> PathBuf {
+        self.root.join("state/convene/logs")
+    }
+
+    fn apply(&self, command: &mut Command) {
+        command
+            .env("XDG_CONFIG_HOME", self.root.join("config"))
+            .env("XDG_DATA_HOME", self.root.join("data"))
+            .env("XDG_STATE_HOME", self.root.join("state"))
+            .env("XDG_CACHE_HOME", self.root.join("cache"))
+            .env_remove("CONVENE_CONFIG");
+    }
+}
+
+/// A running tauri-driver; the app starts when a session is created.
+pub struct TauriDriver {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl TauriDriver {
+    /// Starts tauri-driver so that the app it launches sees `env` and `home`.
+    pub fn start(home: &AppHome, env: &[(&str, String)]) -> Self {
+        let port = free_port();
+        let native_port = free_port();
+        let mut command = Command::new(tauri_driver_binary());
+        command
+            .args(["--port", &port.to_string()])
+            .args(["--native-port", &native_port.to_string()])
+            .stdout(Stdio::null());
+        if Path::new("/usr/bin/WebKitWebDriver").exists() {
+            command.args(["--native-driver", "/usr/bin/WebKitWebDriver"]);
+        }
+        home.apply(&mut command);
+        for (key, value) in env {
+            command.env(key, value);
+        }
+        let child = command.spawn().expect("start tauri-driver");
+        let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+        wait_for_port(addr, Duration::from_secs(20));
+        Self { child, addr }
+    }
+
+    /// Launches the app and opens a WebDriver session on its window.
+    pub async fn launch(&self, application: &Path) -> App {
+        let mut capabilities = serde_json::Map::new();
+        capabilities.insert(
+            "tauri:options".into(),
+            json!({ "application": application }),
+        );
+        // One kept-alive HTTP connection: WebKitWebDriver drops clients that
+        // reconnect for every request.
+        let connector = hyper_util::client::legacy::connect::HttpConnector::new();
+        let client = ClientBuilder::new(connector)
+            .capabilities(capabilities)
+            .connect(&format!("http://{}", self.addr))
+            .await
+            .expect("open a WebDriver session on the app");
+        App { client }
+    }
+}
+
+impl Drop for TauriDriver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The app's window, as a person sees it.
+pub struct App {
+    pub client: Client,
+}
+
+impl App {
+    /// Waits for the element to have `attribute == value`; returns how long it took.
+    pub async fn wait_for_attribute(
+        &self,
+        css: &str,
+        attribute: &str,
+        value: &str,
+        timeout: Duration,
+    ) -> Duration {
+        let started = Instant::now();
+        let mut last = None;
+        while started.elapsed() < timeout {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                last = element.attr(attribute).await.ok().flatten();
+                if last.as_deref() == Some(value) {
+                    return started.elapsed();
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never had {attribute}={value:?} within {timeout:?}; last seen {last:?}");
+    }
+
+    pub async fn text(&self, css: &str) -> String {
+        self.client
+            .find(Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css} not found: {e}"))
+            .text()
+            .await
+            .expect("element text")
+    }
+
+    /// Saves a PNG of the window once two animation frames have painted.
+    pub async fn screenshot(&self, path: &Path) {
+        self.client
+            .execute_async(
+                "const done = arguments[arguments.length - 1];\
+                 requestAnimationFrame(() => requestAnimationFrame(() => done()));",
+                vec![],
+            )
+            .await
+            .expect("wait for two animation frames");
+        let png = self.client.screenshot().await.expect("take a screenshot");
+        assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
+        std::fs::write(path, png).expect("save the screenshot");
+    }
+
+    pub async fn close(self) {
+        let _ = self.client.close().await;
+    }
+}

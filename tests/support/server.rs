@@ -1,0 +1,83 @@
+//! A real `convene-server --dev` process.
+
+use std::io::{BufRead, BufReader};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use super::{terminate, workspace_binary};
+
+const READY_PREFIX: &str = "convene-server listening on http://";
+
+pub struct DevServer {
+    child: Option<Child>,
+    pub addr: SocketAddr,
+    data_dir: PathBuf,
+}
+
+impl DevServer {
+    /// Starts on an ephemeral loopback port with its data in `data_dir`.
+    pub fn start(data_dir: &Path) -> Self {
+        Self::start_on("127.0.0.1:0", data_dir)
+    }
+
+    pub fn start_on(listen: &str, data_dir: &Path) -> Self {
+        let mut child = Command::new(workspace_binary("convene-server"))
+            .args(["--dev", "--listen", listen, "--data-dir"])
+            .arg(data_dir)
+            .env("RUST_LOG", "warn")
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start convene-server");
+        let stdout = child.stdout.take().expect("piped stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix(READY_PREFIX) {
+                    let _ = tx.send(addr.trim().to_owned());
+                }
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(20))
+            .expect("convene-server printed its ready line within 20 s")
+            .parse()
+            .expect("the ready line holds a socket address");
+        Self {
+            child: Some(child),
+            addr,
+            data_dir: data_dir.to_owned(),
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    /// Stops it with SIGTERM and waits for it to exit.
+    pub fn stop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            terminate(&child);
+            let status = child.wait().expect("wait for convene-server");
+            assert!(status.success(), "convene-server exited with {status}");
+        }
+    }
+
+    /// Starts it again on the same address and data directory.
+    pub fn restart(&mut self) {
+        self.stop();
+        let again = Self::start_on(&self.addr.to_string(), &self.data_dir.clone());
+        *self = again;
+    }
+}
+
+impl Drop for DevServer {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}

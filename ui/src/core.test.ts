@@ -1,0 +1,88 @@
+// The adapter itself, against a stand-in for the generated bindings.
+import { beforeEach, describe, expect, it, vi } from "vitest";
+
+type Callback = (event: { payload: unknown }) => void;
+
+const bridge = vi.hoisted(() => {
+  const state = {
+    /** What the adapter registered with `events.coreEvent.listen`. */
+    callbacks: new Array<Callback>(),
+    /** The unlisten function Tauri hands back once the listener is registered. */
+    unlisten: vi.fn<() => void>(),
+    /** Lets Tauri finish registering the pending listener. */
+    finishListening: () => {},
+    uiReady: vi.fn<() => Promise<null>>(() => Promise.resolve(null)),
+  };
+  return state;
+});
+
+vi.mock("./bindings", () => ({
+  commands: {
+    appInfo: vi.fn(),
+    connectionStatus: vi.fn(),
+    checkConnectionNow: vi.fn(() => Promise.resolve(null)),
+    uiReady: bridge.uiReady,
+  },
+  events: {
+    coreEvent: {
+      listen: (callback: Callback) => {
+        bridge.callbacks.push(callback);
+        return new Promise<() => void>((resolve) => {
+          bridge.finishListening = () => resolve(bridge.unlisten);
+        });
+      },
+    },
+  },
+}));
+
+const { onConnectionChange, reportUiReady } = await import("./core");
+
+const reachable = { state: "reachable", server: "https://convene.example.org", serverVersion: "0.1.0", error: null };
+
+beforeEach(() => {
+  bridge.callbacks.length = 0;
+  bridge.unlisten.mockReset();
+});
+
+describe("onConnectionChange", () => {
+  it("passes on connection events", () => {
+    const listener = vi.fn();
+    onConnectionChange(listener);
+    bridge.callbacks[0]?.({ payload: { type: "connection", status: reachable } });
+    expect(listener).toHaveBeenCalledWith(reachable);
+  });
+
+  it("ignores kinds of core event it does not know yet (ClientEvent is non-exhaustive)", () => {
+    const listener = vi.fn();
+    onConnectionChange(listener);
+    bridge.callbacks[0]?.({ payload: { type: "presence", user: "8:orgid:1", availability: "Away" } });
+    expect(listener).not.toHaveBeenCalled();
+  });
+
+  it("stops listening even when unsubscribed before Tauri finished subscribing", async () => {
+    const listener = vi.fn();
+    const unsubscribe = onConnectionChange(listener);
+    unsubscribe();
+    bridge.finishListening();
+    await vi.waitFor(() => expect(bridge.unlisten).toHaveBeenCalledTimes(1));
+
+    bridge.callbacks[0]?.({ payload: { type: "connection", status: reachable } });
+    expect(listener).not.toHaveBeenCalled();
+  });
+
+  it("stops listening when unsubscribed later", async () => {
+    const unsubscribe = onConnectionChange(vi.fn());
+    bridge.finishListening();
+    await Promise.resolve();
+    unsubscribe();
+    expect(bridge.unlisten).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe("reportUiReady", () => {
+  it("never fails, even outside the app's window", async () => {
+    vi.spyOn(console, "warn").mockImplementation(() => undefined);
+    bridge.uiReady.mockRejectedValueOnce(new Error("not running inside Tauri"));
+    await expect(reportUiReady()).resolves.toBeUndefined();
+  });
+});

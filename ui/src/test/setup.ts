@@ -1,0 +1,20 @@
+import "@testing-library/jest-dom/vitest";
+import { cleanup } from "@testing-library/react";
+import { afterEach, beforeEach } from "vitest";
+import { resetFakeCore } from "./fakeCore";
+import { installLayoutEmulation, installResizeObserver } from "./layout";
+import { installMatchMedia, resetMediaQueries } from "./mediaQueries";
+
+installMatchMedia();
+installLayoutEmulation();
+installResizeObserver();
+
+beforeEach(() => {
+  resetFakeCore();
+  resetMediaQueries();
+  window.localStorage.clear();
+});
+
+afterEach(() => {
+  cleanup();
+});
