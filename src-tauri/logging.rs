@@ -1,13 +1,14 @@
 //! Logs to stderr and to a daily-rotated file in the XDG state directory
 //! (`~/.local/state/convene/logs`), keeping a week of files.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use tracing_appender::non_blocking::WorkerGuard;
 use tracing_appender::rolling::{RollingFileAppender, Rotation};
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{fmt, EnvFilter};
+use tracing_subscriber::{fmt, EnvFilter, Layer as _};
 
 const DEFAULT_FILTER: &str = "info,tao=warn,wry=warn";
 
@@ -25,6 +26,11 @@ pub fn init() -> Option<WorkerGuard> {
         .with_filter(filter());
 
     let file_appender = log_dir().and_then(|dir| {
+        // The appender prunes old files on start and complains if the
+        // directory is not there yet.
+        std::fs::create_dir_all(&dir)
+            .map_err(|e| eprintln!("Convene: not logging to {}: {e}", dir.display()))
+            .ok()?;
         RollingFileAppender::builder()
             .rotation(Rotation::DAILY)
             .filename_prefix("convene")
@@ -53,5 +59,3 @@ pub fn init() -> Option<WorkerGuard> {
         }
     }
 }
-
-use tracing_subscriber::Layer as _;
