@@ -22,6 +22,7 @@ pub fn log_dir() -> Option<PathBuf> {
 pub fn init() -> Option<WorkerGuard> {
     let filter = || EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_FILTER.into());
     let stderr = fmt::layer()
+        .with_ansi(std::io::stderr().is_terminal())
         .with_writer(std::io::stderr)
         .with_filter(filter());
 
