@@ -57,6 +57,29 @@ pub fn typescript_bindings() -> Result<String, String> {
     exported
 }
 
+/// SIGTERM (a session logging out, a service manager) and SIGINT quit the
+/// app the same way the tray's Quit does, so that window state is saved.
+fn quit_on_stop_signal(app: tauri::AppHandle) {
+    #[cfg(unix)]
+    tauri::async_runtime::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let (Ok(mut term), Ok(mut int)) = (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) else {
+            tracing::warn!("cannot listen for stop signals");
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => tracing::info!("SIGTERM: quitting"),
+            _ = int.recv() => tracing::info!("SIGINT: quitting"),
+        }
+        app.exit(0);
+    });
+    #[cfg(not(unix))]
+    let _ = app;
+}
+
 pub fn run() {
     let launched = Instant::now();
     let _log_guard = logging::init();
@@ -90,6 +113,7 @@ pub fn run() {
             app.manage(AppState { client, launched });
             events::forward(app.handle().clone(), events);
             tray::create(app.handle())?;
+            quit_on_stop_signal(app.handle().clone());
             Ok(())
         })
         .on_window_event(|window, event| {

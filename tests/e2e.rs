@@ -7,13 +7,15 @@
 
 mod support;
 
-use std::time::Duration;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-use support::app::{AppHome, TauriDriver};
+use support::app::{app_pid, wait_for_exit, AppHome, TauriDriver};
 use support::server::DevServer;
 
 const STATE: &str = "[data-testid=connection-state]";
 const WAIT: Duration = Duration::from_secs(30);
+const APP: &str = env!("CARGO_BIN_EXE_convene");
 
 #[tokio::test]
 #[ignore = "needs Xvfb and tauri-driver: run through ./scripts/test.sh"]
@@ -23,7 +25,7 @@ async fn sign_in_screen_shows_the_server_going_away_and_coming_back() {
     let mut server = DevServer::start(&scratch.path().join("server"));
     let home = AppHome::new(&scratch.path().join("home"));
     let driver = TauriDriver::start(&home, &[("CONVENE_SERVER", server.url())]);
-    let app = driver.launch(env!("CARGO_BIN_EXE_convene").as_ref()).await;
+    let app = driver.launch(APP.as_ref()).await;
 
     // The first screen is sign-in, naming the server it will use.
     let took = app
@@ -71,4 +73,99 @@ async fn sign_in_screen_shows_the_server_going_away_and_coming_back() {
         "no log file in {}",
         home.log_dir().display()
     );
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb and tauri-driver: run through ./scripts/test.sh"]
+async fn a_second_launch_hands_over_to_the_running_window() {
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(&scratch.path().join("server"));
+    let home = AppHome::new(&scratch.path().join("home"));
+    let env = [("CONVENE_SERVER", server.url())];
+    let driver = TauriDriver::start(&home, &env);
+    let app = driver.launch(APP.as_ref()).await;
+    app.wait_for_attribute(STATE, "data-state", "reachable", WAIT)
+        .await;
+
+    // Launch Convene again, as a person clicking its icon would.
+    let mut second = Command::new(APP);
+    home.apply(&mut second);
+    let started = Instant::now();
+    let mut second = second
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start a second Convene");
+    let status = loop {
+        if let Some(status) = second.try_wait().unwrap() {
+            break status;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the second launch kept running instead of handing over"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "second launch exited with {status}");
+
+    // The first one got the hand-over and still serves its window.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !home
+        .logs()
+        .contains("second launch: focusing the running instance")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "the running app never heard of the second launch"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(app
+        .text("[data-testid=sign-in-screen]")
+        .await
+        .contains("Convene"));
+    app.close().await;
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb and tauri-driver: run through ./scripts/test.sh"]
+async fn the_window_comes_back_with_the_size_it_had() {
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(&scratch.path().join("server"));
+    let home = AppHome::new(&scratch.path().join("home"));
+    let env = [("CONVENE_SERVER", server.url())];
+
+    let driver = TauriDriver::start(&home, &env);
+    let app = driver.launch(APP.as_ref()).await;
+    app.wait_for_attribute(STATE, "data-state", "reachable", WAIT)
+        .await;
+    let (width, height) = (913, 657);
+    app.client
+        .set_window_size(width, height)
+        .await
+        .expect("resize the window");
+    let resized = app.client.get_window_size().await.unwrap();
+    assert_eq!(resized, (width.into(), height.into()));
+
+    // Quit the way a session logout does: SIGTERM.
+    let pid = app_pid(APP.as_ref(), &home).expect("find the app's process");
+    // SAFETY: kill(2) on a pid we just found, with a valid signal.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+    wait_for_exit(pid, Duration::from_secs(10));
+    assert!(home.logs().contains("SIGTERM: quitting"));
+    drop(app);
+    drop(driver);
+
+    let driver = TauriDriver::start(&home, &env);
+    let app = driver.launch(APP.as_ref()).await;
+    app.wait_for_attribute(STATE, "data-state", "reachable", WAIT)
+        .await;
+    let restored = app.client.get_window_size().await.unwrap();
+    assert_eq!(
+        restored,
+        (width.into(), height.into()),
+        "window size after restart"
+    );
+    app.close().await;
 }

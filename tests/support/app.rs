@@ -2,6 +2,7 @@
 //! WebKitWebDriver.
 
 use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -46,7 +47,19 @@ impl AppHome {
         self.root.join("state/convene/logs")
     }
 
-    fn apply(&self, command: &mut Command) {
+    /// Everything the app logged to its rotating log files.
+    pub fn logs(&self) -> String {
+        let Ok(entries) = std::fs::read_dir(self.log_dir()) else {
+            return String::new();
+        };
+        entries
+            .filter_map(Result::ok)
+            .filter_map(|e| std::fs::read_to_string(e.path()).ok())
+            .collect()
+    }
+
+    /// Sets this home's XDG directories on a command that starts the app.
+    pub fn apply(&self, command: &mut Command) {
         command
             .env("XDG_CONFIG_HOME", self.root.join("config"))
             .env("XDG_DATA_HOME", self.root.join("data"))
@@ -69,6 +82,9 @@ impl TauriDriver {
         let native_port = free_port();
         let mut command = Command::new(tauri_driver_binary());
         command
+            // Its own process group, so that WebKitWebDriver, the app and
+            // WebKit's processes all end with it.
+            .process_group(0)
             .args(["--port", &port.to_string()])
             .args(["--native-port", &native_port.to_string()])
             .stdout(Stdio::null());
@@ -106,7 +122,15 @@ impl TauriDriver {
 
 impl Drop for TauriDriver {
     fn drop(&mut self) {
-        let _ = self.child.kill();
+        let group = -(self.child.id() as libc::pid_t);
+        // SAFETY: kill(2) on the process group this driver leads.
+        unsafe { libc::kill(group, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(3);
+        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        // SAFETY: as above; whatever is left of the group goes now.
+        unsafe { libc::kill(group, libc::SIGKILL) };
         let _ = self.child.wait();
     }
 }
@@ -166,5 +190,46 @@ impl App {
 
     pub async fn close(self) {
         let _ = self.client.close().await;
+    }
+}
+
+/// The pid of the app process that `home` belongs to: the app binary whose
+/// environment points at this home's config directory.
+pub fn app_pid(application: &Path, home: &AppHome) -> Option<u32> {
+    let marker = format!("XDG_CONFIG_HOME={}", home.root.join("config").display());
+    let application = application.canonicalize().ok()?;
+    std::fs::read_dir("/proc").ok()?.find_map(|entry| {
+        let entry = entry.ok()?;
+        let pid: u32 = entry.file_name().to_str()?.parse().ok()?;
+        let exe = std::fs::read_link(entry.path().join("exe")).ok()?;
+        if exe != application {
+            return None;
+        }
+        let environ = std::fs::read(entry.path().join("environ")).ok()?;
+        environ
+            .split(|&b| b == 0)
+            .any(|var| var == marker.as_bytes())
+            .then_some(pid)
+    })
+}
+
+/// Waits until process `pid` has gone.
+pub fn wait_for_exit(pid: u32, timeout: Duration) {
+    let started = Instant::now();
+    while Path::new(&format!("/proc/{pid}")).exists() {
+        // A zombie has exited; its parent (WebKitWebDriver) reaps it later.
+        let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        if state
+            .rsplit(')')
+            .next()
+            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+        {
+            return;
+        }
+        assert!(
+            started.elapsed() < timeout,
+            "process {pid} still runs after {timeout:?}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
     }
 }
