@@ -10,12 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-/// Where `convene-server --dev` listens unless told otherwise.
-pub const DEFAULT_SERVER_URL: &str = "http://127.0.0.1:8750";
-/// The tenant that `convene-server --dev` issues tokens for.
-pub const DEV_TENANT_ID: &str = "00000000-c0de-4000-8000-000000000001";
-/// The app registration (client id) Convene uses against the dev server.
-pub const DEV_CLIENT_ID: &str = "00000000-c0de-4000-8000-0000000000a1";
+pub use convene_proto::dev::{DEV_CLIENT_ID, DEV_PORT, DEV_TENANT_ID};
 
 /// Environment variables, one per setting.
 pub const ENV_SERVER: &str = "CONVENE_SERVER";
@@ -131,10 +126,9 @@ impl ClientConfig {
     /// authority left unset follows the server: `{server}/{tenant}/v2.0`,
     /// which is where `convene-server --dev` runs its issuer.
     pub fn from_layer(layer: ConfigLayer) -> Result<Self, ConfigError> {
-        let server_url = parse_http_url(
-            "server",
-            layer.server.as_deref().unwrap_or(DEFAULT_SERVER_URL),
-        )?;
+        let default_server = format!("http://127.0.0.1:{DEV_PORT}");
+        let server_url =
+            parse_http_url("server", layer.server.as_deref().unwrap_or(&default_server))?;
         let tenant = non_empty(
             "tenant",
             layer.tenant.unwrap_or_else(|| DEV_TENANT_ID.into()),

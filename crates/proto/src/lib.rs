@@ -4,6 +4,7 @@
 //! scripts and other clients rely on them, so change them only with a new
 //! protocol version.
 
+pub mod dev;
 pub mod server_info;
 
 pub use server_info::{Health, HealthStatus, ServerMode, ServerVersion, PROTOCOL_VERSION};

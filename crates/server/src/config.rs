@@ -15,7 +15,10 @@ use url::Url;
 use uuid::Uuid;
 
 /// Loopback only by default: exposing the server is a deliberate choice.
-pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 8750));
+pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(
+    Ipv4Addr::LOCALHOST,
+    convene_proto::dev::DEV_PORT,
+));
 
 /// Name of the default data directory under the platform's data root
 /// (`$XDG_DATA_HOME` on Linux).

@@ -58,9 +58,10 @@ mod tests {
 
     #[test]
     fn ids_are_the_documented_uuid_strings() {
+        // Clients find the demo tenant without being told: they share this id.
         assert_eq!(
             DEMO_TENANT_ID.to_string(),
-            "00000000-c0de-4000-8000-000000000001"
+            convene_proto::dev::DEV_TENANT_ID
         );
         let ids: Vec<String> = DEMO_USERS.iter().map(|u| u.object_id.to_string()).collect();
         assert_eq!(
