@@ -24,6 +24,56 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(
 /// (`$XDG_DATA_HOME` on Linux).
 pub const DATA_DIR_NAME: &str = "convene-server";
 
+/// Password of every demo user at the dev issuer's sign-in form, unless
+/// `--dev-password` says otherwise.
+pub const DEFAULT_DEV_PASSWORD: &str = "convene";
+
+/// The demo users' password. Its `Debug` is redacted, so that printing a
+/// [`Cli`] or [`Config`] never shows it.
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "String")]
+pub struct DevPassword(String);
+
+impl DevPassword {
+    pub fn new(password: impl Into<String>) -> Result<Self, String> {
+        let password = password.into();
+        if password.is_empty() {
+            return Err("the dev password must not be empty".to_owned());
+        }
+        Ok(Self(password))
+    }
+
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for DevPassword {
+    fn default() -> Self {
+        Self(DEFAULT_DEV_PASSWORD.to_owned())
+    }
+}
+
+impl std::fmt::Debug for DevPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("DevPassword(<redacted>)")
+    }
+}
+
+impl TryFrom<String> for DevPassword {
+    type Error = String;
+    fn try_from(password: String) -> Result<Self, String> {
+        Self::new(password)
+    }
+}
+
+impl std::str::FromStr for DevPassword {
+    type Err = String;
+    fn from_str(password: &str) -> Result<Self, String> {
+        Self::new(password)
+    }
+}
+
 /// Command line of `convene-server`; each flag can also come from the
 /// environment.
 #[derive(Debug, Clone, Default, PartialEq, clap::Parser)]
@@ -46,6 +96,16 @@ pub struct Cli {
     )]
     pub dev: Option<bool>,
 
+    /// Dev mode: password of every demo user at the sign-in form
+    /// [default: convene]
+    #[arg(
+        long,
+        env = "CONVENE_DEV_PASSWORD",
+        value_name = "PASSWORD",
+        hide_env_values = true
+    )]
+    pub dev_password: Option<DevPassword>,
+
     /// Address to listen on, IP:PORT (port 0 picks a free one)
     /// [default: 127.0.0.1:8750]
     #[arg(long, env = "CONVENE_LISTEN", value_name = "ADDR")]
@@ -55,8 +115,8 @@ pub struct Cli {
     #[arg(long, env = "CONVENE_DATA_DIR", value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
-    /// TOML file with any of: listen, data_dir, dev, authority, client_id,
-    /// allowed_tenants
+    /// TOML file with any of: listen, data_dir, dev, dev_password, authority,
+    /// client_id, allowed_tenants
     #[arg(long, env = "CONVENE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -94,6 +154,7 @@ pub struct FileConfig {
     /// Relative paths are taken from the config file's directory.
     pub data_dir: Option<PathBuf>,
     pub dev: Option<bool>,
+    pub dev_password: Option<DevPassword>,
     pub authority: Option<Url>,
     pub client_id: Option<String>,
     pub allowed_tenants: Option<Vec<Uuid>>,
@@ -130,8 +191,11 @@ pub struct Config {
     pub listen: SocketAddr,
     pub data_dir: PathBuf,
     pub mode: Mode,
+    /// Dev mode: the demo users' password at the dev issuer.
+    pub dev_password: DevPassword,
     /// Settings that were given but mean nothing in this mode (tenant
-    /// settings in dev mode), so that the caller can warn about them.
+    /// settings in dev mode, `dev_password` in tenant mode), so that the
+    /// caller can warn about them.
     pub ignored: Vec<&'static str>,
 }
 
@@ -237,6 +301,7 @@ impl Config {
                 .ok_or(ConfigError::NoDefaultDataDir)?,
         };
         let dev = cli.dev.or(file.dev).unwrap_or(false);
+        let dev_password = cli.dev_password.or(file.dev_password);
         let authority = cli.authority.or(file.authority);
         let client_id = cli
             .client_id
@@ -268,6 +333,9 @@ impl Config {
             .into_iter()
             .filter_map(|(absent, setting)| absent.then_some(setting))
             .collect();
+            if dev_password.is_some() {
+                ignored.push("dev_password");
+            }
             match (authority, client_id) {
                 (Some(authority), Some(client_id)) => {
                     if !matches!(authority.scheme(), "http" | "https") {
@@ -286,6 +354,7 @@ impl Config {
             listen,
             data_dir,
             mode,
+            dev_password: dev_password.unwrap_or_default(),
             ignored,
         })
     }
@@ -448,6 +517,53 @@ mod tests {
         let config = Config::resolve(cli, file, root()).unwrap();
         assert_eq!(config.mode, Mode::Dev);
         assert_eq!(config.ignored, ["client_id", "allowed_tenants"]);
+    }
+
+    #[test]
+    fn dev_password_defaults_to_convene_and_flag_beats_file() {
+        let config = Config::resolve(dev_cli(), FileConfig::default(), root()).unwrap();
+        assert_eq!(config.dev_password.expose(), DEFAULT_DEV_PASSWORD);
+        assert_eq!(DEFAULT_DEV_PASSWORD, "convene");
+
+        let config =
+            Config::resolve(dev_cli(), file("dev_password = \"from-file\""), root()).unwrap();
+        assert_eq!(config.dev_password.expose(), "from-file");
+
+        let cli = Cli {
+            dev_password: Some(DevPassword::new("from-flag").unwrap()),
+            ..dev_cli()
+        };
+        let config = Config::resolve(cli, file("dev_password = \"from-file\""), root()).unwrap();
+        assert_eq!(config.dev_password.expose(), "from-flag");
+    }
+
+    #[test]
+    fn dev_password_is_never_printed_and_never_empty() {
+        let cli = Cli {
+            dev_password: Some(DevPassword::new("hunter2").unwrap()),
+            ..dev_cli()
+        };
+        let config = Config::resolve(cli.clone(), FileConfig::default(), root()).unwrap();
+        for printed in [format!("{cli:?}"), format!("{config:?}")] {
+            assert!(!printed.contains("hunter2"), "{printed}");
+            assert!(printed.contains("<redacted>"), "{printed}");
+        }
+        assert!(DevPassword::new("").is_err());
+        assert!(FileConfig::parse("dev_password = \"\"", Path::new("")).is_err());
+        let parsed = Cli::try_parse_from(["convene-server", "--dev-password", "s3cret"]).unwrap();
+        assert_eq!(parsed.dev_password.unwrap().expose(), "s3cret");
+        assert!(Cli::try_parse_from(["convene-server", "--dev-password="]).is_err());
+    }
+
+    #[test]
+    fn tenant_mode_lists_a_dev_password_it_ignores() {
+        let cli = Cli {
+            authority: Some(url("https://login.example/v2.0")),
+            client_id: Some("app".into()),
+            ..Cli::default()
+        };
+        let config = Config::resolve(cli, file("dev_password = \"x\""), root()).unwrap();
+        assert_eq!(config.ignored, ["dev_password"]);
     }
 
     #[test]

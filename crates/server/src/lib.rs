@@ -1,12 +1,14 @@
 //! convene-server: the small self-hostable Convene server.
 //!
-//! So far the skeleton: configuration, SQLite storage, `/healthz` and
-//! `/version`, and a clean start and stop. The binary in `main.rs` only wires
+//! So far: configuration, SQLite storage, `/healthz` and `/version`, the dev
+//! issuer (an Entra-shaped OpenID provider under `--dev`), and a clean start
+//! and stop. The binary in `main.rs` only wires
 //! these together, so tests and later features can use them directly.
 
 pub mod config;
 pub mod demo;
 pub mod http;
+pub mod issuer;
 pub mod server;
 pub mod shutdown;
 pub mod store;

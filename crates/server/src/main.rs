@@ -54,12 +54,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
                 tracing::warn!("dev mode: ignoring tenant-mode setting `{setting}`");
             }
         }
-        Mode::Tenant(tenant) => tracing::info!(
-            authority = %tenant.authority,
-            client_id = %tenant.client_id,
-            allowed_tenants = tenant.allowed_tenants.len(),
-            "tenant mode"
-        ),
+        Mode::Tenant(tenant) => {
+            tracing::info!(
+                authority = %tenant.authority,
+                client_id = %tenant.client_id,
+                allowed_tenants = tenant.allowed_tenants.len(),
+                "tenant mode"
+            );
+            for setting in &config.ignored {
+                tracing::warn!("tenant mode: ignoring dev-mode setting `{setting}`");
+            }
+        }
     }
     tracing::info!(listen = %config.listen, data_dir = %config.data_dir.display(), "starting");
 

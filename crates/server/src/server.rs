@@ -3,6 +3,7 @@
 use std::future::{Future, IntoFuture};
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -11,6 +12,7 @@ use tokio::sync::oneshot;
 use crate::config::{Config, Mode};
 use crate::demo::DEMO_USERS;
 use crate::http::{self, AppState};
+use crate::issuer::{Clock, DevIssuer, KeyError, KeyStore, Lifetimes};
 use crate::store::{Store, StoreError};
 
 /// How long in-flight requests get to finish after a stop signal; past it
@@ -21,6 +23,8 @@ pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 pub enum ServerError {
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    IssuerKey(#[from] KeyError),
     #[error(
         "cannot listen on {addr}: address already in use (is another convene-server running?)"
     )]
@@ -45,15 +49,20 @@ pub struct Server {
 }
 
 impl Server {
-    /// Opens the store (seeding the demo users in dev mode) and binds.
+    /// Opens the store (seeding the demo users and setting up the dev
+    /// issuer in dev mode) and binds.
     pub async fn start(config: &Config) -> Result<Self, ServerError> {
         let store = Store::open_sqlite(&config.data_dir).await?;
         tracing::info!(database = %store.location(), "storage open");
+        let mut state = AppState::new(store.clone(), config.mode.server_mode());
         if config.mode == Mode::Dev {
-            store
-                .upsert_users(DEMO_USERS.iter().map(|u| u.to_user()).collect())
-                .await?;
-            tracing::info!(users = DEMO_USERS.len(), "demo users ready");
+            match dev_issuer(config, &store).await {
+                Ok(issuer) => state = state.with_issuer(Arc::new(issuer)),
+                Err(error) => {
+                    let _ = store.close().await;
+                    return Err(error);
+                }
+            }
         }
         let listener = match bind(config.listen).await {
             Ok(listener) => listener,
@@ -69,7 +78,7 @@ impl Server {
         Ok(Self {
             listener,
             local_addr,
-            state: AppState::new(store, config.mode.server_mode()),
+            state,
         })
     }
 
@@ -114,6 +123,27 @@ impl Server {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// Seeds the demo users and sets up the dev issuer with its key.
+async fn dev_issuer(config: &Config, store: &Store) -> Result<DevIssuer, ServerError> {
+    store
+        .upsert_users(DEMO_USERS.iter().map(|u| u.to_user()).collect())
+        .await?;
+    tracing::info!(users = DEMO_USERS.len(), "demo users ready");
+    let keys = KeyStore::open(&config.data_dir)?;
+    tracing::info!(
+        tenant = %crate::demo::DEMO_TENANT_ID,
+        client_id = crate::issuer::CLIENT_ID,
+        "dev issuer ready at /{{tenant}}/v2.0"
+    );
+    Ok(DevIssuer::new(
+        store.clone(),
+        keys,
+        config.dev_password.clone(),
+        Lifetimes::default(),
+        Clock::system(),
+    ))
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {

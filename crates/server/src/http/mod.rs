@@ -3,11 +3,14 @@
 mod error;
 mod routes;
 
+use std::sync::Arc;
+
 use axum::routing::get;
 use axum::Router;
 use convene_proto::{ServerMode, ServerVersion, PROTOCOL_VERSION};
 use tower_http::trace::TraceLayer;
 
+use crate::issuer::DevIssuer;
 use crate::store::Store;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
@@ -17,6 +20,8 @@ pub use error::{ApiError, ErrorBody, ErrorDetail};
 pub struct AppState {
     pub store: Store,
     pub version: ServerVersion,
+    /// The dev issuer's routes are mounted only when this is set (`--dev`).
+    pub issuer: Option<Arc<DevIssuer>>,
 }
 
 impl AppState {
@@ -29,6 +34,15 @@ impl AppState {
                 protocol_versions: vec![PROTOCOL_VERSION],
                 mode,
             },
+            issuer: None,
+        }
+    }
+
+    /// Mounts the dev issuer too.
+    pub fn with_issuer(self, issuer: Arc<DevIssuer>) -> Self {
+        Self {
+            issuer: Some(issuer),
+            ..self
         }
     }
 }
@@ -36,13 +50,17 @@ impl AppState {
 /// The whole application. Unknown paths and methods answer with JSON
 /// errors too, so clients never have to parse an empty or HTML body.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let issuer = state.issuer.clone();
+    let mut app = Router::new()
         .route("/healthz", get(routes::healthz))
         .route("/version", get(routes::version))
-        .fallback(routes::not_found)
+        .with_state(state);
+    if let Some(issuer) = issuer {
+        app = app.merge(issuer.router());
+    }
+    app.fallback(routes::not_found)
         .method_not_allowed_fallback(routes::method_not_allowed)
         .layer(TraceLayer::new_for_http())
-        .with_state(state)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! is meant to become a second `Backend` variant, so callers never see which
 //! database answers.
 
+mod grants;
 mod sqlite;
 
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+pub use grants::{AuthorizationCode, RefreshToken, Rotation, SecretHash};
 pub use sqlite::DATABASE_FILE;
 
 /// A person known to the server, addressed by tenant and object id.
@@ -99,6 +101,82 @@ impl Store {
     pub async fn users(&self, tenant_id: Uuid) -> Result<Vec<User>, StoreError> {
         match &*self.backend {
             Backend::Sqlite(s) => s.users(tenant_id).await,
+        }
+    }
+
+    /// Stores a new authorization code, and forgets codes that expired
+    /// more than a day before `now`.
+    pub async fn insert_authorization_code(
+        &self,
+        code: AuthorizationCode,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.insert_authorization_code(code, now).await,
+        }
+    }
+
+    /// The code with this hash, redeemed or not.
+    pub async fn authorization_code(
+        &self,
+        code_hash: SecretHash,
+    ) -> Result<Option<AuthorizationCode>, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.authorization_code(code_hash).await,
+        }
+    }
+
+    /// Marks the code redeemed at `now`. False if it was already redeemed
+    /// (or is unknown): of two concurrent redemptions only one wins.
+    pub async fn redeem_authorization_code(
+        &self,
+        code_hash: SecretHash,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.redeem_authorization_code(code_hash, now).await,
+        }
+    }
+
+    /// Stores the first refresh token of a family, and forgets refresh
+    /// tokens that expired more than a day before `now`.
+    pub async fn insert_refresh_token(
+        &self,
+        token: RefreshToken,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.insert_refresh_token(token, now).await,
+        }
+    }
+
+    /// The refresh token with this hash, used, revoked or not.
+    pub async fn refresh_token(
+        &self,
+        token_hash: SecretHash,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.refresh_token(token_hash).await,
+        }
+    }
+
+    /// In one transaction: marks `old` used at `now` and stores `new`; or,
+    /// if `old` was already used or revoked, revokes its whole family.
+    pub async fn rotate_refresh_token(
+        &self,
+        old: SecretHash,
+        new: RefreshToken,
+        now: i64,
+    ) -> Result<Rotation, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.rotate_refresh_token(old, new, now).await,
+        }
+    }
+
+    /// Revokes every refresh token of a family (a reused token's).
+    pub async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.revoke_refresh_family(family_id).await,
         }
     }
 

@@ -7,19 +7,20 @@
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
-use rusqlite::{params, Connection, OpenFlags};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use rusqlite_migration::{Migrations, M};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{StoreError, User};
+use super::{AuthorizationCode, RefreshToken, Rotation, SecretHash, StoreError, User};
 
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "convene.db";
 
 /// Schema history. Append only: never edit a migration that has shipped.
-const MIGRATION_STEPS: &[M<'static>] = &[M::up(
-    "CREATE TABLE users (
+const MIGRATION_STEPS: &[M<'static>] = &[
+    M::up(
+        "CREATE TABLE users (
         tenant_id TEXT NOT NULL,
         object_id TEXT NOT NULL,
         user_principal_name TEXT NOT NULL,
@@ -28,7 +29,44 @@ const MIGRATION_STEPS: &[M<'static>] = &[M::up(
         PRIMARY KEY (tenant_id, object_id),
         UNIQUE (tenant_id, user_principal_name)
     ) STRICT;",
-)];
+    ),
+    // The dev issuer's grants. Secrets are stored as SHA-256 hex only;
+    // times are Unix seconds.
+    M::up(
+        "CREATE TABLE issuer_codes (
+        code_hash TEXT PRIMARY KEY NOT NULL,
+        client_id TEXT NOT NULL,
+        redirect_uri TEXT NOT NULL,
+        code_challenge TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        nonce TEXT,
+        tenant_id TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        redeemed_at INTEGER
+    ) STRICT;
+    CREATE INDEX issuer_codes_expiry ON issuer_codes (expires_at);
+    CREATE TABLE issuer_refresh_tokens (
+        token_hash TEXT PRIMARY KEY NOT NULL,
+        family_id TEXT NOT NULL,
+        client_id TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        issued_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        used_at INTEGER,
+        revoked INTEGER NOT NULL DEFAULT 0
+    ) STRICT;
+    CREATE INDEX issuer_refresh_tokens_family ON issuer_refresh_tokens (family_id);
+    CREATE INDEX issuer_refresh_tokens_expiry ON issuer_refresh_tokens (expires_at);",
+    ),
+];
+
+/// Expired grants are kept this long (seconds) so that a late replay is
+/// still told "expired" or "already redeemed" rather than "unknown".
+const GRANT_RETENTION: i64 = 24 * 60 * 60;
 const MIGRATIONS: Migrations<'static> = Migrations::from_slice(MIGRATION_STEPS);
 
 type Job = Box<dyn FnOnce(&mut Connection) + Send>;
@@ -129,6 +167,175 @@ impl SqliteStore {
         .await
     }
 
+    pub(super) async fn insert_authorization_code(
+        &self,
+        code: AuthorizationCode,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.call(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "DELETE FROM issuer_codes WHERE expires_at < ?1",
+                [now - GRANT_RETENTION],
+            )?;
+            tx.execute(
+                "INSERT INTO issuer_codes (code_hash, client_id, redirect_uri, code_challenge,
+                     scope, nonce, tenant_id, object_id, issued_at, expires_at, redeemed_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                params![
+                    code.code_hash.as_str(),
+                    code.client_id,
+                    code.redirect_uri,
+                    code.code_challenge,
+                    code.scope,
+                    code.nonce,
+                    code.tenant_id.to_string(),
+                    code.object_id.to_string(),
+                    code.issued_at,
+                    code.expires_at,
+                    code.redeemed_at,
+                ],
+            )?;
+            tx.commit()
+        })
+        .await
+    }
+
+    pub(super) async fn authorization_code(
+        &self,
+        code_hash: SecretHash,
+    ) -> Result<Option<AuthorizationCode>, StoreError> {
+        self.call(move |conn| {
+            conn.query_row(
+                "SELECT code_hash, client_id, redirect_uri, code_challenge, scope, nonce,
+                     tenant_id, object_id, issued_at, expires_at, redeemed_at
+                 FROM issuer_codes WHERE code_hash = ?1",
+                [code_hash.as_str()],
+                |row| {
+                    Ok(AuthorizationCode {
+                        code_hash: SecretHash::from_stored(row.get(0)?),
+                        client_id: row.get(1)?,
+                        redirect_uri: row.get(2)?,
+                        code_challenge: row.get(3)?,
+                        scope: row.get(4)?,
+                        nonce: row.get(5)?,
+                        tenant_id: parse_uuid(row, 6)?,
+                        object_id: parse_uuid(row, 7)?,
+                        issued_at: row.get(8)?,
+                        expires_at: row.get(9)?,
+                        redeemed_at: row.get(10)?,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
+    pub(super) async fn redeem_authorization_code(
+        &self,
+        code_hash: SecretHash,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.call(move |conn| {
+            let changed = conn.execute(
+                "UPDATE issuer_codes SET redeemed_at = ?2
+                 WHERE code_hash = ?1 AND redeemed_at IS NULL",
+                params![code_hash.as_str(), now],
+            )?;
+            Ok(changed == 1)
+        })
+        .await
+    }
+
+    pub(super) async fn insert_refresh_token(
+        &self,
+        token: RefreshToken,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.call(move |conn| {
+            let tx = conn.transaction()?;
+            tx.execute(
+                "DELETE FROM issuer_refresh_tokens WHERE expires_at < ?1",
+                [now - GRANT_RETENTION],
+            )?;
+            insert_refresh(&tx, &token)?;
+            tx.commit()
+        })
+        .await
+    }
+
+    pub(super) async fn refresh_token(
+        &self,
+        token_hash: SecretHash,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        self.call(move |conn| {
+            conn.query_row(
+                "SELECT token_hash, family_id, client_id, tenant_id, object_id, scope,
+                     issued_at, expires_at, used_at, revoked
+                 FROM issuer_refresh_tokens WHERE token_hash = ?1",
+                [token_hash.as_str()],
+                |row| {
+                    Ok(RefreshToken {
+                        token_hash: SecretHash::from_stored(row.get(0)?),
+                        family_id: parse_uuid(row, 1)?,
+                        client_id: row.get(2)?,
+                        tenant_id: parse_uuid(row, 3)?,
+                        object_id: parse_uuid(row, 4)?,
+                        scope: row.get(5)?,
+                        issued_at: row.get(6)?,
+                        expires_at: row.get(7)?,
+                        used_at: row.get(8)?,
+                        revoked: row.get::<_, i64>(9)? != 0,
+                    })
+                },
+            )
+            .optional()
+        })
+        .await
+    }
+
+    pub(super) async fn rotate_refresh_token(
+        &self,
+        old: SecretHash,
+        new: RefreshToken,
+        now: i64,
+    ) -> Result<Rotation, StoreError> {
+        self.call(move |conn| {
+            let tx = conn.transaction()?;
+            let changed = tx.execute(
+                "UPDATE issuer_refresh_tokens SET used_at = ?2
+                 WHERE token_hash = ?1 AND used_at IS NULL AND revoked = 0",
+                params![old.as_str(), now],
+            )?;
+            let rotation = if changed == 1 {
+                insert_refresh(&tx, &new)?;
+                Rotation::Rotated
+            } else {
+                tx.execute(
+                    "UPDATE issuer_refresh_tokens SET revoked = 1 WHERE family_id =
+                         (SELECT family_id FROM issuer_refresh_tokens WHERE token_hash = ?1)",
+                    [old.as_str()],
+                )?;
+                Rotation::Refused
+            };
+            tx.commit()?;
+            Ok(rotation)
+        })
+        .await
+    }
+
+    pub(super) async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), StoreError> {
+        self.call(move |conn| {
+            conn.execute(
+                "UPDATE issuer_refresh_tokens SET revoked = 1 WHERE family_id = ?1",
+                [family_id.to_string()],
+            )
+        })
+        .await
+        .map(drop)
+    }
+
     pub(super) async fn close(&self) -> Result<(), StoreError> {
         let (reply, answer) = oneshot::channel();
         if self.jobs.send(Message::Close(reply)).is_err() {
@@ -139,6 +346,27 @@ impl SqliteStore {
             Err(_) => Ok(()), // closed by an earlier call meanwhile
         }
     }
+}
+
+fn insert_refresh(conn: &Connection, token: &RefreshToken) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO issuer_refresh_tokens (token_hash, family_id, client_id, tenant_id,
+             object_id, scope, issued_at, expires_at, used_at, revoked)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![
+            token.token_hash.as_str(),
+            token.family_id.to_string(),
+            token.client_id,
+            token.tenant_id.to_string(),
+            token.object_id.to_string(),
+            token.scope,
+            token.issued_at,
+            token.expires_at,
+            token.used_at,
+            i64::from(token.revoked),
+        ],
+    )
+    .map(drop)
 }
 
 fn parse_uuid(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
@@ -247,6 +475,133 @@ mod tests {
         store.upsert_users(vec![user.clone()]).await.unwrap();
         assert_eq!(store.users(tenant).await.unwrap(), vec![user]);
         assert!(store.users(Uuid::from_u128(9)).await.unwrap().is_empty());
+    }
+
+    fn code(secret: &str, expires_at: i64) -> AuthorizationCode {
+        AuthorizationCode {
+            code_hash: SecretHash::of(secret),
+            client_id: "client".into(),
+            redirect_uri: "http://127.0.0.1:1/cb".into(),
+            code_challenge: "challenge".into(),
+            scope: "openid".into(),
+            nonce: Some("n".into()),
+            tenant_id: Uuid::from_u128(1),
+            object_id: Uuid::from_u128(2),
+            issued_at: expires_at - 300,
+            expires_at,
+            redeemed_at: None,
+        }
+    }
+
+    fn refresh(secret: &str, family: Uuid) -> RefreshToken {
+        RefreshToken {
+            token_hash: SecretHash::of(secret),
+            family_id: family,
+            client_id: "client".into(),
+            tenant_id: Uuid::from_u128(1),
+            object_id: Uuid::from_u128(2),
+            scope: "openid offline_access".into(),
+            issued_at: 1_000,
+            expires_at: 90_000,
+            used_at: None,
+            revoked: false,
+        }
+    }
+
+    #[tokio::test]
+    async fn codes_are_stored_hashed_and_redeemed_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().to_owned()).await.unwrap();
+        store
+            .insert_authorization_code(code("the-code", 1_300), 1_000)
+            .await
+            .unwrap();
+        let stored = store
+            .authorization_code(SecretHash::of("the-code"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(stored, code("the-code", 1_300));
+        let in_clear: i64 = store
+            .call(|c| {
+                c.query_row(
+                    "SELECT count(*) FROM issuer_codes WHERE code_hash = 'the-code'",
+                    [],
+                    |r| r.get(0),
+                )
+            })
+            .await
+            .unwrap();
+        assert_eq!(in_clear, 0);
+
+        let hash = || SecretHash::of("the-code");
+        assert!(store
+            .redeem_authorization_code(hash(), 1_010)
+            .await
+            .unwrap());
+        assert!(!store
+            .redeem_authorization_code(hash(), 1_011)
+            .await
+            .unwrap());
+        let stored = store.authorization_code(hash()).await.unwrap().unwrap();
+        assert_eq!(stored.redeemed_at, Some(1_010));
+        assert!(!store
+            .redeem_authorization_code(SecretHash::of("unknown"), 1_010)
+            .await
+            .unwrap());
+
+        // A day after expiry, the next insert forgets it.
+        store
+            .insert_authorization_code(code("later", 200_000), 199_700)
+            .await
+            .unwrap();
+        assert!(store.authorization_code(hash()).await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn refresh_tokens_rotate_and_a_reuse_revokes_the_family() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().to_owned()).await.unwrap();
+        let family = Uuid::from_u128(7);
+        store
+            .insert_refresh_token(refresh("rt1", family), 1_000)
+            .await
+            .unwrap();
+        let rotation = store
+            .rotate_refresh_token(SecretHash::of("rt1"), refresh("rt2", family), 1_100)
+            .await
+            .unwrap();
+        assert_eq!(rotation, Rotation::Rotated);
+        let old = store
+            .refresh_token(SecretHash::of("rt1"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(old.used_at, Some(1_100));
+        assert!(!old.revoked);
+
+        // rt1 again: refused, and rt2 is revoked with it.
+        let rotation = store
+            .rotate_refresh_token(SecretHash::of("rt1"), refresh("rt3", family), 1_200)
+            .await
+            .unwrap();
+        assert_eq!(rotation, Rotation::Refused);
+        assert!(store
+            .refresh_token(SecretHash::of("rt3"))
+            .await
+            .unwrap()
+            .is_none());
+        let newest = store
+            .refresh_token(SecretHash::of("rt2"))
+            .await
+            .unwrap()
+            .unwrap();
+        assert!(newest.revoked);
+        let rotation = store
+            .rotate_refresh_token(SecretHash::of("rt2"), refresh("rt4", family), 1_300)
+            .await
+            .unwrap();
+        assert_eq!(rotation, Rotation::Refused);
     }
 
     #[tokio::test]

@@ -1,0 +1,82 @@
+//! What the dev issuer remembers between requests: authorization codes and
+//! refresh tokens. Only SHA-256 hashes of the secrets are stored, so a copy
+//! of the database lets no one redeem them.
+
+use uuid::Uuid;
+
+/// SHA-256 of a code or refresh token, as lowercase hex: the only form in
+/// which the store ever sees one.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SecretHash(String);
+
+impl SecretHash {
+    pub fn of(secret: &str) -> Self {
+        use sha2::{Digest, Sha256};
+        let digest = Sha256::digest(secret.as_bytes());
+        Self(digest.iter().map(|b| format!("{b:02x}")).collect())
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    pub(crate) fn from_stored(hex: String) -> Self {
+        Self(hex)
+    }
+}
+
+impl std::fmt::Debug for SecretHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A hash is not the secret, but there is no reason to print it.
+        f.write_str("SecretHash(..)")
+    }
+}
+
+/// An authorization code the issuer handed out, waiting to be redeemed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationCode {
+    pub code_hash: SecretHash,
+    pub client_id: String,
+    pub redirect_uri: String,
+    /// PKCE S256 challenge: base64url(SHA-256(code_verifier)).
+    pub code_challenge: String,
+    /// The scope string of the authorization request, as given.
+    pub scope: String,
+    pub nonce: Option<String>,
+    pub tenant_id: Uuid,
+    pub object_id: Uuid,
+    /// Unix seconds.
+    pub issued_at: i64,
+    pub expires_at: i64,
+    /// Unix seconds; `None` until redeemed.
+    pub redeemed_at: Option<i64>,
+}
+
+/// A refresh token. Each use rotates it: the old one is marked used and a
+/// new one of the same family is stored. Using a used one again revokes the
+/// whole family.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RefreshToken {
+    pub token_hash: SecretHash,
+    /// Every token descended from one sign-in shares this id.
+    pub family_id: Uuid,
+    pub client_id: String,
+    pub tenant_id: Uuid,
+    pub object_id: Uuid,
+    /// The scope string of the original authorization request.
+    pub scope: String,
+    pub issued_at: i64,
+    pub expires_at: i64,
+    pub used_at: Option<i64>,
+    pub revoked: bool,
+}
+
+/// How [`crate::Store::rotate_refresh_token`] went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The old token is now used; the new one is stored.
+    Rotated,
+    /// The old token was already used or revoked: nothing stored, and the
+    /// family is revoked.
+    Refused,
+}
