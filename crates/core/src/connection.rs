@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, watch, Notify};
 use url::Url;
 
 use crate::event::ClientEvent;
+use crate::http::HttpError;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -79,13 +80,10 @@ pub struct HttpProbe {
 
 impl HttpProbe {
     pub fn new(server: Url, timeout: Duration) -> Self {
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .expect("a reqwest client with a timeout and rustls builds");
-        Self { http, server }
+        Self {
+            http: crate::http::client(timeout),
+            server,
+        }
     }
 
     async fn get_json<T: serde::de::DeserializeOwned>(
@@ -97,54 +95,21 @@ impl HttpProbe {
             .server
             .join(path.trim_start_matches('/'))
             .expect("a relative path joins onto a base URL");
-        let response = self
-            .http
-            .get(url)
-            .send()
+        crate::http::get_json(&self.http, url)
             .await
-            .map_err(|e| ProbeError::Unreachable {
-                server: server.clone(),
-                reason: describe_reqwest_error(&e),
-            })?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(ProbeError::BadStatus {
-                server,
-                path,
-                status: status.as_u16(),
-            });
-        }
-        // Bodies here are a few dozen bytes; a huge one is not our server.
-        let bytes = response
-            .bytes()
-            .await
-            .map_err(|e| ProbeError::Unreachable {
-                server: server.clone(),
-                reason: describe_reqwest_error(&e),
-            })?;
-        if bytes.len() > 64 * 1024 {
-            return Err(ProbeError::NotConvene {
-                server,
-                path,
-                reason: format!("{} byte body", bytes.len()),
-            });
-        }
-        serde_json::from_slice(&bytes).map_err(|e| ProbeError::NotConvene {
-            server,
-            path,
-            reason: e.to_string(),
-        })
-    }
-}
-
-fn describe_reqwest_error(e: &reqwest::Error) -> String {
-    if e.is_timeout() {
-        "timed out".into()
-    } else if e.is_connect() {
-        "connection refused or host unreachable".into()
-    } else {
-        // reqwest's Display includes the URL, which holds no secret here.
-        e.to_string()
+            .map_err(|error| match error {
+                HttpError::Unreachable { reason, .. } => ProbeError::Unreachable { server, reason },
+                HttpError::Status { status, .. } => ProbeError::BadStatus {
+                    server,
+                    path,
+                    status,
+                },
+                other => ProbeError::NotConvene {
+                    server,
+                    path,
+                    reason: other.to_string(),
+                },
+            })
     }
 }
 

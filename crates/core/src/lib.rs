@@ -5,11 +5,14 @@
 //! tests drive exactly the same code. A [`Client`] owns one session and
 //! reports everything that happens on one ordered stream of [`ClientEvent`]s.
 
+pub mod auth;
 pub mod client;
 pub mod config;
 pub mod connection;
 pub mod event;
+pub mod http;
 pub mod secret;
+pub mod vault;
 
 pub use client::Client;
 pub use config::{ClientConfig, ConfigError, ServerSettings};

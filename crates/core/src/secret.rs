@@ -9,8 +9,8 @@ use zeroize::Zeroizing;
 /// nothing; the memory is wiped on drop. Reading the value takes an explicit
 /// [`Secret::expose`], which is easy to find in review.
 ///
-/// It implements neither `Serialize` nor `Clone`-into-`String`, so it cannot
-/// slip into a file or an IPC payload by accident.
+/// It does not implement `Serialize`, so it cannot slip into a file or an
+/// IPC payload by accident.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Zeroizing<String>);
 
@@ -33,6 +33,13 @@ impl Secret {
 impl From<String> for Secret {
     fn from(value: String) -> Self {
         Self::new(value)
+    }
+}
+
+/// Secrets arrive in provider responses; they never leave through serde.
+impl<'de> serde::Deserialize<'de> for Secret {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        String::deserialize(deserializer).map(Secret::new)
     }
 }
 

@@ -1,0 +1,116 @@
+//! Signing in through convene-server's dev issuer with the core's
+//! authorization code + PKCE flow: a real server, a real loopback listener,
+//! a "person" filling the login form.
+
+mod support;
+
+use std::future::pending;
+use std::time::Duration;
+
+use convene_core::auth::{sign_in, AuthError, SignInRequest};
+use convene_core::config::{DEV_CLIENT_ID, DEV_TENANT_ID};
+use support::server::DevServer;
+
+const ALICE_OID: &str = "00000000-a11c-4000-8000-000000000001";
+const ACS_CALLS: &str = "https://auth.msft.communication.azure.com/Teams.ManageCalls";
+
+fn request(server: &DevServer) -> SignInRequest {
+    SignInRequest {
+        authority: format!("{}/{DEV_TENANT_ID}/v2.0/", server.url())
+            .parse()
+            .unwrap(),
+        client_id: DEV_CLIENT_ID.into(),
+        scopes: ["openid", "profile", "offline_access", ACS_CALLS]
+            .map(String::from)
+            .to_vec(),
+        allowed_tenants: Vec::new(),
+        timeout: Duration::from_secs(30),
+        login_hint: None,
+    }
+}
+
+fn person(
+    username: &'static str,
+    password: &'static str,
+) -> impl FnOnce(&reqwest::Url) -> Result<(), AuthError> {
+    move |url| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let page = support::person::sign_in_at(url, username, password).await;
+            assert!(page.contains("You can close this tab"), "{page}");
+        });
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn alice_signs_in_and_gets_validated_claims_and_tokens() {
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let http = convene_core::http::client(Duration::from_secs(10));
+
+    let signed_in = sign_in(
+        &http,
+        &request(&server),
+        person("alice@convene.example", "convene"),
+        pending(),
+    )
+    .await
+    .expect("sign-in succeeds");
+    assert_eq!(signed_in.claims.tid, DEV_TENANT_ID);
+    assert_eq!(signed_in.claims.oid, ALICE_OID);
+    assert_eq!(
+        signed_in.claims.preferred_username.as_deref(),
+        Some("alice@convene.example")
+    );
+    assert!(!signed_in.tokens.access_token.is_empty());
+    assert!(
+        signed_in.tokens.refresh_token.is_some(),
+        "offline_access gives a refresh token"
+    );
+}
+
+#[tokio::test]
+async fn a_tenant_outside_the_allow_list_is_refused() {
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let http = convene_core::http::client(Duration::from_secs(10));
+    let mut request = request(&server);
+    request.allowed_tenants = vec!["11111111-2222-4333-8444-555555555555".into()];
+
+    let error = sign_in(
+        &http,
+        &request,
+        person("bob@convene.example", "convene"),
+        pending(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(error, AuthError::TenantNotAllowed { .. }),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn cancel_and_timeout_end_the_sign_in() {
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let http = convene_core::http::client(Duration::from_secs(10));
+    let nobody = |_: &reqwest::Url| Ok(());
+
+    let cancelled = sign_in(
+        &http,
+        &request(&server),
+        nobody,
+        tokio::time::sleep(Duration::from_millis(200)),
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(cancelled, AuthError::Cancelled), "{cancelled}");
+
+    let mut quick = request(&server);
+    quick.timeout = Duration::from_millis(200);
+    let timed_out = sign_in(&http, &quick, nobody, pending()).await.unwrap_err();
+    assert!(matches!(timed_out, AuthError::TimedOut), "{timed_out}");
+}
