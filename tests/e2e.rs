@@ -7,31 +7,71 @@
 
 mod support;
 
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use support::app::{app_pid, wait_for_exit, AppHome, TauriDriver};
+use support::app::{app_pid, wait_for_exit, App, AppHome, TauriDriver};
 use support::server::DevServer;
 
 const STATE: &str = "[data-testid=connection-state]";
 const WAIT: Duration = Duration::from_secs(30);
 const APP: &str = env!("CARGO_BIN_EXE_convene");
 
+/// A dev server, and Convene on its sign-in screen showing it reachable.
+/// Fields drop in order: the window first, the server last.
+struct SignInScene {
+    app: App,
+    driver: TauriDriver,
+    env: Vec<(&'static str, String)>,
+    home: AppHome,
+    server: DevServer,
+}
+
+impl SignInScene {
+    async fn open(scratch: &Path) -> Self {
+        let server = DevServer::start(&scratch.join("server"));
+        let home = AppHome::new(&scratch.join("home"));
+        let env = vec![("CONVENE_SERVER", server.url())];
+        let driver = TauriDriver::start(&home, &env);
+        let app = driver.launch(APP.as_ref()).await;
+        let took = app
+            .wait_for_attribute(STATE, "data-state", "reachable", WAIT)
+            .await;
+        eprintln!("reachable shown after {took:?}");
+        Self {
+            app,
+            driver,
+            env,
+            home,
+            server,
+        }
+    }
+
+    /// Launches the app again in this scene's home and environment.
+    async fn relaunch(&mut self) {
+        self.driver = TauriDriver::start(&self.home, &self.env);
+        self.app = self.driver.launch(APP.as_ref()).await;
+        self.app
+            .wait_for_attribute(STATE, "data-state", "reachable", WAIT)
+            .await;
+    }
+}
+
 #[tokio::test]
 #[ignore = "needs Xvfb and tauri-driver: run through ./scripts/test.sh"]
 async fn sign_in_screen_shows_the_server_going_away_and_coming_back() {
     let scratch = tempfile::tempdir().unwrap();
     let artifacts = support::artifacts_dir("sign-in-screen");
-    let mut server = DevServer::start(&scratch.path().join("server"));
-    let home = AppHome::new(&scratch.path().join("home"));
-    let driver = TauriDriver::start(&home, &[("CONVENE_SERVER", server.url())]);
-    let app = driver.launch(APP.as_ref()).await;
+    let SignInScene {
+        app,
+        driver,
+        home,
+        mut server,
+        ..
+    } = SignInScene::open(scratch.path()).await;
 
     // The first screen is sign-in, naming the server it will use.
-    let took = app
-        .wait_for_attribute(STATE, "data-state", "reachable", WAIT)
-        .await;
-    eprintln!("reachable shown after {took:?}");
     let server_url = app.text("[data-testid=server-url]").await;
     assert!(
         server_url.contains(&server.addr.to_string()),
@@ -64,13 +104,9 @@ async fn sign_in_screen_shows_the_server_going_away_and_coming_back() {
     drop(driver);
 
     // The shell logged to its rotating file in the XDG state directory.
-    let logs: Vec<_> = std::fs::read_dir(home.log_dir())
-        .expect("the app created its log directory")
-        .filter_map(Result::ok)
-        .collect();
     assert!(
-        !logs.is_empty(),
-        "no log file in {}",
+        home.logs().contains("first screen rendered"),
+        "no log of the start-up in {}",
         home.log_dir().display()
     );
 }
@@ -79,20 +115,14 @@ async fn sign_in_screen_shows_the_server_going_away_and_coming_back() {
 #[ignore = "needs Xvfb and tauri-driver: run through ./scripts/test.sh"]
 async fn a_second_launch_hands_over_to_the_running_window() {
     let scratch = tempfile::tempdir().unwrap();
-    let server = DevServer::start(&scratch.path().join("server"));
-    let home = AppHome::new(&scratch.path().join("home"));
-    let env = [("CONVENE_SERVER", server.url())];
-    let driver = TauriDriver::start(&home, &env);
-    let app = driver.launch(APP.as_ref()).await;
-    app.wait_for_attribute(STATE, "data-state", "reachable", WAIT)
-        .await;
+    let scene = SignInScene::open(scratch.path()).await;
 
     // Launch Convene again, as a person clicking its icon would.
     let mut second = Command::new(APP);
-    home.apply(&mut second);
+    scene.home.apply(&mut second);
     let started = Instant::now();
     let mut second = second
-        .envs(env.iter().map(|(k, v)| (k, v)))
+        .envs(scene.env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -111,7 +141,8 @@ async fn a_second_launch_hands_over_to_the_running_window() {
 
     // The first one got the hand-over and still serves its window.
     let deadline = Instant::now() + Duration::from_secs(10);
-    while !home
+    while !scene
+        .home
         .logs()
         .contains("second launch: focusing the running instance")
     {
@@ -121,51 +152,37 @@ async fn a_second_launch_hands_over_to_the_running_window() {
         );
         std::thread::sleep(Duration::from_millis(100));
     }
-    assert!(app
-        .text("[data-testid=sign-in-screen]")
-        .await
-        .contains("Convene"));
-    app.close().await;
+    let screen = scene.app.text("[data-testid=sign-in-screen]").await;
+    assert!(screen.contains("Convene"), "{screen}");
 }
 
 #[tokio::test]
 #[ignore = "needs Xvfb and tauri-driver: run through ./scripts/test.sh"]
 async fn the_window_comes_back_with_the_size_it_had() {
     let scratch = tempfile::tempdir().unwrap();
-    let server = DevServer::start(&scratch.path().join("server"));
-    let home = AppHome::new(&scratch.path().join("home"));
-    let env = [("CONVENE_SERVER", server.url())];
-
-    let driver = TauriDriver::start(&home, &env);
-    let app = driver.launch(APP.as_ref()).await;
-    app.wait_for_attribute(STATE, "data-state", "reachable", WAIT)
-        .await;
+    let mut scene = SignInScene::open(scratch.path()).await;
     let (width, height) = (913, 657);
-    app.client
+    scene
+        .app
+        .client
         .set_window_size(width, height)
         .await
         .expect("resize the window");
-    let resized = app.client.get_window_size().await.unwrap();
+    let resized = scene.app.client.get_window_size().await.unwrap();
     assert_eq!(resized, (width.into(), height.into()));
 
     // Quit the way a session logout does: SIGTERM.
-    let pid = app_pid(APP.as_ref(), &home).expect("find the app's process");
+    let pid = app_pid(APP.as_ref(), &scene.home).expect("find the app's process");
     // SAFETY: kill(2) on a pid we just found, with a valid signal.
     unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
     wait_for_exit(pid, Duration::from_secs(10));
-    assert!(home.logs().contains("SIGTERM: quitting"));
-    drop(app);
-    drop(driver);
+    assert!(scene.home.logs().contains("SIGTERM: quitting"));
 
-    let driver = TauriDriver::start(&home, &env);
-    let app = driver.launch(APP.as_ref()).await;
-    app.wait_for_attribute(STATE, "data-state", "reachable", WAIT)
-        .await;
-    let restored = app.client.get_window_size().await.unwrap();
+    scene.relaunch().await;
+    let restored = scene.app.client.get_window_size().await.unwrap();
     assert_eq!(
         restored,
         (width.into(), height.into()),
         "window size after restart"
     );
-    app.close().await;
 }
