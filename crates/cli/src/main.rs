@@ -5,7 +5,9 @@
 //! - 1: an error (bad configuration, I/O, …), explained on stderr
 //! - 2: bad usage (unknown flag, missing argument)
 //! - 3: the server does not answer (or speaks an incompatible protocol)
+//! - 4: not signed in, or the session has ended: run `convene-cli login`
 
+mod account;
 mod status;
 
 use std::process::ExitCode;
@@ -29,6 +31,10 @@ struct Cli {
     /// Tenant GUID, `organizations` or `common` [env: CONVENE_TENANT]
     #[arg(long, global = true, value_name = "TENANT")]
     tenant: Option<String>,
+    /// Keep secrets in memory only, never in the OS keyring (kiosks, tests):
+    /// nothing survives this command.
+    #[arg(long, global = true)]
+    ephemeral: bool,
     #[command(subcommand)]
     command: Command,
 }
@@ -41,10 +47,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    #[command(flatten)]
+    Account(account::AccountCommand),
 }
 
 /// Exit code when the server does not answer.
 const EXIT_UNREACHABLE: u8 = 3;
+/// Exit code when no account is signed in or its session has ended.
+const EXIT_SIGN_IN_NEEDED: u8 = 4;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -77,6 +87,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         match cli.command {
             Command::Status { json } => status::run(&config, json).await,
+            Command::Account(command) => {
+                let sessions = account::open_sessions(&config, cli.ephemeral).await?;
+                account::run(command, &sessions).await
+            }
         }
     })
 }

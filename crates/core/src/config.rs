@@ -140,10 +140,10 @@ impl ClientConfig {
         let authority =
             match layer.authority {
                 Some(a) => parse_http_url("authority", &a)?,
-                None => server_url.join(&format!("{tenant}/v2.0")).map_err(|e| {
+                None => server_url.join(&format!("{tenant}/v2.0/")).map_err(|e| {
                     ConfigError::InvalidUrl {
                         setting: "authority",
-                        value: format!("{server_url}{tenant}/v2.0"),
+                        value: format!("{server_url}{tenant}/v2.0/"),
                         reason: e.to_string(),
                     }
                 })?,
@@ -242,7 +242,7 @@ mod tests {
         assert_eq!(config.server_url.as_str(), "http://127.0.0.1:8750/");
         assert_eq!(
             config.authority.as_str(),
-            format!("http://127.0.0.1:8750/{DEV_TENANT_ID}/v2.0")
+            format!("http://127.0.0.1:8750/{DEV_TENANT_ID}/v2.0/")
         );
         assert_eq!(config.tenant, DEV_TENANT_ID);
         assert_eq!(config.client_id, DEV_CLIENT_ID);
@@ -273,7 +273,7 @@ mod tests {
         assert_eq!(config.tenant, "organizations");
         assert_eq!(
             config.authority.as_str(),
-            "http://flag.example:3/organizations/v2.0"
+            "http://flag.example:3/organizations/v2.0/"
         );
     }
 

@@ -12,6 +12,7 @@ pub mod connection;
 pub mod event;
 pub mod http;
 pub mod secret;
+pub mod session;
 pub mod vault;
 
 pub use client::Client;

@@ -24,7 +24,12 @@ pub const TENANT_ID_PLACEHOLDER: &str = "{tenantid}";
 
 impl ProviderMetadata {
     pub async fn fetch(http: &reqwest::Client, authority: &Url) -> Result<Self, AuthError> {
-        let url = authority
+        // `join` replaces the last segment unless the base ends with `/`.
+        let mut base = authority.clone();
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let url = base
             .join(".well-known/openid-configuration")
             .map_err(|e| AuthError::Discovery(e.to_string()))?;
         let metadata: Self = get_json(http, url)

@@ -1,0 +1,294 @@
+//! Staying signed in: the accounts on this device, their tokens, and which
+//! one is in use.
+//!
+//! Each account's refresh token and profile live in the [`Vault`]; access
+//! tokens live in memory only and are renewed from the refresh token ahead
+//! of expiry. Entra rotates refresh tokens on every use, so the newest is
+//! written to the vault before the access token it came with is handed out,
+//! and refreshes of one account are serialised (two concurrent refreshes
+//! with the same token would make the provider revoke both).
+
+mod current;
+mod profile;
+mod resource;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+use url::Url;
+
+pub use profile::AccountProfile;
+pub use resource::Resource;
+
+use crate::auth::token::{self, Grant};
+use crate::auth::{self, AuthError, ProviderMetadata, SignInRequest};
+use crate::config::ClientConfig;
+use crate::vault::{AccountKey, Vault, VaultError};
+use crate::Secret;
+use current::CurrentAccount;
+
+const REFRESH_TOKEN: &str = "refresh_token";
+const PROFILE: &str = "profile";
+/// Renew an access token this long before it expires, so that a request
+/// never leaves with a token that dies on the way.
+pub const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+/// How long an interactive sign-in waits for the browser.
+pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    #[error(transparent)]
+    Vault(#[from] VaultError),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+    #[error("the session of {username} has ended: sign in again")]
+    SignInAgain { username: String },
+    #[error("not signed in: sign in first")]
+    NotSignedIn,
+    #[error("no account {0} on this device")]
+    UnknownAccount(String),
+    #[error("the identity provider issued no refresh token, so Convene could not stay signed in")]
+    NoRefreshToken,
+    #[error("the stored profile of an account is damaged: {0}")]
+    DamagedProfile(String),
+}
+
+struct CachedToken {
+    token: Secret,
+    renew_at: Instant,
+}
+
+/// The accounts signed in on this device.
+pub struct Sessions {
+    vault: Vault,
+    http: reqwest::Client,
+    config: ClientConfig,
+    current: CurrentAccount,
+    tokens: Mutex<HashMap<(AccountKey, Resource), CachedToken>>,
+    refreshing: Mutex<HashMap<AccountKey, Arc<Mutex<()>>>>,
+    metadata: Mutex<HashMap<String, ProviderMetadata>>,
+}
+
+impl Sessions {
+    /// `state_file` remembers which account is in use (not a secret); with
+    /// `None` the choice lasts as long as the process.
+    pub fn new(
+        vault: Vault,
+        http: reqwest::Client,
+        config: ClientConfig,
+        state_file: Option<PathBuf>,
+    ) -> Self {
+        Self {
+            vault,
+            http,
+            config,
+            current: CurrentAccount::new(state_file),
+            tokens: Mutex::new(HashMap::new()),
+            refreshing: Mutex::new(HashMap::new()),
+            metadata: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Signs a person in through the browser and makes the account current.
+    /// Signing in to an account already here replaces its tokens.
+    pub async fn sign_in(
+        &self,
+        open_browser: impl FnOnce(&Url) -> Result<(), AuthError>,
+        cancel: impl Future<Output = ()>,
+        login_hint: Option<String>,
+    ) -> Result<AccountProfile, SessionError> {
+        let request = SignInRequest {
+            authority: self.config.authority.clone(),
+            client_id: self.config.client_id.clone(),
+            scopes: Resource::Communication.scopes(),
+            allowed_tenants: Vec::new(),
+            timeout: SIGN_IN_TIMEOUT,
+            login_hint,
+        };
+        let signed_in = auth::sign_in(&self.http, &request, open_browser, cancel).await?;
+        let profile = AccountProfile::from_claims(&signed_in.claims, &self.config.authority);
+        let key = profile.key();
+        let refresh_token = signed_in
+            .tokens
+            .refresh_token
+            .ok_or(SessionError::NoRefreshToken)?;
+        let profile_json = serde_json::to_string(&profile).expect("a profile serialises");
+        self.vault
+            .store(&key, PROFILE, &Secret::new(profile_json))
+            .await?;
+        self.vault
+            .store(&key, REFRESH_TOKEN, &refresh_token)
+            .await?;
+        self.metadata
+            .lock()
+            .await
+            .insert(profile.authority.clone(), signed_in.metadata);
+        self.cache(
+            &key,
+            Resource::Communication,
+            signed_in.tokens.access_token,
+            signed_in.tokens.expires_in,
+        )
+        .await;
+        self.current.set(Some(&key));
+        Ok(profile)
+    }
+
+    /// Every account with a session on this device.
+    pub async fn accounts(&self) -> Result<Vec<AccountProfile>, SessionError> {
+        let mut profiles = Vec::new();
+        for key in self.vault.accounts().await? {
+            if let Some(profile) = self.profile(&key).await? {
+                profiles.push(profile);
+            }
+        }
+        profiles.sort_by(|a, b| a.username.cmp(&b.username));
+        Ok(profiles)
+    }
+
+    /// The account in use: the one chosen last, or the only one.
+    pub async fn current(&self) -> Result<Option<AccountProfile>, SessionError> {
+        if let Some(key) = self.current.get() {
+            if let Some(profile) = self.profile(&key).await? {
+                return Ok(Some(profile));
+            }
+        }
+        let mut accounts = self.accounts().await?;
+        Ok(if accounts.len() == 1 {
+            accounts.pop()
+        } else {
+            None
+        })
+    }
+
+    /// Makes the account with this username (or user id) current.
+    pub async fn switch_to(&self, who: &str) -> Result<AccountProfile, SessionError> {
+        let profile = self
+            .accounts()
+            .await?
+            .into_iter()
+            .find(|p| p.username.eq_ignore_ascii_case(who) || p.user_id == who)
+            .ok_or_else(|| SessionError::UnknownAccount(who.to_owned()))?;
+        self.current.set(Some(&profile.key()));
+        Ok(profile)
+    }
+
+    /// A valid access token for `resource`, renewed from the refresh token
+    /// when it is missing or close to expiry.
+    pub async fn access_token(
+        &self,
+        account: &AccountProfile,
+        resource: Resource,
+    ) -> Result<Secret, SessionError> {
+        let key = account.key();
+        if let Some(token) = self.cached(&key, resource).await {
+            return Ok(token);
+        }
+        let lock = self
+            .refreshing
+            .lock()
+            .await
+            .entry(key.clone())
+            .or_default()
+            .clone();
+        let _one_refresh_at_a_time = lock.lock().await;
+        // Another task may have refreshed while this one waited.
+        if let Some(token) = self.cached(&key, resource).await {
+            return Ok(token);
+        }
+        let refresh_token = self.vault.load(&key, REFRESH_TOKEN).await?.ok_or_else(|| {
+            SessionError::SignInAgain {
+                username: account.username.clone(),
+            }
+        })?;
+        let metadata = self.metadata_for(&account.authority).await?;
+        let scopes = resource.scopes().join(" ");
+        let result = token::request(
+            &self.http,
+            &metadata.token_endpoint,
+            &self.config.client_id,
+            &scopes,
+            Grant::RefreshToken {
+                refresh_token: &refresh_token,
+            },
+        )
+        .await;
+        let tokens = match result {
+            Ok(tokens) => tokens,
+            Err(AuthError::Provider(error)) if error.needs_sign_in_again() => {
+                // The grant is dead (revoked, expired, password changed):
+                // drop it so nothing retries it, keep the profile so the UI
+                // can offer "sign in again" for this account.
+                tracing::warn!(error = %error.error, "refresh refused: sign-in needed");
+                self.vault.delete(&key, REFRESH_TOKEN).await?;
+                return Err(SessionError::SignInAgain {
+                    username: account.username.clone(),
+                });
+            }
+            Err(other) => return Err(other.into()),
+        };
+        if let Some(newest) = &tokens.refresh_token {
+            self.vault.store(&key, REFRESH_TOKEN, newest).await?;
+        }
+        let token = tokens.access_token.clone();
+        self.cache(&key, resource, tokens.access_token, tokens.expires_in)
+            .await;
+        Ok(token)
+    }
+
+    /// Removes every secret of the account from this device.
+    pub async fn sign_out(&self, account: &AccountProfile) -> Result<(), SessionError> {
+        let key = account.key();
+        self.vault.delete_account(&key).await?;
+        self.tokens.lock().await.retain(|(k, _), _| k != &key);
+        if self.current.get().as_ref() == Some(&key) {
+            self.current.set(None);
+        }
+        Ok(())
+    }
+
+    async fn profile(&self, key: &AccountKey) -> Result<Option<AccountProfile>, SessionError> {
+        let Some(json) = self.vault.load(key, PROFILE).await? else {
+            return Ok(None);
+        };
+        serde_json::from_str(json.expose())
+            .map(Some)
+            .map_err(|e| SessionError::DamagedProfile(e.to_string()))
+    }
+
+    async fn metadata_for(&self, authority: &str) -> Result<ProviderMetadata, SessionError> {
+        if let Some(metadata) = self.metadata.lock().await.get(authority) {
+            return Ok(metadata.clone());
+        }
+        let url = Url::parse(authority)
+            .map_err(|e| SessionError::DamagedProfile(format!("authority {authority}: {e}")))?;
+        let metadata = ProviderMetadata::fetch(&self.http, &url).await?;
+        self.metadata
+            .lock()
+            .await
+            .insert(authority.to_owned(), metadata.clone());
+        Ok(metadata)
+    }
+
+    async fn cached(&self, key: &AccountKey, resource: Resource) -> Option<Secret> {
+        let tokens = self.tokens.lock().await;
+        let cached = tokens.get(&(key.clone(), resource))?;
+        (Instant::now() < cached.renew_at).then(|| cached.token.clone())
+    }
+
+    async fn cache(&self, key: &AccountKey, resource: Resource, token: Secret, expires_in: u64) {
+        let lifetime = Duration::from_secs(expires_in).saturating_sub(RENEW_BEFORE_EXPIRY);
+        self.tokens.lock().await.insert(
+            (key.clone(), resource),
+            CachedToken {
+                token,
+                renew_at: Instant::now() + lifetime,
+            },
+        );
+    }
+}

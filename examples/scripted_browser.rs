@@ -1,0 +1,22 @@
+//! A stand-in for a person at a browser, for `$BROWSER` in tests and
+//! scripts: `BROWSER=target/debug/examples/scripted_browser convene-cli login`
+//! signs in as `$CONVENE_TEST_USERNAME` (default alice@convene.example) with
+//! `$CONVENE_TEST_PASSWORD` (default convene) by filling the login form.
+
+#[path = "../tests/support/person.rs"]
+mod person;
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let url = std::env::args()
+        .nth(1)
+        .expect("usage: scripted_browser URL");
+    let username =
+        std::env::var("CONVENE_TEST_USERNAME").unwrap_or_else(|_| "alice@convene.example".into());
+    let password = std::env::var("CONVENE_TEST_PASSWORD").unwrap_or_else(|_| "convene".into());
+    let page = person::sign_in_at(url.parse().expect("a URL"), &username, &password).await;
+    eprintln!(
+        "scripted browser: {}",
+        page.lines().find(|l| l.contains("<p>")).unwrap_or(&page)
+    );
+}
