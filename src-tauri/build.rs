@@ -9,6 +9,12 @@ const COMMANDS: &[&str] = &[
     "connection_status",
     "check_connection_now",
     "ui_ready",
+    "current_account",
+    "accounts",
+    "sign_in",
+    "cancel_sign_in",
+    "switch_account",
+    "sign_out",
 ];
 
 fn main() {

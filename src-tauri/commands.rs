@@ -1,6 +1,7 @@
 //! Commands the UI can call. Each one forwards to the core.
 
-use convene_core::{ConnectionStatus, ServerSettings};
+use convene_core::session::AccountProfile;
+use convene_core::{ConnectionStatus, ServerSettings, UserError};
 use serde::Serialize;
 use tauri::State;
 
@@ -46,4 +47,52 @@ pub fn ui_ready(state: State<'_, AppState>) {
         elapsed_ms = elapsed.as_millis() as u64,
         "first screen rendered"
     );
+}
+
+/// The account in use, or null when nobody is signed in.
+#[tauri::command]
+#[specta::specta]
+pub async fn current_account(
+    state: State<'_, AppState>,
+) -> Result<Option<AccountProfile>, UserError> {
+    state.client.current_account().await
+}
+
+/// Every account signed in on this device.
+#[tauri::command]
+#[specta::specta]
+pub async fn accounts(state: State<'_, AppState>) -> Result<Vec<AccountProfile>, UserError> {
+    state.client.accounts().await
+}
+
+/// Opens the browser to sign in; progress arrives as `signIn` events.
+/// `loginHint` pre-fills the account (signing in again).
+#[tauri::command]
+#[specta::specta]
+pub fn sign_in(state: State<'_, AppState>, login_hint: Option<String>) -> Result<(), UserError> {
+    state.client.begin_sign_in(login_hint)
+}
+
+/// Stops a sign-in that is waiting for the browser.
+#[tauri::command]
+#[specta::specta]
+pub fn cancel_sign_in(state: State<'_, AppState>) {
+    state.client.cancel_sign_in();
+}
+
+/// Makes another signed-in account the current one.
+#[tauri::command]
+#[specta::specta]
+pub async fn switch_account(
+    state: State<'_, AppState>,
+    user_id: String,
+) -> Result<AccountProfile, UserError> {
+    state.client.switch_account(&user_id).await
+}
+
+/// Signs the account out and removes its secrets from this device.
+#[tauri::command]
+#[specta::specta]
+pub async fn sign_out(state: State<'_, AppState>, user_id: String) -> Result<(), UserError> {
+    state.client.sign_out(&user_id).await
 }

@@ -10,6 +10,8 @@ mod tray;
 use std::time::Instant;
 
 use convene_core::config::ConfigLayer;
+use convene_core::session::{SessionError, Sessions};
+use convene_core::vault::{Vault, VaultKind};
 use convene_core::{Client, ClientConfig, MonitorTiming};
 use tauri::{Manager, WindowEvent};
 
@@ -35,6 +37,12 @@ pub fn bridge() -> tauri_specta::Builder<tauri::Wry> {
             commands::connection_status,
             commands::check_connection_now,
             commands::ui_ready,
+            commands::current_account,
+            commands::accounts,
+            commands::sign_in,
+            commands::cancel_sign_in,
+            commands::switch_account,
+            commands::sign_out,
         ])
         .events(tauri_specta::collect_events![CoreEvent])
 }
@@ -55,6 +63,19 @@ pub fn typescript_bindings() -> Result<String, String> {
         .and_then(|()| std::fs::read_to_string(&file).map_err(|e| e.to_string()));
     let _ = std::fs::remove_dir_all(&dir);
     exported
+}
+
+/// The accounts store: the OS keyring, and a small file remembering which
+/// account is in use.
+async fn open_sessions(config: &ClientConfig) -> Result<Sessions, SessionError> {
+    let vault = Vault::open(VaultKind::System).await?;
+    let state_file = dirs::data_dir().map(|d| d.join("convene").join("current-account"));
+    Ok(Sessions::new(
+        vault,
+        convene_core::http::client(std::time::Duration::from_secs(30)),
+        config.clone(),
+        state_file,
+    ))
 }
 
 /// SIGTERM (a session logging out, a service manager) and SIGINT quit the
@@ -107,7 +128,11 @@ pub fn run() {
         .setup(move |app| {
             bridge.mount_events(app);
             let (client, events) = tauri::async_runtime::block_on(async {
-                Client::start(config, MonitorTiming::default())
+                let sessions = open_sessions(&config).await;
+                if let Err(error) = &sessions {
+                    tracing::error!(%error, "signing in is not possible");
+                }
+                Client::start(config, MonitorTiming::default(), sessions)
             });
             tracing::info!(server = %client.config().server_url, "client started");
             app.manage(AppState { client, launched });

@@ -29,6 +29,68 @@ async checkConnectionNow() : Promise<void> {
  */
 async uiReady() : Promise<void> {
     await TAURI_INVOKE("ui_ready");
+},
+/**
+ * The account in use, or null when nobody is signed in.
+ */
+async currentAccount() : Promise<Result<AccountProfile | null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("current_account") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Every account signed in on this device.
+ */
+async accounts() : Promise<Result<AccountProfile[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("accounts") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Opens the browser to sign in; progress arrives as `signIn` events.
+ * `loginHint` pre-fills the account (signing in again).
+ */
+async signIn(loginHint: string | null) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sign_in", { loginHint }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Stops a sign-in that is waiting for the browser.
+ */
+async cancelSignIn() : Promise<void> {
+    await TAURI_INVOKE("cancel_sign_in");
+},
+/**
+ * Makes another signed-in account the current one.
+ */
+async switchAccount(userId: string) : Promise<Result<AccountProfile, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("switch_account", { userId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Signs the account out and removes its secrets from this device.
+ */
+async signOut(userId: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("sign_out", { userId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -47,6 +109,27 @@ coreEvent: "core-event"
 
 /** user-defined types **/
 
+/**
+ * Who an account is. Not secret, but kept in the vault beside the
+ * account's tokens so the two cannot drift apart.
+ */
+export type AccountProfile = { tenantId: string; 
+/**
+ * Entra object id (`oid`): how Convene addresses the user.
+ */
+userId: string; 
+/**
+ * Sign-in name (`preferred_username`), usually the e-mail address.
+ */
+username: string; 
+/**
+ * Display name.
+ */
+name: string; 
+/**
+ * The authority the account signed in with.
+ */
+authority: string }
 export type AppInfo = { version: string; settings: ServerSettings }
 /**
  * Something that happened in the client. New kinds are added as features
@@ -56,7 +139,20 @@ export type ClientEvent =
 /**
  * The connection to the server changed.
  */
-{ type: "connection"; status: ConnectionStatus }
+{ type: "connection"; status: ConnectionStatus } | 
+/**
+ * An interactive sign-in moved on.
+ */
+{ type: "signIn"; progress: SignInProgress } | 
+/**
+ * The account in use changed (`None`: nobody is signed in).
+ */
+{ type: "account"; account: AccountProfile | null } | 
+/**
+ * The account's session ended (revoked, expired, password changed):
+ * it needs a new sign-in; nothing else is lost.
+ */
+{ type: "sessionExpired"; account: AccountProfile }
 export type ConnectionState = 
 /**
  * The first probe has not answered yet.
@@ -93,6 +189,21 @@ export type CoreEvent = ClientEvent
  * The settings as the UI and `--json` output show them.
  */
 export type ServerSettings = { serverUrl: string; authority: string; tenant: string; clientId: string }
+export type SignInProgress = 
+/**
+ * The browser is open on the sign-in page.
+ */
+{ state: "waitingForBrowser" } | { state: "signedIn" } | { state: "cancelled" } | { state: "failed"; error: UserError }
+/**
+ * An error as the UI shows it: a stable code to branch on and a sentence
+ * for the person.
+ */
+export type UserError = { code: UserErrorCode; message: string }
+export type UserErrorCode = 
+/**
+ * No keyring to keep the sign-in in.
+ */
+"keyringUnavailable" | "notSignedIn" | "signInAgain" | "signInInProgress" | "unknownAccount" | "other"
 
 /** tauri-specta globals **/
 

@@ -1,30 +1,101 @@
-//! [`Client`]: one Convene session.
+//! [`Client`]: one Convene session, as the desktop shell drives it.
+
+use std::sync::{Arc, Mutex};
 
 use convene_proto::ServerVersion;
-use tokio::sync::mpsc;
+use serde::Serialize;
+use tokio::sync::{mpsc, oneshot};
+use url::Url;
 
+use crate::auth::AuthError;
 use crate::config::ClientConfig;
 use crate::connection::{
     ConnectionMonitor, ConnectionStatus, HttpProbe, MonitorTiming, ProbeError, ServerProbe,
 };
-use crate::event::EventStream;
+use crate::event::{ClientEvent, EventStream, SignInProgress};
+use crate::session::{AccountProfile, Resource, SessionError, Sessions};
+use crate::vault::VaultError;
+
+/// An error as the UI shows it: a stable code to branch on and a sentence
+/// for the person.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct UserError {
+    pub code: UserErrorCode,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub enum UserErrorCode {
+    /// No keyring to keep the sign-in in.
+    KeyringUnavailable,
+    NotSignedIn,
+    SignInAgain,
+    SignInInProgress,
+    UnknownAccount,
+    Other,
+}
+
+impl From<&SessionError> for UserError {
+    fn from(error: &SessionError) -> Self {
+        let code = match error {
+            SessionError::Vault(VaultError::Unavailable { .. } | VaultError::Locked { .. }) => {
+                UserErrorCode::KeyringUnavailable
+            }
+            SessionError::SignInAgain { .. } => UserErrorCode::SignInAgain,
+            SessionError::NotSignedIn => UserErrorCode::NotSignedIn,
+            SessionError::UnknownAccount(_) => UserErrorCode::UnknownAccount,
+            _ => UserErrorCode::Other,
+        };
+        Self {
+            code,
+            message: error.to_string(),
+        }
+    }
+}
 
 /// A running client. Create it inside a tokio runtime; dropping it stops its
 /// background work.
-#[derive(Debug)]
 pub struct Client {
     config: ClientConfig,
     monitor: ConnectionMonitor,
+    sessions: Result<Arc<Sessions>, UserError>,
+    events: mpsc::UnboundedSender<ClientEvent>,
+    cancel_sign_in: Mutex<Option<oneshot::Sender<()>>>,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Client {
     /// Starts a client and its connection monitor. Events arrive on the
     /// returned stream in order, starting with the monitor's first status.
-    pub fn start(config: ClientConfig, timing: MonitorTiming) -> (Self, EventStream) {
+    /// `sessions` is the signed-in accounts store, or why there is none
+    /// (no keyring): the client still runs and says so when asked to sign in.
+    pub fn start(
+        config: ClientConfig,
+        timing: MonitorTiming,
+        sessions: Result<Sessions, SessionError>,
+    ) -> (Self, EventStream) {
         let (events, receiver) = mpsc::unbounded_channel();
         let probe = HttpProbe::new(config.server_url.clone(), timing.probe_timeout);
-        let monitor = ConnectionMonitor::spawn(&config.server_url, probe, timing, events);
-        (Self { config, monitor }, EventStream(receiver))
+        let monitor = ConnectionMonitor::spawn(&config.server_url, probe, timing, events.clone());
+        let sessions = sessions.map(Arc::new).map_err(|e| UserError::from(&e));
+        let client = Self {
+            config,
+            monitor,
+            sessions,
+            events,
+            cancel_sign_in: Mutex::new(None),
+        };
+        client.check_current_session();
+        (client, EventStream(receiver))
     }
 
     pub fn config(&self) -> &ClientConfig {
@@ -41,6 +112,144 @@ impl Client {
         self.monitor.check_now();
     }
 
+    fn sessions(&self) -> Result<&Arc<Sessions>, UserError> {
+        self.sessions.as_ref().map_err(Clone::clone)
+    }
+
+    /// The account in use, if any.
+    pub async fn current_account(&self) -> Result<Option<AccountProfile>, UserError> {
+        self.sessions()?
+            .current()
+            .await
+            .map_err(|e| UserError::from(&e))
+    }
+
+    /// Every account signed in on this device.
+    pub async fn accounts(&self) -> Result<Vec<AccountProfile>, UserError> {
+        self.sessions()?
+            .accounts()
+            .await
+            .map_err(|e| UserError::from(&e))
+    }
+
+    /// Starts an interactive sign-in in the browser. Progress and the
+    /// outcome arrive as [`ClientEvent::SignIn`] and
+    /// [`ClientEvent::Account`].
+    pub fn begin_sign_in(&self, login_hint: Option<String>) -> Result<(), UserError> {
+        let sessions = self.sessions()?.clone();
+        let (cancel, cancelled) = oneshot::channel();
+        {
+            let mut slot = self.cancel_sign_in.lock().expect("not poisoned");
+            if slot.as_ref().is_some_and(|s| !s.is_closed()) {
+                return Err(UserError {
+                    code: UserErrorCode::SignInInProgress,
+                    message: "a sign-in is already waiting for the browser".into(),
+                });
+            }
+            *slot = Some(cancel);
+        }
+        let events = self.events.clone();
+        let _ = events.send(ClientEvent::SignIn {
+            progress: SignInProgress::WaitingForBrowser,
+        });
+        tokio::spawn(async move {
+            let outcome = sessions
+                .sign_in(
+                    crate::auth::browser::open,
+                    async {
+                        let _ = cancelled.await;
+                    },
+                    login_hint,
+                )
+                .await;
+            let progress = match &outcome {
+                Ok(_) => SignInProgress::SignedIn,
+                Err(SessionError::Auth(AuthError::Cancelled)) => SignInProgress::Cancelled,
+                Err(error) => SignInProgress::Failed {
+                    error: UserError::from(error),
+                },
+            };
+            if let Err(error) = &outcome {
+                tracing::warn!(%error, "sign-in did not complete");
+            }
+            let _ = events.send(ClientEvent::SignIn { progress });
+            if let Ok(profile) = outcome {
+                let _ = events.send(ClientEvent::Account {
+                    account: Some(profile),
+                });
+            }
+        });
+        Ok(())
+    }
+
+    /// Stops a sign-in that is waiting for the browser.
+    pub fn cancel_sign_in(&self) {
+        if let Some(cancel) = self.cancel_sign_in.lock().expect("not poisoned").take() {
+            let _ = cancel.send(());
+        }
+    }
+
+    /// Makes another signed-in account current.
+    pub async fn switch_account(&self, user_id: &str) -> Result<AccountProfile, UserError> {
+        let profile = self
+            .sessions()?
+            .switch_to(user_id)
+            .await
+            .map_err(|e| UserError::from(&e))?;
+        let _ = self.events.send(ClientEvent::Account {
+            account: Some(profile.clone()),
+        });
+        self.check_current_session();
+        Ok(profile)
+    }
+
+    /// Signs an account out, removing every secret of it from this device.
+    pub async fn sign_out(&self, user_id: &str) -> Result<(), UserError> {
+        let sessions = self.sessions()?;
+        let accounts = sessions.accounts().await.map_err(|e| UserError::from(&e))?;
+        let Some(profile) = accounts.iter().find(|p| p.user_id == user_id) else {
+            return Err(UserError {
+                code: UserErrorCode::UnknownAccount,
+                message: format!("no account {user_id} on this device"),
+            });
+        };
+        sessions
+            .sign_out(profile)
+            .await
+            .map_err(|e| UserError::from(&e))?;
+        let current = sessions.current().await.map_err(|e| UserError::from(&e))?;
+        let _ = self.events.send(ClientEvent::Account { account: current });
+        Ok(())
+    }
+
+    /// In the background: renews the current account's session, and says
+    /// so if it has ended (revoked, expired) so the UI can offer to sign in
+    /// again.
+    fn check_current_session(&self) {
+        let Ok(sessions) = self.sessions() else {
+            return;
+        };
+        let sessions = sessions.clone();
+        let events = self.events.clone();
+        tokio::spawn(async move {
+            let Ok(Some(profile)) = sessions.current().await else {
+                return;
+            };
+            match sessions
+                .access_token(&profile, Resource::Communication)
+                .await
+            {
+                Ok(_) => {}
+                Err(SessionError::SignInAgain { .. }) => {
+                    let _ = events.send(ClientEvent::SessionExpired { account: profile });
+                }
+                // Offline or server trouble: the connection monitor says so;
+                // the session itself may be fine.
+                Err(error) => tracing::info!(%error, "could not renew the session now"),
+            }
+        });
+    }
+
     /// One probe, without starting a client: for `convene-cli status`.
     pub async fn probe_server(
         config: &ClientConfig,
@@ -49,5 +258,10 @@ impl Client {
         HttpProbe::new(config.server_url.clone(), timing.probe_timeout)
             .probe()
             .await
+    }
+
+    /// The authority as configured, for display.
+    pub fn authority(&self) -> &Url {
+        &self.config.authority
     }
 }

@@ -137,17 +137,16 @@ impl ClientConfig {
             "client id",
             layer.client_id.unwrap_or_else(|| DEV_CLIENT_ID.into()),
         )?;
-        let authority =
-            match layer.authority {
-                Some(a) => parse_http_url("authority", &a)?,
-                None => server_url.join(&format!("{tenant}/v2.0/")).map_err(|e| {
-                    ConfigError::InvalidUrl {
-                        setting: "authority",
-                        value: format!("{server_url}{tenant}/v2.0/"),
-                        reason: e.to_string(),
-                    }
-                })?,
-            };
+        let authority = match layer.authority {
+            Some(a) => parse_http_url("authority", &a)?,
+            None => server_url.join(&format!("{tenant}/v2.0/")).map_err(|e| {
+                ConfigError::InvalidUrl {
+                    setting: "authority",
+                    value: format!("{server_url}{tenant}/v2.0/"),
+                    reason: e.to_string(),
+                }
+            })?,
+        };
         Ok(Self {
             server_url,
             authority,

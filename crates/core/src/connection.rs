@@ -342,6 +342,7 @@ mod tests {
     async fn next_state(rx: &mut mpsc::UnboundedReceiver<ClientEvent>) -> ConnectionState {
         match rx.recv().await.expect("monitor alive") {
             ClientEvent::Connection { status } => status.state,
+            other => panic!("only the monitor sends here, got {other:?}"),
         }
     }
 

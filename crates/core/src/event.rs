@@ -1,19 +1,40 @@
 //! The one ordered stream of events from a client to whoever drives it (the
 //! desktop shell, the CLI, a test).
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::client::UserError;
 use crate::connection::ConnectionStatus;
+use crate::session::AccountProfile;
 
 /// Something that happened in the client. New kinds are added as features
 /// land, so match with a wildcard arm.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
 #[serde(tag = "type", rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum ClientEvent {
     /// The connection to the server changed.
     Connection { status: ConnectionStatus },
+    /// An interactive sign-in moved on.
+    SignIn { progress: SignInProgress },
+    /// The account in use changed (`None`: nobody is signed in).
+    Account { account: Option<AccountProfile> },
+    /// The account's session ended (revoked, expired, password changed):
+    /// it needs a new sign-in; nothing else is lost.
+    SessionExpired { account: AccountProfile },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(tag = "state", rename_all = "camelCase")]
+pub enum SignInProgress {
+    /// The browser is open on the sign-in page.
+    WaitingForBrowser,
+    SignedIn,
+    Cancelled,
+    Failed {
+        error: UserError,
+    },
 }
 
 /// Receives a client's events in the order they happened.

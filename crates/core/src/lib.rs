@@ -15,8 +15,8 @@ pub mod secret;
 pub mod session;
 pub mod vault;
 
-pub use client::Client;
+pub use client::{Client, UserError, UserErrorCode};
 pub use config::{ClientConfig, ConfigError, ServerSettings};
 pub use connection::{ConnectionState, ConnectionStatus, MonitorTiming};
-pub use event::{ClientEvent, EventStream};
+pub use event::{ClientEvent, EventStream, SignInProgress};
 pub use secret::Secret;

@@ -7,6 +7,8 @@ use std::time::Duration;
 use axum::routing::get;
 use axum::{Json, Router};
 use convene_core::config::ConfigLayer;
+use convene_core::session::Sessions;
+use convene_core::vault::{Vault, VaultKind};
 use convene_core::{
     Client, ClientConfig, ClientEvent, ConnectionState, EventStream, MonitorTiming,
 };
@@ -105,7 +107,13 @@ async fn sees_a_server_leave_and_come_back() {
         ..Default::default()
     })
     .unwrap();
-    let (client, mut events) = Client::start(config, fast_timing());
+    let sessions = Sessions::new(
+        Vault::open(VaultKind::Ephemeral).await.unwrap(),
+        convene_core::http::client(Duration::from_secs(5)),
+        config.clone(),
+        None,
+    );
+    let (client, mut events) = Client::start(config, fast_timing(), Ok(sessions));
 
     let seen = wait_for(&mut events, ConnectionState::Reachable).await;
     assert_eq!(
