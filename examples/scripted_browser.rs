@@ -2,6 +2,8 @@
 //! scripts: `BROWSER=target/debug/examples/scripted_browser convene-cli login`
 //! signs in as `$CONVENE_TEST_USERNAME` (default alice@convene.example) with
 //! `$CONVENE_TEST_PASSWORD` (default convene) by filling the login form.
+//! With `$CONVENE_TEST_BROWSER_LOG` set, it appends one line per visit to
+//! that file, so a test can tell whether a browser was opened at all.
 
 #[path = "../tests/support/person.rs"]
 mod person;
@@ -14,6 +16,15 @@ async fn main() {
     let username =
         std::env::var("CONVENE_TEST_USERNAME").unwrap_or_else(|_| "alice@convene.example".into());
     let password = std::env::var("CONVENE_TEST_PASSWORD").unwrap_or_else(|_| "convene".into());
+    if let Some(log) = std::env::var_os("CONVENE_TEST_BROWSER_LOG") {
+        use std::io::Write as _;
+        let mut file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(log)
+            .expect("open the browser log");
+        writeln!(file, "{username}").expect("write the browser log");
+    }
     let page = person::sign_in_at(url.parse().expect("a URL"), &username, &password).await;
     eprintln!(
         "scripted browser: {}",

@@ -30,9 +30,15 @@ struct SignInScene {
 
 impl SignInScene {
     async fn open(scratch: &Path) -> Self {
+        Self::open_with(scratch, Vec::new()).await
+    }
+
+    /// `extra` environment for the app, e.g. a scripted `$BROWSER`.
+    async fn open_with(scratch: &Path, extra: Vec<(&'static str, String)>) -> Self {
         let server = DevServer::start(&scratch.join("server"));
         let home = AppHome::new(&scratch.join("home"));
-        let env = vec![("CONVENE_SERVER", server.url())];
+        let mut env = vec![("CONVENE_SERVER", server.url())];
+        env.extend(extra);
         let driver = TauriDriver::start(&home, &env);
         let app = driver.launch(APP.as_ref()).await;
         let took = app
@@ -52,9 +58,6 @@ impl SignInScene {
     async fn relaunch(&mut self) {
         self.driver = TauriDriver::start(&self.home, &self.env);
         self.app = self.driver.launch(APP.as_ref()).await;
-        self.app
-            .wait_for_attribute(STATE, "data-state", "reachable", WAIT)
-            .await;
     }
 }
 
@@ -179,10 +182,84 @@ async fn the_window_comes_back_with_the_size_it_had() {
     assert!(scene.home.logs().contains("SIGTERM: quitting"));
 
     scene.relaunch().await;
+    scene
+        .app
+        .wait_for_attribute(STATE, "data-state", "reachable", WAIT)
+        .await;
     let restored = scene.app.client.get_window_size().await.unwrap();
     assert_eq!(
         restored,
         (width.into(), height.into()),
         "window size after restart"
+    );
+}
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and a Secret Service: run through ./scripts/test.sh"]
+async fn alice_signs_in_in_the_app_and_is_still_signed_in_after_a_restart() {
+    let scratch = tempfile::tempdir().unwrap();
+    let artifacts = support::artifacts_dir("sign-in");
+    let browser_log = scratch.path().join("browser.log");
+    let browser = support::binaries_dir().join("examples/scripted_browser");
+    assert!(
+        browser.exists(),
+        "{} is missing: cargo build --examples",
+        browser.display()
+    );
+    let mut scene = SignInScene::open_with(
+        scratch.path(),
+        vec![
+            ("BROWSER", browser.display().to_string()),
+            ("CONVENE_TEST_USERNAME", "alice@convene.example".into()),
+            (
+                "CONVENE_TEST_BROWSER_LOG",
+                browser_log.display().to_string(),
+            ),
+        ],
+    )
+    .await;
+
+    scene.app.click("[data-testid=sign-in-button]").await;
+    scene
+        .app
+        .wait_for_text("[data-testid=signed-in-user]", "Alice Example", WAIT)
+        .await;
+    scene.app.screenshot(&artifacts.join("signed-in.png")).await;
+    let visits = || {
+        std::fs::read_to_string(&browser_log)
+            .unwrap_or_default()
+            .lines()
+            .count()
+    };
+    assert_eq!(visits(), 1, "one trip through the browser");
+
+    // Quit and start again: still signed in, and no browser opened.
+    let pid = app_pid(APP.as_ref(), &scene.home).expect("find the app's process");
+    // SAFETY: kill(2) on a pid we just found, with a valid signal.
+    unsafe { libc::kill(pid as libc::pid_t, libc::SIGTERM) };
+    wait_for_exit(pid, Duration::from_secs(10));
+    scene.relaunch().await;
+    scene
+        .app
+        .wait_for_text("[data-testid=signed-in-user]", "Alice Example", WAIT)
+        .await;
+    assert_eq!(visits(), 1, "no browser after a restart");
+
+    // Sign out through the account menu: the sign-in screen returns, and
+    // the keyring no longer holds alice's session.
+    scene.app.click("[data-testid=account-button]").await;
+    scene.app.click("[data-testid=sign-out]").await;
+    scene
+        .app
+        .wait_for_text("[data-testid=sign-in-button]", "Sign in", WAIT)
+        .await;
+    let accounts = Command::new(support::workspace_binary("convene-cli"))
+        .args(["--server", &scene.server.url(), "accounts", "--json"])
+        .output()
+        .expect("run convene-cli accounts");
+    assert_eq!(
+        String::from_utf8_lossy(&accounts.stdout).trim(),
+        "[]",
+        "no account left in the keyring: {accounts:?}"
     );
 }

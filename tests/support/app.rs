@@ -163,6 +163,42 @@ impl App {
         panic!("{css} never had {attribute}={value:?} within {timeout:?}; last seen {last:?}");
     }
 
+    /// Waits for the element to contain `expected` in its text.
+    pub async fn wait_for_text(&self, css: &str, expected: &str, timeout: Duration) {
+        let started = Instant::now();
+        let mut last = None;
+        while started.elapsed() < timeout {
+            if let Ok(element) = self.client.find(Locator::Css(css)).await {
+                last = element.text().await.ok();
+                if last.as_deref().is_some_and(|t| t.contains(expected)) {
+                    return;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never showed {expected:?} within {timeout:?}; last seen {last:?}");
+    }
+
+    /// Clicks the element once it is there.
+    pub async fn click(&self, css: &str) {
+        let started = Instant::now();
+        loop {
+            match self.client.find(Locator::Css(css)).await {
+                Ok(element) => {
+                    element
+                        .click()
+                        .await
+                        .unwrap_or_else(|e| panic!("click {css}: {e}"));
+                    return;
+                }
+                Err(e) if started.elapsed() > Duration::from_secs(10) => {
+                    panic!("{css} not found to click: {e}")
+                }
+                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
+            }
+        }
+    }
+
     pub async fn text(&self, css: &str) -> String {
         self.client
             .find(Locator::Css(css))

@@ -445,6 +445,19 @@ async fn a_token_without_an_audience_is_rejected() {
 }
 
 #[tokio::test]
+async fn several_audiences_need_the_app_as_authorized_party() {
+    let issuer = TestIssuer::start().await;
+    let mut claims = issuer.good_claims();
+    claims["aud"] = json!([CLIENT_ID, "another-app"]);
+    let token = issuer.mint(claims.clone(), Some(TRUSTED_KID), Alg::Rs256);
+    assert_invalid(issuer.check(&token).await, "azp");
+
+    claims["azp"] = json!(CLIENT_ID);
+    let token = issuer.mint(claims, Some(TRUSTED_KID), Alg::Rs256);
+    issuer.check(&token).await.expect("issued to this app");
+}
+
+#[tokio::test]
 async fn a_tenant_outside_the_allow_list_is_not_allowed() {
     let issuer = TestIssuer::start_multi_tenant().await;
     let allowed = vec![TENANT.to_owned()];

@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use jsonwebtoken::jwk::JwkSet;
+use jsonwebtoken::jwk::{JwkSet, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 use tokio::sync::Mutex;
@@ -30,6 +30,13 @@ pub struct IdTokenClaims {
     #[serde(default)]
     pub nonce: Option<String>,
     pub exp: u64,
+    /// One audience (a string) or several (an array).
+    #[serde(default)]
+    pub aud: serde_json::Value,
+    /// The party the token was issued to; required when there are several
+    /// audiences (OpenID Connect Core §3.1.3.7).
+    #[serde(default)]
+    pub azp: Option<String>,
 }
 
 /// The issuer's signing keys, fetched once and again only when a token
@@ -57,6 +64,13 @@ impl KeyCache {
         Ok(set
             .keys
             .iter()
+            // A key published for encryption is never trusted to sign.
+            .filter(|jwk| {
+                matches!(
+                    jwk.common.public_key_use,
+                    None | Some(PublicKeyUse::Signature)
+                )
+            })
             .filter_map(|jwk| {
                 let kid = jwk.common.key_id.clone()?;
                 DecodingKey::from_jwk(jwk).ok().map(|key| (kid, key))
@@ -120,6 +134,12 @@ pub async fn validate(
             "issuer {:?} is not {:?}",
             claims.iss, issuer
         )));
+    }
+    let audiences = claims.aud.as_array().map_or(1, Vec::len);
+    if audiences > 1 && claims.azp.as_deref() != Some(expected.client_id) {
+        return Err(invalid(
+            "several audiences but not issued to this app (azp)".into(),
+        ));
     }
     if claims.nonce.as_deref() != Some(expected.nonce) {
         return Err(invalid("nonce does not match this sign-in".into()));
