@@ -5,6 +5,10 @@
 //! protocol version.
 
 pub mod dev;
+pub mod exchange;
 pub mod server_info;
 
+pub use exchange::{
+    AcsError, AcsErrorBody, ExchangeRequest, ExchangeResponse, EXCHANGE_API_VERSION, EXCHANGE_PATH,
+};
 pub use server_info::{Health, HealthStatus, ServerMode, ServerVersion, PROTOCOL_VERSION};

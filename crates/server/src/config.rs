@@ -14,6 +14,8 @@ use serde::Deserialize;
 use url::Url;
 use uuid::Uuid;
 
+use crate::acs::{endpoint_is_acceptable, AccessKey, AcsConfig};
+
 /// Loopback only by default: exposing the server is a deliberate choice.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(
     Ipv4Addr::LOCALHOST,
@@ -116,7 +118,7 @@ pub struct Cli {
     pub data_dir: Option<PathBuf>,
 
     /// TOML file with any of: listen, data_dir, dev, dev_password, authority,
-    /// client_id, allowed_tenants
+    /// client_id, allowed_tenants, acs_endpoint, acs_access_key
     #[arg(long, env = "CONVENE_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -139,6 +141,20 @@ pub struct Cli {
         value_parser = parse_tenant_id,
     )]
     pub allowed_tenants: Vec<Uuid>,
+
+    /// ACS resource endpoint to forward token exchanges to, e.g.
+    /// https://my-resource.communication.azure.com (needs --acs-access-key)
+    #[arg(long, env = "CONVENE_ACS_ENDPOINT", value_name = "URL")]
+    pub acs_endpoint: Option<Url>,
+
+    /// Access key (base64) of the ACS resource; a secret, never printed
+    #[arg(
+        long,
+        env = "CONVENE_ACS_ACCESS_KEY",
+        value_name = "KEY",
+        hide_env_values = true
+    )]
+    pub acs_access_key: Option<AccessKey>,
 }
 
 fn parse_tenant_id(s: &str) -> Result<Uuid, String> {
@@ -158,6 +174,8 @@ pub struct FileConfig {
     pub authority: Option<Url>,
     pub client_id: Option<String>,
     pub allowed_tenants: Option<Vec<Uuid>>,
+    pub acs_endpoint: Option<Url>,
+    pub acs_access_key: Option<AccessKey>,
 }
 
 impl FileConfig {
@@ -197,6 +215,8 @@ pub struct Config {
     /// settings in dev mode, `dev_password` in tenant mode), so that the
     /// caller can warn about them.
     pub ignored: Vec<&'static str>,
+    /// The ACS resource token exchanges are forwarded to, if any.
+    pub acs: Option<AcsConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -246,6 +266,13 @@ pub enum ConfigError {
     BadAuthority(Url),
     #[error("cannot find a default data directory (is HOME set?); pass --data-dir")]
     NoDefaultDataDir,
+    #[error(
+        "an ACS resource needs both --acs-endpoint (CONVENE_ACS_ENDPOINT, `acs_endpoint`) \
+         and --acs-access-key (CONVENE_ACS_ACCESS_KEY, `acs_access_key`)"
+    )]
+    IncompleteAcs,
+    #[error("the ACS endpoint must be an https URL (http only on loopback), not {0}")]
+    BadAcsEndpoint(Url),
 }
 
 /// A setting that tenant mode cannot do without.
@@ -313,6 +340,23 @@ impl Config {
             cli.allowed_tenants
         };
 
+        let acs = match (
+            cli.acs_endpoint.or(file.acs_endpoint),
+            cli.acs_access_key.or(file.acs_access_key),
+        ) {
+            (None, None) => None,
+            (Some(endpoint), Some(access_key)) => {
+                if !endpoint_is_acceptable(&endpoint) {
+                    return Err(ConfigError::BadAcsEndpoint(endpoint));
+                }
+                Some(AcsConfig {
+                    endpoint,
+                    access_key,
+                })
+            }
+            _ => return Err(ConfigError::IncompleteAcs),
+        };
+
         let mut ignored = Vec::new();
         let mode = if dev {
             for (given, name) in [
@@ -356,6 +400,7 @@ impl Config {
             mode,
             dev_password: dev_password.unwrap_or_default(),
             ignored,
+            acs,
         })
     }
 }
@@ -619,6 +664,55 @@ mod tests {
         std::fs::write(&bad, "nonsense = 1\n").unwrap();
         let err = FileConfig::read(&bad).unwrap_err();
         assert!(matches!(&err, ConfigError::ParseFile { path, .. } if *path == bad));
+    }
+
+    #[test]
+    fn acs_needs_endpoint_and_key_and_never_prints_the_key() {
+        let key = "c2VjcmV0LWtleQ==";
+        let cli = Cli::try_parse_from([
+            "convene-server",
+            "--dev",
+            "--acs-endpoint",
+            "https://my-resource.communication.azure.com",
+            "--acs-access-key",
+            key,
+        ])
+        .unwrap();
+        let config = Config::resolve(cli.clone(), FileConfig::default(), root()).unwrap();
+        let acs = config.acs.clone().unwrap();
+        assert_eq!(
+            acs.endpoint.host_str(),
+            Some("my-resource.communication.azure.com")
+        );
+        assert_eq!(acs.access_key.bytes(), b"secret-key");
+        for printed in [format!("{cli:?}"), format!("{config:?}")] {
+            assert!(
+                !printed.contains(key) && !printed.contains("secret-key"),
+                "{printed}"
+            );
+        }
+
+        let only_endpoint = Cli {
+            acs_endpoint: Some(url("https://acs.example")),
+            ..dev_cli()
+        };
+        let err = Config::resolve(only_endpoint, FileConfig::default(), root()).unwrap_err();
+        assert!(matches!(err, ConfigError::IncompleteAcs), "{err:?}");
+        assert!(err.to_string().contains("--acs-access-key"));
+
+        let from_file = file(&format!(
+            "dev = true\nacs_endpoint = \"http://127.0.0.1:9000\"\nacs_access_key = \"{key}\"\n"
+        ));
+        let config = Config::resolve(Cli::default(), from_file, root()).unwrap();
+        assert_eq!(config.acs.unwrap().endpoint.port(), Some(9000));
+
+        let plain_http = file(&format!(
+            "dev = true\nacs_endpoint = \"http://acs.example\"\nacs_access_key = \"{key}\"\n"
+        ));
+        let err = Config::resolve(Cli::default(), plain_http, root()).unwrap_err();
+        assert!(matches!(err, ConfigError::BadAcsEndpoint(_)), "{err:?}");
+        assert!(FileConfig::parse("acs_access_key = \"not base64!\"", Path::new("")).is_err());
+        assert!(Cli::try_parse_from(["convene-server", "--acs-access-key", "%%%"]).is_err());
     }
 
     // Parsing tests only look at flags given on the command line, which win

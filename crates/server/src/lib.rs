@@ -1,12 +1,15 @@
 //! convene-server: the small self-hostable Convene server.
 //!
 //! So far: configuration, SQLite storage, `/healthz` and `/version`, the dev
-//! issuer (an Entra-shaped OpenID provider under `--dev`), and a clean start
-//! and stop. The binary in `main.rs` only wires
+//! issuer (an Entra-shaped OpenID provider under `--dev`), the token
+//! exchange (`POST /teamsUser/:exchangeAccessToken`, ACS-shaped) with
+//! communication tokens and ACS forwarding, and a clean start and stop. The binary in `main.rs` only wires
 //! these together, so tests and later features can use them directly.
 
+pub mod acs;
 pub mod config;
 pub mod demo;
+pub mod exchange;
 pub mod http;
 pub mod issuer;
 pub mod server;
@@ -15,6 +18,7 @@ pub mod store;
 
 pub use config::{Cli, Config, ConfigError, Mode, TenantConfig};
 pub use demo::{DemoUser, DEMO_TENANT_ID, DEMO_USERS};
+pub use exchange::{CommunicationIdentity, CommunicationTokens};
 pub use server::{Server, ServerError};
 pub use shutdown::ShutdownSignals;
 pub use store::{Store, StoreError, User};

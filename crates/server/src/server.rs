@@ -9,8 +9,11 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
+use crate::acs::AcsClient;
 use crate::config::{Config, Mode};
-use crate::demo::DEMO_USERS;
+use crate::demo::{DEMO_TENANT_ID, DEMO_USERS};
+use crate::exchange::jwks::RemoteKeys;
+use crate::exchange::{CommunicationTokens, EntraValidator, Exchange, Trust};
 use crate::http::{self, AppState};
 use crate::issuer::{Clock, DevIssuer, KeyError, KeyStore, Lifetimes};
 use crate::store::{Store, StoreError};
@@ -37,6 +40,8 @@ pub enum ServerError {
     },
     #[error("the HTTP server failed")]
     Serve(#[source] io::Error),
+    #[error("cannot set up the HTTP client for the authority or ACS")]
+    HttpClient(#[source] reqwest::Error),
 }
 
 /// A server whose storage is open and whose socket is bound, not yet
@@ -54,16 +59,13 @@ impl Server {
     pub async fn start(config: &Config) -> Result<Self, ServerError> {
         let store = Store::open_sqlite(&config.data_dir).await?;
         tracing::info!(database = %store.location(), "storage open");
-        let mut state = AppState::new(store.clone(), config.mode.server_mode());
-        if config.mode == Mode::Dev {
-            match dev_issuer(config, &store).await {
-                Ok(issuer) => state = state.with_issuer(Arc::new(issuer)),
-                Err(error) => {
-                    let _ = store.close().await;
-                    return Err(error);
-                }
+        let state = match app_state(config, &store).await {
+            Ok(state) => state,
+            Err(error) => {
+                let _ = store.close().await;
+                return Err(error);
             }
-        }
+        };
         let listener = match bind(config.listen).await {
             Ok(listener) => listener,
             Err(error) => {
@@ -123,6 +125,45 @@ impl Server {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The dev issuer (dev mode) and the token exchange (both modes).
+async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerError> {
+    let mut state = AppState::new(store.clone(), config.mode.server_mode());
+    let clock = Clock::system();
+    let validator = match &config.mode {
+        Mode::Dev => {
+            let issuer = Arc::new(dev_issuer(config, store).await?);
+            state = state.with_issuer(Arc::clone(&issuer));
+            EntraValidator {
+                trust: Trust::Dev(issuer),
+                client_id: crate::issuer::CLIENT_ID.to_owned(),
+                allowed_tenants: vec![DEMO_TENANT_ID],
+                clock: clock.clone(),
+            }
+        }
+        Mode::Tenant(tenant) => EntraValidator {
+            trust: Trust::Authority(Arc::new(
+                RemoteKeys::new(&tenant.authority).map_err(ServerError::HttpClient)?,
+            )),
+            client_id: tenant.client_id.clone(),
+            allowed_tenants: tenant.allowed_tenants.clone(),
+            clock: clock.clone(),
+        },
+    };
+    let acs = match &config.acs {
+        Some(acs) => {
+            tracing::info!(endpoint = %acs.endpoint, "token exchanges are forwarded to ACS");
+            Some(AcsClient::new(acs.clone()).map_err(ServerError::HttpClient)?)
+        }
+        None => None,
+    };
+    let tokens = CommunicationTokens::open(&config.data_dir, clock)?;
+    Ok(state.with_exchange(Arc::new(Exchange {
+        validator,
+        tokens: Arc::new(tokens),
+        acs,
+    })))
 }
 
 /// Seeds the demo users and sets up the dev issuer with its key.

@@ -10,6 +10,7 @@ use axum::Router;
 use convene_proto::{ServerMode, ServerVersion, PROTOCOL_VERSION};
 use tower_http::trace::TraceLayer;
 
+use crate::exchange::Exchange;
 use crate::issuer::DevIssuer;
 use crate::store::Store;
 
@@ -22,6 +23,8 @@ pub struct AppState {
     pub version: ServerVersion,
     /// The dev issuer's routes are mounted only when this is set (`--dev`).
     pub issuer: Option<Arc<DevIssuer>>,
+    /// The token exchange, mounted when set.
+    pub exchange: Option<Arc<Exchange>>,
 }
 
 impl AppState {
@@ -35,6 +38,15 @@ impl AppState {
                 mode,
             },
             issuer: None,
+            exchange: None,
+        }
+    }
+
+    /// Mounts the token exchange too.
+    pub fn with_exchange(self, exchange: Arc<Exchange>) -> Self {
+        Self {
+            exchange: Some(exchange),
+            ..self
         }
     }
 
@@ -51,10 +63,20 @@ impl AppState {
 /// errors too, so clients never have to parse an empty or HTML body.
 pub fn router(state: AppState) -> Router {
     let issuer = state.issuer.clone();
+    let exchange = state.exchange.clone();
+    // axum 0.8 refuses path segments starting with `:` (the old capture
+    // syntax) unless told otherwise; ACS's exchange path has a literal one.
+    // Captures are `{name}` everywhere here, so nothing is lost.
     let mut app = Router::new()
+        .without_v07_checks()
         .route("/healthz", get(routes::healthz))
         .route("/version", get(routes::version))
         .with_state(state);
+    // The exchange first: merging a router that has the checks on (the
+    // issuer's) turns them back on for every later merge.
+    if let Some(exchange) = exchange {
+        app = app.merge(exchange.router());
+    }
     if let Some(issuer) = issuer {
         app = app.merge(issuer.router());
     }

@@ -29,15 +29,16 @@ const KEY_BITS: usize = 2048;
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("cannot read the dev issuer key {}", path.display())]
+    #[error("cannot read the {what} {}", path.display())]
     Read {
+        what: &'static str,
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("the dev issuer key {} is not an RSA private key in PEM (PKCS#8 or PKCS#1); move it away to have a new one made", path.display())]
-    Parse { path: PathBuf },
-    #[error("cannot make the dev issuer signing key: {0}")]
+    #[error("the {what} {} is not an RSA private key in PEM (PKCS#8 or PKCS#1); move it away to have a new one made", path.display())]
+    Parse { what: &'static str, path: PathBuf },
+    #[error("cannot make a signing key: {0}")]
     Generate(String),
 }
 
@@ -122,6 +123,8 @@ enum KeyState {
 /// The signing key, available now or soon.
 pub struct KeyStore {
     path: PathBuf,
+    /// What the key is for, in messages ("dev issuer key").
+    what: &'static str,
     state: Arc<watch::Sender<KeyState>>,
     generating: AtomicBool,
 }
@@ -138,22 +141,36 @@ impl KeyStore {
     /// Reads `dev-issuer-key.pem` from `data_dir` if it is there; if not,
     /// the key will be made on first use. The directory must exist.
     pub fn open(data_dir: &Path) -> Result<Self, KeyError> {
-        let path = data_dir.join(KEY_FILE);
+        Self::open_named(data_dir, KEY_FILE, "dev issuer key")
+    }
+
+    /// Like [`KeyStore::open`] for another key file; `what` names the key
+    /// in messages and logs.
+    pub fn open_named(
+        data_dir: &Path,
+        file_name: &str,
+        what: &'static str,
+    ) -> Result<Self, KeyError> {
+        let path = data_dir.join(file_name);
         let state = match std::fs::read_to_string(&path) {
             Ok(text) => {
-                warn_if_readable_by_others(&path);
+                warn_if_readable_by_others(&path, what);
                 let key = RsaPrivateKey::from_pkcs8_pem(&text)
                     .or_else(|_| RsaPrivateKey::from_pkcs1_pem(&text))
-                    .map_err(|_| KeyError::Parse { path: path.clone() })?;
+                    .map_err(|_| KeyError::Parse {
+                        what,
+                        path: path.clone(),
+                    })?;
                 let key = SigningKey::from_private_key(&key).map_err(KeyError::Generate)?;
-                tracing::info!(kid = key.kid(), path = %path.display(), "dev issuer key loaded");
+                tracing::info!(kid = key.kid(), path = %path.display(), "{what} loaded");
                 KeyState::Ready(Arc::new(key))
             }
             Err(error) if error.kind() == std::io::ErrorKind::NotFound => KeyState::Pending,
-            Err(source) => return Err(KeyError::Read { path, source }),
+            Err(source) => return Err(KeyError::Read { what, path, source }),
         };
         Ok(Self {
             path,
+            what,
             state: Arc::new(watch::channel(state).0),
             generating: AtomicBool::new(false),
         })
@@ -168,16 +185,17 @@ impl KeyStore {
             return;
         }
         let path = self.path.clone();
+        let what = self.what;
         let state = Arc::clone(&self.state);
         // A plain thread, not the runtime's blocking pool: a stop signal
         // must not wait for a key nobody needs any more.
         let spawned = std::thread::Builder::new()
             .name("convene-keygen".into())
             .spawn(move || {
-                state.send_replace(match generate(&path) {
+                state.send_replace(match generate(&path, what) {
                     Ok(key) => KeyState::Ready(Arc::new(key)),
                     Err(message) => {
-                        tracing::error!("dev issuer: {message}");
+                        tracing::error!("{what}: {message}");
                         KeyState::Failed(message)
                     }
                 });
@@ -207,7 +225,7 @@ impl KeyStore {
 
 /// Makes a key and saves it. A key that cannot be saved is still used, so
 /// sign-in works; it only will not survive a restart.
-fn generate(path: &Path) -> Result<SigningKey, String> {
+fn generate(path: &Path, what: &str) -> Result<SigningKey, String> {
     let started = std::time::Instant::now();
     let key = RsaPrivateKey::new(&mut rsa::rand_core::OsRng, KEY_BITS)
         .map_err(|e| format!("cannot generate an RSA key: {e}"))?;
@@ -217,13 +235,13 @@ fn generate(path: &Path) -> Result<SigningKey, String> {
             kid = signing.kid(),
             path = %path.display(),
             took = ?started.elapsed(),
-            "dev issuer key generated"
+            "{what} generated"
         ),
         Err(error) => tracing::warn!(
             kid = signing.kid(),
             path = %path.display(),
             %error,
-            "dev issuer key generated but not saved: tokens will not survive a restart"
+            "{what} generated but not saved: tokens will not survive a restart"
         ),
     }
     Ok(signing)
@@ -256,7 +274,7 @@ fn save(path: &Path, key: &RsaPrivateKey) -> std::io::Result<()> {
     std::fs::rename(&temporary, path)
 }
 
-fn warn_if_readable_by_others(path: &Path) {
+fn warn_if_readable_by_others(path: &Path, what: &str) {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -264,13 +282,13 @@ fn warn_if_readable_by_others(path: &Path) {
             if meta.permissions().mode() & 0o077 != 0 {
                 tracing::warn!(
                     path = %path.display(),
-                    "the dev issuer key is readable by other users; chmod 600 it"
+                    "the {what} is readable by other users; chmod 600 it"
                 );
             }
         }
     }
     #[cfg(not(unix))]
-    let _ = path;
+    let _ = (path, what);
 }
 
 /// One key per test binary: making one takes seconds in a debug build.

@@ -7,6 +7,8 @@
 // Each test binary uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub mod oidc;
+
 use std::ffi::{OsStr, OsString};
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
