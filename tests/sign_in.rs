@@ -47,7 +47,7 @@ fn person(
 async fn alice_signs_in_and_gets_validated_claims_and_tokens() {
     let scratch = tempfile::tempdir().unwrap();
     let server = DevServer::start(scratch.path());
-    let http = convene_core::http::client(Duration::from_secs(10));
+    let http = convene_core::http::client(Duration::from_secs(30));
 
     let signed_in = sign_in(
         &http,
@@ -74,7 +74,7 @@ async fn alice_signs_in_and_gets_validated_claims_and_tokens() {
 async fn a_tenant_outside_the_allow_list_is_refused() {
     let scratch = tempfile::tempdir().unwrap();
     let server = DevServer::start(scratch.path());
-    let http = convene_core::http::client(Duration::from_secs(10));
+    let http = convene_core::http::client(Duration::from_secs(30));
     let mut request = request(&server);
     request.allowed_tenants = vec!["11111111-2222-4333-8444-555555555555".into()];
 
@@ -96,7 +96,7 @@ async fn a_tenant_outside_the_allow_list_is_refused() {
 async fn cancel_and_timeout_end_the_sign_in() {
     let scratch = tempfile::tempdir().unwrap();
     let server = DevServer::start(scratch.path());
-    let http = convene_core::http::client(Duration::from_secs(10));
+    let http = convene_core::http::client(Duration::from_secs(30));
     let nobody = |_: &reqwest::Url| Ok(());
 
     let cancelled = sign_in(
@@ -113,4 +113,48 @@ async fn cancel_and_timeout_end_the_sign_in() {
     quick.timeout = Duration::from_millis(200);
     let timed_out = sign_in(&http, &quick, nobody, pending()).await.unwrap_err();
     assert!(matches!(timed_out, AuthError::TimedOut), "{timed_out}");
+}
+
+#[tokio::test]
+async fn alice_trades_her_sign_in_for_a_communication_token() {
+    use base64::Engine as _;
+    use convene_core::session::Sessions;
+    use convene_core::vault::{Vault, VaultKind};
+
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let config = convene_core::ClientConfig::from_layer(convene_core::config::ConfigLayer {
+        server: Some(server.url()),
+        ..Default::default()
+    })
+    .unwrap();
+    let sessions = Sessions::new(
+        Vault::open(VaultKind::Ephemeral).await.unwrap(),
+        convene_core::http::client(Duration::from_secs(30)),
+        config,
+        None,
+    );
+    let alice = sessions
+        .sign_in(person("alice@convene.example", "convene"), pending(), None)
+        .await
+        .expect("sign-in succeeds");
+
+    let token = sessions
+        .communication_token(&alice)
+        .await
+        .expect("exchange");
+    let payload = token.token.expose().split('.').nth(1).expect("a JWT");
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(claims["sub"], format!("8:orgid:{ALICE_OID}"));
+    assert_eq!(alice.communication_id(), format!("8:orgid:{ALICE_OID}"));
+    assert!(token.expires_at > std::time::SystemTime::now());
+
+    // Asked again, it is the same token: no second exchange before expiry.
+    let again = sessions.communication_token(&alice).await.unwrap();
+    assert_eq!(again.token.expose(), token.token.expose());
 }

@@ -12,6 +12,8 @@ const bridge = vi.hoisted(() => {
     /** Lets Tauri finish registering the pending listener. */
     finishListening: () => {},
     uiReady: vi.fn<() => Promise<null>>(() => Promise.resolve(null)),
+    signIn: vi.fn<(loginHint: string | null) => Promise<unknown>>(),
+    switchAccount: vi.fn<(userId: string) => Promise<unknown>>(),
   };
   return state;
 });
@@ -22,6 +24,8 @@ vi.mock("./bindings", () => ({
     connectionStatus: vi.fn(),
     checkConnectionNow: vi.fn(() => Promise.resolve(null)),
     uiReady: bridge.uiReady,
+    signIn: bridge.signIn,
+    switchAccount: bridge.switchAccount,
   },
   events: {
     coreEvent: {
@@ -35,7 +39,8 @@ vi.mock("./bindings", () => ({
   },
 }));
 
-const { onConnectionChange, reportUiReady } = await import("./core");
+const { onConnectionChange, onSessionEvent, reportUiReady, signIn, switchAccount } = await import("./core");
+const { CoreUserError } = await import("./coreError");
 
 const reachable = { state: "reachable", server: "https://convene.example.org", serverVersion: "0.1.0", error: null };
 
@@ -84,5 +89,62 @@ describe("reportUiReady", () => {
     vi.spyOn(console, "warn").mockImplementation(() => undefined);
     bridge.uiReady.mockRejectedValueOnce(new Error("not running inside Tauri"));
     await expect(reportUiReady()).resolves.toBeUndefined();
+  });
+});
+
+const account = {
+  tenantId: "t",
+  userId: "u",
+  username: "adele.vance@contoso.example",
+  name: "Adele Vance",
+  authority: "https://convene.example.org/contoso/v2.0",
+};
+
+describe("onSessionEvent", () => {
+  it("passes on sign-in, account and session-expired events, and nothing else", () => {
+    const listener = vi.fn();
+    onSessionEvent(listener);
+    const events = [
+      { type: "signIn", progress: { state: "waitingForBrowser" } },
+      { type: "account", account },
+      { type: "sessionExpired", account },
+    ];
+    for (const payload of events) bridge.callbacks[0]?.({ payload });
+    bridge.callbacks[0]?.({ payload: { type: "connection", status: reachable } });
+    bridge.callbacks[0]?.({ payload: { type: "presence", user: "8:orgid:1", availability: "Away" } });
+
+    expect(listener.mock.calls.map(([event]: unknown[]) => event)).toEqual(events);
+  });
+
+  it("stops listening even when unsubscribed before Tauri finished subscribing", async () => {
+    const listener = vi.fn();
+    const unsubscribe = onSessionEvent(listener);
+    unsubscribe();
+    bridge.finishListening();
+    await vi.waitFor(() => expect(bridge.unlisten).toHaveBeenCalledTimes(1));
+
+    bridge.callbacks[0]?.({ payload: { type: "account", account: null } });
+    expect(listener).not.toHaveBeenCalled();
+  });
+});
+
+describe("commands with a Result", () => {
+  it("resolve with the data", async () => {
+    bridge.switchAccount.mockResolvedValueOnce({ status: "ok", data: account });
+    await expect(switchAccount("u")).resolves.toEqual(account);
+    expect(bridge.switchAccount).toHaveBeenCalledWith("u");
+
+    bridge.signIn.mockResolvedValueOnce({ status: "ok", data: null });
+    await expect(signIn(null)).resolves.toBeUndefined();
+    expect(bridge.signIn).toHaveBeenCalledWith(null);
+  });
+
+  it("reject with the core's code and words", async () => {
+    const message = "Convene needs a keyring to keep your sign-in.";
+    bridge.signIn.mockResolvedValueOnce({ status: "error", error: { code: "keyringUnavailable", message } });
+
+    const refusal: unknown = await signIn("adele.vance@contoso.example").catch((error: unknown) => error);
+    expect(refusal).toBeInstanceOf(CoreUserError);
+    expect(refusal).toMatchObject({ code: "keyringUnavailable", message });
   });
 });

@@ -3,9 +3,36 @@
 // @tauri-apps/api, so that an API change touches this file only and tests can
 // replace the whole core with vi.mock("../core").
 import { commands, events } from "./bindings";
-import type { AppInfo, ConnectionState, ConnectionStatus, ServerSettings } from "./bindings";
+import { CoreUserError } from "./coreError";
+import type {
+  AccountProfile,
+  AppInfo,
+  ClientEvent,
+  ConnectionState,
+  ConnectionStatus,
+  Result,
+  ServerSettings,
+  SignInProgress,
+  UserError,
+  UserErrorCode,
+} from "./bindings";
 
-export type { AppInfo, ConnectionState, ConnectionStatus, ServerSettings };
+export type {
+  AccountProfile,
+  AppInfo,
+  ConnectionState,
+  ConnectionStatus,
+  ServerSettings,
+  SignInProgress,
+  UserError,
+  UserErrorCode,
+};
+
+/** The value of an ok result; an error result is thrown as a CoreUserError. */
+function unwrap<T>(result: Result<T, UserError>): T {
+  if (result.status === "error") throw new CoreUserError(result.error);
+  return result.data;
+}
 
 /** Version of the app and the server settings it will use. */
 export function getAppInfo(): Promise<AppInfo> {
@@ -31,21 +58,82 @@ export async function reportUiReady(): Promise<void> {
   }
 }
 
+/** The account in use, or null when nobody is signed in. Rejects with a CoreUserError. */
+export async function getCurrentAccount(): Promise<AccountProfile | null> {
+  return unwrap(await commands.currentAccount());
+}
+
+/** Every account signed in on this device. Rejects with a CoreUserError. */
+export async function getAccounts(): Promise<AccountProfile[]> {
+  return unwrap(await commands.accounts());
+}
+
+/**
+ * Open the browser to sign in (`loginHint` pre-fills the account when signing
+ * in again). Resolves once the sign-in has started; its progress arrives
+ * through `onSessionEvent`. Rejects with a CoreUserError (e.g. `keyringUnavailable`).
+ */
+export async function signIn(loginHint: string | null): Promise<void> {
+  unwrap(await commands.signIn(loginHint));
+}
+
+/** Stop a sign-in that is waiting for the browser; a `cancelled` progress event follows. */
+export async function cancelSignIn(): Promise<void> {
+  await commands.cancelSignIn();
+}
+
+/** Make another signed-in account the current one. Rejects with a CoreUserError. */
+export async function switchAccount(userId: string): Promise<AccountProfile> {
+  return unwrap(await commands.switchAccount(userId));
+}
+
+/** Sign the account out and remove its secrets from this device. Rejects with a CoreUserError. */
+export async function signOut(userId: string): Promise<void> {
+  unwrap(await commands.signOut(userId));
+}
+
+/** The core events about who is signed in. */
+export type SessionEvent = Extract<ClientEvent, { type: "signIn" | "account" | "sessionExpired" }>;
+
 /**
  * Call `listener` with every connection status the core pushes, in order.
  * Returns a synchronous unsubscribe that is safe to call before Tauri has
  * finished registering the listener (as React effects' clean-ups do).
  */
 export function onConnectionChange(listener: (status: ConnectionStatus) => void): () => void {
+  return onCoreEvent((event) => {
+    if (event.type === "connection") listener(event.status);
+  });
+}
+
+/**
+ * Call `listener` with every sign-in progress, change of the account in use
+ * and ended session the core pushes, in order. Same unsubscribe as
+ * `onConnectionChange`.
+ */
+export function onSessionEvent(listener: (event: SessionEvent) => void): () => void {
+  return onCoreEvent((event) => {
+    switch (event.type) {
+      case "signIn":
+      case "account":
+      case "sessionExpired":
+        listener(event);
+        break;
+      default:
+        // ClientEvent is non-exhaustive on the Rust side: more kinds will come.
+        break;
+    }
+  });
+}
+
+function onCoreEvent(listener: (event: ClientEvent) => void): () => void {
   let stopped = false;
   let unlisten: (() => void) | undefined;
 
   events.coreEvent
     .listen((event) => {
       if (stopped) return;
-      const coreEvent = event.payload;
-      // ClientEvent is non-exhaustive on the Rust side: more kinds will come.
-      if (coreEvent.type === "connection") listener(coreEvent.status);
+      listener(event.payload);
     })
     .then(
       (stop) => {

@@ -1,3 +1,20 @@
+import type { UserError, UserErrorCode } from "./core";
+
+/**
+ * A command the core refused (core.ts throws it for a `Result`'s error): the
+ * core's stable code to branch on and its sentence for the person, already
+ * in plain words.
+ */
+export class CoreUserError extends Error {
+  readonly code: UserErrorCode;
+
+  constructor({ code, message }: UserError) {
+    super(message);
+    this.name = "CoreUserError";
+    this.code = code;
+  }
+}
+
 /**
  * Plain words for a failed call to the core. Tauri rejects with whatever the
  * Rust side serialised (usually a string); a broken bridge throws an Error.

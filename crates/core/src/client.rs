@@ -63,6 +63,9 @@ pub struct Client {
     sessions: Result<Arc<Sessions>, UserError>,
     events: mpsc::UnboundedSender<ClientEvent>,
     cancel_sign_in: Mutex<Option<oneshot::Sender<()>>>,
+    /// The runtime the client started on: its methods may be called from
+    /// threads without one (a UI thread).
+    runtime: tokio::runtime::Handle,
 }
 
 impl std::fmt::Debug for Client {
@@ -74,7 +77,8 @@ impl std::fmt::Debug for Client {
 }
 
 impl Client {
-    /// Starts a client and its connection monitor. Events arrive on the
+    /// Starts a client and its connection monitor; call it inside a tokio
+    /// runtime, which then runs its background work. Events arrive on the
     /// returned stream in order, starting with the monitor's first status.
     /// `sessions` is the signed-in accounts store, or why there is none
     /// (no keyring): the client still runs and says so when asked to sign in.
@@ -93,6 +97,7 @@ impl Client {
             sessions,
             events,
             cancel_sign_in: Mutex::new(None),
+            runtime: tokio::runtime::Handle::current(),
         };
         client.check_current_session();
         (client, EventStream(receiver))
@@ -152,7 +157,7 @@ impl Client {
         let _ = events.send(ClientEvent::SignIn {
             progress: SignInProgress::WaitingForBrowser,
         });
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             let outcome = sessions
                 .sign_in(
                     crate::auth::browser::open,
@@ -231,7 +236,7 @@ impl Client {
         };
         let sessions = sessions.clone();
         let events = self.events.clone();
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             let Ok(Some(profile)) = sessions.current().await else {
                 return;
             };

@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod connection;
 pub mod event;
+pub mod exchange;
 pub mod http;
 pub mod secret;
 pub mod session;

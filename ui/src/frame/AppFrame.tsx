@@ -1,7 +1,12 @@
-import { useState } from "react";
+import { useState, type ReactNode } from "react";
 import { makeStyles, tokens } from "@fluentui/react-components";
+import { AccountMenu } from "../account/AccountMenu";
 import { useAppInfo } from "../appInfo/useAppInfo";
 import { useConnectionStatus } from "../connection/useConnectionStatus";
+import { SignedInPlaceholder } from "../home/SignedInPlaceholder";
+import { SessionNotices } from "../session/SessionNotices";
+import { SessionSkeleton } from "../session/SessionSkeleton";
+import { useSession } from "../session/useSession";
 import { SettingsScreen, type ThemeChoice } from "../settings/SettingsScreen";
 import { SignInScreen } from "../signIn/SignInScreen";
 import { useReportUiReady } from "../startup/useReportUiReady";
@@ -35,18 +40,53 @@ export function AppFrame({ theme }: { theme: ThemeChoice }) {
   const [pane, setPane] = useState<Pane>("chat");
   const { appInfo, reload } = useAppInfo();
   const connection = useConnectionStatus();
+  const session = useSession();
+  const { account } = session;
   useReportUiReady();
+
+  let content: ReactNode;
+  if (pane === "settings") {
+    content = <SettingsScreen theme={theme} appInfo={appInfo} onReloadAppInfo={reload} />;
+  } else if (session.loading) {
+    content = <SessionSkeleton />;
+  } else if (account === null) {
+    content = (
+      <SignInScreen
+        purpose={pane}
+        appInfo={appInfo}
+        onReloadAppInfo={reload}
+        connection={connection}
+        signIn={session.signIn}
+        onSignIn={() => session.startSignIn(null)}
+        onCancelSignIn={session.cancelSignIn}
+        onDismissSignInError={session.dismissSignInError}
+      />
+    );
+  } else {
+    content = <SignedInPlaceholder purpose={pane} account={account} />;
+  }
 
   return (
     <div className={styles.frame}>
       <SkipLink targetId={MAIN_ID} />
-      <AppRail current={pane} onNavigate={setPane} />
+      <AppRail
+        current={pane}
+        onNavigate={setPane}
+        account={
+          account === null ? undefined : (
+            <AccountMenu
+              account={account}
+              accounts={session.accounts}
+              onSwitch={session.switchAccount}
+              onAddAccount={() => session.startSignIn(null)}
+              onSignOut={session.signOut}
+            />
+          )
+        }
+      />
       <main id={MAIN_ID} tabIndex={-1} className={styles.main} data-testid="main-pane">
-        {pane === "settings" ? (
-          <SettingsScreen theme={theme} appInfo={appInfo} onReloadAppInfo={reload} />
-        ) : (
-          <SignInScreen purpose={pane} appInfo={appInfo} onReloadAppInfo={reload} connection={connection} />
-        )}
+        {account !== null && <SessionNotices session={session} />}
+        {content}
       </main>
     </div>
   );

@@ -1,3 +1,4 @@
+import type { ReactNode } from "react";
 import {
   Caption2,
   makeStyles,
@@ -20,6 +21,18 @@ const useStyles = makeStyles({
     paddingBlock: tokens.spacingVerticalS,
     backgroundColor: tokens.colorNeutralBackground3,
     borderRight: `${tokens.strokeWidthThin} solid ${tokens.colorNeutralStroke2}`,
+  },
+  nav: {
+    flexGrow: 1,
+    display: "flex",
+    flexDirection: "column",
+    alignItems: "stretch",
+    gap: tokens.spacingVerticalXS,
+  },
+  account: {
+    display: "flex",
+    justifyContent: "center",
+    paddingTop: tokens.spacingVerticalS,
   },
   logo: {
     display: "flex",
@@ -81,13 +94,16 @@ const useStyles = makeStyles({
 interface AppRailProps {
   current: Pane;
   onNavigate: (pane: Pane) => void;
+  /** The signed-in account's menu, under the app bar's items (its own Tab stop). */
+  account?: ReactNode;
 }
 
 /**
  * The app bar. One Tab stop: arrow keys move between its items (tabster's
- * mover), Tab leaves it for the main pane, Enter or a click opens an item.
+ * mover), Tab leaves it for the account button (when signed in), then the
+ * main pane; Enter or a click opens an item.
  */
-export function AppRail({ current, onNavigate }: AppRailProps) {
+export function AppRail({ current, onNavigate, account }: AppRailProps) {
   const styles = useStyles();
   const arrowNavigation = useArrowNavigationGroup({ axis: "vertical", circular: true, memorizeCurrent: true });
 
@@ -110,13 +126,16 @@ export function AppRail({ current, onNavigate }: AppRailProps) {
   };
 
   return (
-    <nav aria-label="App bar" className={styles.rail} {...arrowNavigation}>
+    <div className={styles.rail}>
       <div className={styles.logo}>
         <ConveneLogo size={28} decorative />
       </div>
-      {panes.filter((pane) => pane.placement === "top").map(item)}
-      <div className={styles.spacer} />
-      {panes.filter((pane) => pane.placement === "bottom").map(item)}
-    </nav>
+      <nav aria-label="App bar" className={styles.nav} {...arrowNavigation}>
+        {panes.filter((pane) => pane.placement === "top").map(item)}
+        <div className={styles.spacer} />
+        {panes.filter((pane) => pane.placement === "bottom").map(item)}
+      </nav>
+      {account !== undefined && <div className={styles.account}>{account}</div>}
+    </div>
   );
 }

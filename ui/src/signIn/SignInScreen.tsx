@@ -1,23 +1,21 @@
-import { useState } from "react";
 import {
   Body1,
   Button,
   Caption1,
-  MessageBar,
-  MessageBarActions,
-  MessageBarBody,
   Subtitle2,
   Title1,
   makeStyles,
   tokens,
   useId,
 } from "@fluentui/react-components";
-import { DismissRegular, PersonRegular } from "@fluentui/react-icons";
+import { PersonRegular } from "@fluentui/react-icons";
 import { AppInfoError } from "../appInfo/AppInfoError";
 import type { AppInfoState } from "../appInfo/useAppInfo";
 import { ConveneLogo } from "../brand/ConveneLogo";
 import { ConnectionIndicator } from "../connection/ConnectionIndicator";
 import type { ConnectionView } from "../connection/useConnectionStatus";
+import { SignInStatus } from "../session/SignInStatus";
+import type { SignInView } from "../session/useSession";
 import { OrganisationDetails, OrganisationDetailsSkeleton } from "./OrganisationDetails";
 
 export type SignInPurpose = "chat" | "calls";
@@ -89,17 +87,30 @@ export interface SignInScreenProps {
   appInfo: AppInfoState;
   onReloadAppInfo: () => void;
   connection: ConnectionView;
+  signIn: SignInView;
+  onSignIn: () => void;
+  onCancelSignIn: () => void;
+  onDismissSignInError: () => void;
 }
 
 /** The first screen: who Convene is, which organisation it will use, and whether it can reach it. */
-export function SignInScreen({ purpose, appInfo, onReloadAppInfo, connection }: SignInScreenProps) {
+export function SignInScreen({
+  purpose,
+  appInfo,
+  onReloadAppInfo,
+  connection,
+  signIn,
+  onSignIn,
+  onCancelSignIn,
+  onDismissSignInError,
+}: SignInScreenProps) {
   const styles = useStyles();
   const titleId = useId("sign-in-title");
   const organisationId = useId("organisation-title");
-  const [showUnavailable, setShowUnavailable] = useState(false);
 
   const unreachable = connection.status?.state === "unreachable";
   const canSignIn = appInfo.status === "ready" && !unreachable;
+  const signingIn = signIn.phase !== "idle";
 
   return (
     <section className={styles.root} aria-labelledby={titleId} data-testid="sign-in-screen">
@@ -129,7 +140,9 @@ export function SignInScreen({ purpose, appInfo, onReloadAppInfo, connection }: 
             size="large"
             icon={<PersonRegular />}
             disabled={!canSignIn}
-            onClick={() => setShowUnavailable(true)}
+            // Keeps focus (and its place in the Tab order) while the browser is open.
+            disabledFocusable={canSignIn && signingIn}
+            onClick={onSignIn}
             data-testid="sign-in-button"
           >
             Sign in with work account
@@ -139,21 +152,7 @@ export function SignInScreen({ purpose, appInfo, onReloadAppInfo, connection }: 
               Signing in needs the server. Convene keeps trying, or choose Try again.
             </Caption1>
           )}
-          {showUnavailable && (
-            <MessageBar intent="info" data-testid="sign-in-unavailable">
-              <MessageBarBody>Signing in isn't available in this build yet.</MessageBarBody>
-              <MessageBarActions
-                containerAction={
-                  <Button
-                    appearance="transparent"
-                    aria-label="Dismiss"
-                    icon={<DismissRegular />}
-                    onClick={() => setShowUnavailable(false)}
-                  />
-                }
-              />
-            </MessageBar>
-          )}
+          <SignInStatus signIn={signIn} onCancel={onCancelSignIn} onDismissError={onDismissSignInError} />
         </div>
       </div>
     </section>

@@ -1,10 +1,11 @@
 // A stand-in for src/core.ts, so tests drive the UI the way the Rust core
-// would: answer commands, push connection events, and record what was asked.
+// would: answer commands, push connection and session events, and record what
+// was asked.
 // Use it with: vi.mock("../core", () => import("../test/fakeCore").then((m) => m.fakeCoreModule));
 import { act } from "@testing-library/react";
 import { vi } from "vitest";
 import type * as Core from "../core";
-import type { AppInfo, ConnectionState, ConnectionStatus } from "../core";
+import type { AccountProfile, AppInfo, ConnectionState, ConnectionStatus, SessionEvent, SignInProgress } from "../core";
 
 export const sampleAppInfo: AppInfo = {
   version: "0.1.0",
@@ -14,6 +15,22 @@ export const sampleAppInfo: AppInfo = {
     tenant: "contoso",
     clientId: "00000000-0000-0000-0000-000000000001",
   },
+};
+
+export const sampleAccount: AccountProfile = {
+  tenantId: "11111111-2222-3333-4444-555555555555",
+  userId: "00000000-0000-0000-0000-0000000000a1",
+  username: "adele.vance@contoso.example",
+  name: "Adele Vance",
+  authority: sampleAppInfo.settings.authority,
+};
+
+export const otherAccount: AccountProfile = {
+  tenantId: "11111111-2222-3333-4444-555555555555",
+  userId: "00000000-0000-0000-0000-0000000000b2",
+  username: "megan.bowen@contoso.example",
+  name: "Megan Bowen",
+  authority: sampleAppInfo.settings.authority,
 };
 
 export function connectionStatus(state: ConnectionState, details: Partial<ConnectionStatus> = {}): ConnectionStatus {
@@ -28,8 +45,14 @@ export function connectionStatus(state: ConnectionState, details: Partial<Connec
 
 function createFakeCore() {
   const listeners = new Set<(status: ConnectionStatus) => void>();
+  const sessionListeners = new Set<(event: SessionEvent) => void>();
+  const push = (event: SessionEvent) =>
+    act(() => {
+      for (const listener of sessionListeners) listener(event);
+    });
   return {
     listeners,
+    sessionListeners,
     getAppInfo: vi.fn<typeof Core.getAppInfo>(() => Promise.resolve(sampleAppInfo)),
     getConnectionStatus: vi.fn<typeof Core.getConnectionStatus>(() => Promise.resolve(connectionStatus("reachable"))),
     checkConnectionNow: vi.fn<typeof Core.checkConnectionNow>(() => Promise.resolve()),
@@ -38,6 +61,28 @@ function createFakeCore() {
       listeners.add(listener);
       return () => listeners.delete(listener);
     }),
+    getCurrentAccount: vi.fn<typeof Core.getCurrentAccount>(() => Promise.resolve(null)),
+    getAccounts: vi.fn<typeof Core.getAccounts>(() => Promise.resolve([])),
+    signIn: vi.fn<typeof Core.signIn>(() => Promise.resolve()),
+    cancelSignIn: vi.fn<typeof Core.cancelSignIn>(() => Promise.resolve()),
+    switchAccount: vi.fn<typeof Core.switchAccount>(() => Promise.reject(new Error("no such account"))),
+    signOut: vi.fn<typeof Core.signOut>(() => Promise.resolve()),
+    onSessionEvent: vi.fn<typeof Core.onSessionEvent>((listener) => {
+      sessionListeners.add(listener);
+      return () => sessionListeners.delete(listener);
+    }),
+    /** The core reports how an interactive sign-in moves on. */
+    pushSignIn(progress: SignInProgress) {
+      push({ type: "signIn", progress });
+    },
+    /** The core reports that the account in use changed (null: nobody is signed in). */
+    pushAccount(account: AccountProfile | null) {
+      push({ type: "account", account });
+    },
+    /** The core reports that the account's session ended. */
+    pushSessionExpired(account: AccountProfile) {
+      push({ type: "sessionExpired", account });
+    },
     /** The core pushes a connection event, as the connection monitor does. */
     pushConnection(status: ConnectionStatus) {
       act(() => {
@@ -61,4 +106,11 @@ export const fakeCoreModule: typeof Core = {
   checkConnectionNow: () => fakeCore.checkConnectionNow(),
   reportUiReady: () => fakeCore.reportUiReady(),
   onConnectionChange: (listener) => fakeCore.onConnectionChange(listener),
+  getCurrentAccount: () => fakeCore.getCurrentAccount(),
+  getAccounts: () => fakeCore.getAccounts(),
+  signIn: (loginHint) => fakeCore.signIn(loginHint),
+  cancelSignIn: () => fakeCore.cancelSignIn(),
+  switchAccount: (userId) => fakeCore.switchAccount(userId),
+  signOut: (userId) => fakeCore.signOut(userId),
+  onSessionEvent: (listener) => fakeCore.onSessionEvent(listener),
 };

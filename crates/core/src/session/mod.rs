@@ -27,6 +27,7 @@ pub use resource::Resource;
 use crate::auth::token::{self, Grant};
 use crate::auth::{self, AuthError, ProviderMetadata, SignInRequest};
 use crate::config::ClientConfig;
+use crate::exchange::{self, CommunicationToken, ExchangeError};
 use crate::vault::{AccountKey, Vault, VaultError};
 use crate::Secret;
 use current::CurrentAccount;
@@ -56,6 +57,8 @@ pub enum SessionError {
     NoRefreshToken,
     #[error("the stored profile of an account is damaged: {0}")]
     DamagedProfile(String),
+    #[error(transparent)]
+    Exchange(#[from] ExchangeError),
 }
 
 struct CachedToken {
@@ -70,6 +73,7 @@ pub struct Sessions {
     config: ClientConfig,
     current: CurrentAccount,
     tokens: Mutex<HashMap<(AccountKey, Resource), CachedToken>>,
+    communication: Mutex<HashMap<AccountKey, CommunicationToken>>,
     refreshing: Mutex<HashMap<AccountKey, Arc<Mutex<()>>>>,
     metadata: Mutex<HashMap<String, ProviderMetadata>>,
 }
@@ -89,6 +93,7 @@ impl Sessions {
             config,
             current: CurrentAccount::new(state_file),
             tokens: Mutex::new(HashMap::new()),
+            communication: Mutex::new(HashMap::new()),
             refreshing: Mutex::new(HashMap::new()),
             metadata: Mutex::new(HashMap::new()),
         }
@@ -241,11 +246,39 @@ impl Sessions {
         Ok(token)
     }
 
+    /// The account's communication token (for signaling and presence),
+    /// exchanged at convene-server for its ACS access token and renewed
+    /// ahead of expiry.
+    pub async fn communication_token(
+        &self,
+        account: &AccountProfile,
+    ) -> Result<CommunicationToken, SessionError> {
+        let key = account.key();
+        if let Some(cached) = self.communication.lock().await.get(&key) {
+            let renew_at = cached.expires_at.checked_sub(RENEW_BEFORE_EXPIRY);
+            if renew_at.is_some_and(|at| std::time::SystemTime::now() < at) {
+                return Ok(cached.clone());
+            }
+        }
+        let access = self.access_token(account, Resource::Communication).await?;
+        let token = exchange::exchange(
+            &self.http,
+            &self.config.server_url,
+            &access,
+            &self.config.client_id,
+            &account.user_id,
+        )
+        .await?;
+        self.communication.lock().await.insert(key, token.clone());
+        Ok(token)
+    }
+
     /// Removes every secret of the account from this device.
     pub async fn sign_out(&self, account: &AccountProfile) -> Result<(), SessionError> {
         let key = account.key();
         self.vault.delete_account(&key).await?;
         self.tokens.lock().await.retain(|(k, _), _| k != &key);
+        self.communication.lock().await.remove(&key);
         if self.current.get().as_ref() == Some(&key) {
             self.current.set(None);
         }

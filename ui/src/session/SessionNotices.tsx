@@ -1,0 +1,57 @@
+import { Button, MessageBar, MessageBarActions, MessageBarBody, makeStyles, tokens } from "@fluentui/react-components";
+import { DismissRegular } from "@fluentui/react-icons";
+import { SessionExpiredBanner } from "./SessionExpiredBanner";
+import { SignInStatus } from "./SignInStatus";
+import type { SessionView } from "./useSession";
+
+const useStyles = makeStyles({
+  root: {
+    display: "flex",
+    flexDirection: "column",
+    gap: tokens.spacingVerticalS,
+    padding: `${tokens.spacingVerticalM} ${tokens.spacingHorizontalL} 0`,
+  },
+  // Nothing to say: the live regions stay (to be heard when they fill) but take no room.
+  quiet: { display: "contents" },
+});
+
+/**
+ * The banners at the top of the main pane while signed in: an ended session,
+ * a sign-in in progress ("Add another account", "Sign in again"), and why
+ * switching or signing out failed.
+ */
+export function SessionNotices({ session }: { session: SessionView }) {
+  const styles = useStyles();
+  const { expired, signIn, accountError } = session;
+  const quiet = expired === null && signIn.phase === "idle" && signIn.error === null && accountError === null;
+
+  return (
+    <div className={quiet ? styles.quiet : styles.root}>
+      {expired !== null && (
+        <SessionExpiredBanner
+          account={expired}
+          signingIn={signIn.phase !== "idle"}
+          onSignInAgain={session.startSignIn}
+        />
+      )}
+      <SignInStatus signIn={signIn} onCancel={session.cancelSignIn} onDismissError={session.dismissSignInError} />
+      <div aria-live="polite" className={styles.quiet}>
+        {accountError !== null && (
+          <MessageBar intent="error" layout="multiline" data-testid="account-error">
+            <MessageBarBody>{accountError}</MessageBarBody>
+            <MessageBarActions
+              containerAction={
+                <Button
+                  appearance="transparent"
+                  aria-label="Dismiss"
+                  icon={<DismissRegular />}
+                  onClick={session.dismissAccountError}
+                />
+              }
+            />
+          </MessageBar>
+        )}
+      </div>
+    </div>
+  );
+}
