@@ -7,8 +7,16 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
+use convene_core::config::{DEV_CLIENT_ID, DEV_TENANT_ID};
+use convene_core::vault::{AccountKey, Vault, VaultKind};
 use serde_json::Value;
 use support::server::DevServer;
+
+const ALICE_OID: &str = "00000000-a11c-4000-8000-000000000001";
+
+/// The demo users are the same people on every dev server, and the test
+/// session has one keyring: tests that sign them in take turns.
+static KEYRING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A terminal with its own XDG home, pointed at the server.
 struct Terminal {
@@ -25,13 +33,28 @@ impl Terminal {
     }
 
     fn run(&self, username: &str, args: &[&str]) -> Output {
+        self.command(username, args)
+            .output()
+            .expect("run convene-cli")
+    }
+
+    /// Like `run`, with every log line the CLI can write (debug level).
+    fn run_logged(&self, username: &str, args: &[&str]) -> Output {
+        self.command(username, args)
+            .env("RUST_LOG", "debug")
+            .output()
+            .expect("run convene-cli")
+    }
+
+    fn command(&self, username: &str, args: &[&str]) -> Command {
         let browser = support::binaries_dir().join("examples/scripted_browser");
         assert!(
             browser.exists(),
             "build the examples first (cargo test builds them)"
         );
         let home = self.home.path();
-        Command::new(support::workspace_binary("convene-cli"))
+        let mut command = Command::new(support::workspace_binary("convene-cli"));
+        command
             .arg("--server")
             .arg(&self.server)
             .args(args)
@@ -40,9 +63,11 @@ impl Terminal {
             .env("CONVENE_CONFIG", home.join("config.toml"))
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", home.join("config"))
+            .env("XDG_STATE_HOME", home.join("state"))
+            .env("XDG_CACHE_HOME", home.join("cache"))
             .env_remove("CONVENE_SERVER")
-            .output()
-            .expect("run convene-cli")
+            .env_remove("RUST_LOG");
+        command
     }
 
     fn data_dir(&self) -> &Path {
@@ -57,6 +82,7 @@ fn stdout_json(output: &Output) -> Value {
 
 #[test]
 fn alice_signs_in_once_and_stays_signed_in() {
+    let _turn = KEYRING.blocking_lock();
     let scratch = tempfile::tempdir().unwrap();
     let server = DevServer::start(scratch.path());
     let terminal = Terminal::new(&server);
@@ -84,11 +110,11 @@ fn alice_signs_in_once_and_stays_signed_in() {
     assert!(logout.status.success(), "{logout:?}");
     let after = terminal.run("nobody", &["whoami"]);
     assert_eq!(after.status.code(), Some(4), "signed out: {after:?}");
-    let _ = terminal.data_dir();
 }
 
 #[test]
 fn two_accounts_switch_and_sign_out_separately() {
+    let _turn = KEYRING.blocking_lock();
     let scratch = tempfile::tempdir().unwrap();
     let server = DevServer::start(scratch.path());
     let terminal = Terminal::new(&server);
@@ -131,4 +157,129 @@ fn two_accounts_switch_and_sign_out_separately() {
         .success());
     let accounts = stdout_json(&terminal.run("nobody", &["accounts", "--json"]));
     assert_eq!(accounts, serde_json::json!([]));
+}
+
+/// The refresh token the keyring holds for alice right now.
+async fn alice_refresh_token_in_keyring() -> Option<String> {
+    let vault = Vault::open(VaultKind::System)
+        .await
+        .expect("the test's keyring");
+    let alice = AccountKey::new(DEV_TENANT_ID, ALICE_OID);
+    vault
+        .load(&alice, "refresh_token")
+        .await
+        .expect("read the keyring")
+        .map(|secret| secret.expose().to_owned())
+}
+
+#[tokio::test]
+async fn a_revoked_session_asks_to_sign_in_again_and_loses_nothing_else() {
+    let _turn = KEYRING.lock().await;
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let terminal = Terminal::new(&server);
+    assert!(terminal.run("alice", &["login"]).status.success());
+
+    // Someone (a password change, an admin) spends the refresh token first:
+    // the provider rotates it, and the one in the keyring is now dead.
+    let stored = alice_refresh_token_in_keyring()
+        .await
+        .expect("stored at login");
+    let spent = reqwest::Client::new()
+        .post(format!(
+            "{}/{DEV_TENANT_ID}/oauth2/v2.0/token",
+            server.url()
+        ))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", DEV_CLIENT_ID),
+            ("refresh_token", stored.as_str()),
+            (
+                "scope",
+                "openid offline_access https://graph.microsoft.com/User.Read",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(spent.status().is_success(), "{spent:?}");
+
+    let whoami = terminal.run("nobody", &["whoami"]);
+    assert_eq!(whoami.status.code(), Some(4), "{whoami:?}");
+    let stderr = String::from_utf8_lossy(&whoami.stderr);
+    assert!(stderr.contains("sign in again"), "{stderr}");
+
+    // The account is still listed, so the app can offer to sign in again.
+    let accounts = stdout_json(&terminal.run("nobody", &["accounts", "--json"]));
+    assert_eq!(accounts[0]["username"], "alice@convene.example");
+
+    assert!(terminal.run("alice", &["login"]).status.success());
+    assert!(terminal.run("nobody", &["whoami"]).status.success());
+    assert!(terminal.run("nobody", &["logout"]).status.success());
+}
+
+#[tokio::test]
+async fn tokens_never_reach_files_logs_or_output() {
+    let _turn = KEYRING.lock().await;
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let terminal = Terminal::new(&server);
+    let mut captured = Vec::new();
+    let mut run = |args: &[&str]| {
+        let output = terminal.run_logged("alice", args);
+        captured.extend_from_slice(&output.stdout);
+        captured.extend_from_slice(&output.stderr);
+        output
+    };
+
+    assert!(run(&["login"]).status.success());
+    let first = alice_refresh_token_in_keyring().await.expect("stored");
+    assert!(run(&["whoami", "--json"]).status.success());
+    assert!(run(&["whoami"]).status.success());
+    let rotated = alice_refresh_token_in_keyring().await.expect("stored");
+    assert_ne!(first, rotated, "each renewal rotates the refresh token");
+    let signed_in_files = files_under(terminal.data_dir());
+    assert!(
+        !signed_in_files.is_empty(),
+        "signed in, the client remembers its current account in a file"
+    );
+    assert!(run(&["logout"]).status.success());
+    assert_eq!(alice_refresh_token_in_keyring().await, None);
+
+    // Everything the client wrote (while signed in and after), and
+    // everything it printed.
+    let mut haystacks = vec![("captured output".to_owned(), captured)];
+    haystacks.extend(signed_in_files);
+    haystacks.extend(files_under(terminal.data_dir()));
+    for (place, bytes) in haystacks {
+        let text = String::from_utf8_lossy(&bytes);
+        // Access and ID tokens are JWTs: their header always starts `eyJ`.
+        assert!(!text.contains("eyJ"), "a JWT in {place}");
+        assert!(!text.contains(&first), "a refresh token in {place}");
+        assert!(!text.contains(&rotated), "a refresh token in {place}");
+    }
+}
+
+/// Every file below `dir` with its contents.
+fn files_under(dir: &Path) -> Vec<(String, Vec<u8>)> {
+    walk(dir)
+        .into_iter()
+        .map(|path| {
+            let bytes = std::fs::read(&path).unwrap();
+            (path.display().to_string(), bytes)
+        })
+        .collect()
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }

@@ -245,6 +245,38 @@ async fn alice_signs_in_in_the_app_and_is_still_signed_in_after_a_restart() {
         .await;
     assert_eq!(visits(), 1, "no browser after a restart");
 
+    // The session is in the keyring, and in none of the app's files.
+    let vault = convene_core::vault::Vault::open(convene_core::vault::VaultKind::System)
+        .await
+        .expect("the test's keyring");
+    let alice = convene_core::vault::AccountKey::new(
+        convene_core::config::DEV_TENANT_ID,
+        "00000000-a11c-4000-8000-000000000001",
+    );
+    let refresh_token = vault
+        .load(&alice, "refresh_token")
+        .await
+        .unwrap()
+        .expect("alice's refresh token is in the keyring");
+    for dir in [
+        "config/convene",
+        "data/convene",
+        "state/convene",
+        "cache/convene",
+    ] {
+        for (file, text) in support::text_files_under(&scene.home.root.join(dir)) {
+            assert!(!text.contains("eyJ"), "a JWT in {file}");
+            assert!(
+                !text.contains(refresh_token.expose()),
+                "the refresh token in {file}"
+            );
+        }
+    }
+    assert!(
+        scene.home.logs().contains("signed in"),
+        "the log says that someone signed in (and nothing secret)"
+    );
+
     // Sign out through the account menu: the sign-in screen returns, and
     // the keyring no longer holds alice's session.
     scene.app.click("[data-testid=account-button]").await;

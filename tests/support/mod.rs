@@ -8,7 +8,7 @@ pub mod person;
 pub mod server;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 /// Directory holding the workspace's built binaries (`target/debug`): the
@@ -40,6 +40,23 @@ pub fn artifacts_dir(test: &str) -> PathBuf {
     let dir = root.join(test);
     std::fs::create_dir_all(&dir).expect("create artifacts dir");
     dir
+}
+
+/// Every file below `dir` (none if it does not exist), as lossy text.
+pub fn text_files_under(dir: &Path) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(text_files_under(&path));
+        } else if let Ok(bytes) = std::fs::read(&path) {
+            found.push((
+                path.display().to_string(),
+                String::from_utf8_lossy(&bytes).into_owned(),
+            ));
+        }
+    }
+    found
 }
 
 /// A loopback port that was free a moment ago.

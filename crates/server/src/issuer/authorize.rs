@@ -6,6 +6,14 @@
 //! again before a code is handed out. Errors go to the client's redirect URI
 //! once it is known to be good (`?error=…&error_description=…&state=…`), as
 //! at Entra; before that, they are a 400 page.
+//!
+//! A user signs in only through their own tenant (its id or domain) or
+//! `common`/`organizations`. A user of another demo tenant who signs in
+//! through a tenant's own authority, with the right password, gets the form
+//! again with Entra's AADSTS50020 ("User account … from identity provider …
+//! does not exist in tenant …"): Entra shows that error on its own sign-in
+//! page, with no redirect to the app, so the user can choose another
+//! account; likewise here.
 
 use std::sync::Arc;
 
@@ -18,8 +26,8 @@ use url::{Host, Url};
 use super::page::{error_page, html, login_form};
 use super::scopes::Scopes;
 use super::{random_secret, DevIssuer, Params, TenantPath, CLIENT_ID};
-use crate::demo::DEMO_TENANT_ID;
-use crate::store::{AuthorizationCode, SecretHash};
+use crate::demo::{DemoTenant, DEMO_TENANTS};
+use crate::store::{AuthorizationCode, SecretHash, User};
 
 /// A checked authorization request.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -208,8 +216,9 @@ pub async fn show(
     Path(tenant): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let params = match checked_params(&tenant, query.unwrap_or_default().as_bytes()) {
-        Ok(params) => params,
+    let (tenant_path, params) = match checked_params(&tenant, query.unwrap_or_default().as_bytes())
+    {
+        Ok(checked) => checked,
         Err(refusal) => return refusal.into_response(),
     };
     match validate(&params) {
@@ -218,7 +227,7 @@ pub async fn show(
             let username = request.login_hint.as_deref().unwrap_or_default();
             html(
                 StatusCode::OK,
-                login_form(&action(&tenant), &params, username, None),
+                login_form(&action(&tenant), tenant_path, &params, username, None),
             )
         }
         Err(refusal) => refusal.into_response(),
@@ -232,8 +241,8 @@ pub async fn submit(
     Path(tenant): Path<String>,
     body: Bytes,
 ) -> Response {
-    let params = match checked_params(&tenant, &body) {
-        Ok(params) => params,
+    let (tenant_path, params) = match checked_params(&tenant, &body) {
+        Ok(checked) => checked,
         Err(refusal) => return refusal.into_response(),
     };
     let request = match validate(&params) {
@@ -244,26 +253,25 @@ pub async fn submit(
     let form_again = |message: &str| {
         html(
             StatusCode::OK,
-            login_form(&action(&tenant), &params, username, Some(message)),
+            login_form(
+                &action(&tenant),
+                tenant_path,
+                &params,
+                username,
+                Some(message),
+            ),
         )
     };
     let Some(password) = params.get("password").filter(|_| !username.is_empty()) else {
         return form_again("Enter your user name and password.");
     };
-    let users = match issuer.store.users(DEMO_TENANT_ID).await {
-        Ok(users) => users,
+    let user = match find_user(&issuer, tenant_path, username).await {
+        Ok(user) => user,
         Err(error) => {
             tracing::error!(%error, "dev issuer: cannot read the demo users");
             return server_error();
         }
     };
-    let user = users.into_iter().find(|u| {
-        let upn = &u.user_principal_name;
-        upn.eq_ignore_ascii_case(username)
-            || upn
-                .split_once('@')
-                .is_some_and(|(local, _)| local.eq_ignore_ascii_case(username))
-    });
     let user = match user {
         Some(user) if issuer.password_matches(password) => user,
         _ => {
@@ -271,6 +279,16 @@ pub async fn submit(
             return form_again("Your account or password is incorrect.");
         }
     };
+    if let TenantPath::Tenant(resource_tenant) = tenant_path {
+        if user.tenant_id != resource_tenant.id {
+            tracing::info!(
+                user = %user.user_principal_name,
+                tenant = %resource_tenant.id,
+                "dev issuer: sign-in refused: the user is not in this tenant (AADSTS50020)"
+            );
+            return form_again(&not_in_tenant(&user, resource_tenant));
+        }
+    }
 
     let code = random_secret(32);
     let now = issuer.clock.unix();
@@ -299,13 +317,57 @@ pub async fn submit(
     found(&with_query(&request.redirect, &pairs))
 }
 
-fn checked_params(tenant: &str, text: &[u8]) -> Result<Params, Refusal> {
-    if TenantPath::parse(tenant).is_none() {
+/// The demo user `username` names: a full sign-in name, or the part
+/// before `@`. Every demo tenant is searched (a user of another tenant is
+/// refused afterwards, with the right error), the path's own tenant first,
+/// so that a bare name means that tenant's user.
+async fn find_user(
+    issuer: &DevIssuer,
+    tenant_path: TenantPath,
+    username: &str,
+) -> Result<Option<User>, crate::store::StoreError> {
+    let mut tenants = DEMO_TENANTS.to_vec();
+    tenants.sort_by_key(|t| !matches!(tenant_path, TenantPath::Tenant(own) if own.id == t.id));
+    for tenant in tenants {
+        let found = issuer.store.users(tenant.id).await?.into_iter().find(|u| {
+            let upn = &u.user_principal_name;
+            upn.eq_ignore_ascii_case(username)
+                || upn
+                    .split_once('@')
+                    .is_some_and(|(local, _)| local.eq_ignore_ascii_case(username))
+        });
+        if found.is_some() {
+            return Ok(found);
+        }
+    }
+    Ok(None)
+}
+
+/// Entra's AADSTS50020, for a user signing in through a tenant not theirs.
+pub fn not_in_tenant(user: &User, tenant: DemoTenant) -> String {
+    let home = DemoTenant::by_id(user.tenant_id)
+        .map(|t| t.domain.to_owned())
+        .unwrap_or_else(|| user.tenant_id.to_string());
+    format!(
+        "AADSTS50020: User account '{upn}' from identity provider '{home}' does not exist in \
+         tenant '{tenant_name}' and cannot access the application '{CLIENT_ID}'(Convene dev) \
+         in that tenant. The account needs to be added as an external user in the tenant \
+         first. Sign in again with a different user account, or through the 'organizations' \
+         or 'common' endpoint.",
+        upn = user.user_principal_name,
+        tenant_name = tenant.display_name,
+    )
+}
+
+fn checked_params(tenant: &str, text: &[u8]) -> Result<(TenantPath, Params), Refusal> {
+    let Some(tenant_path) = TenantPath::parse(tenant) else {
         return Err(Refusal::Page(format!(
             "AADSTS90002: Tenant '{tenant}' not found."
         )));
-    }
-    Params::parse(text).map_err(|why| Refusal::Page(format!("AADSTS900144: {why}")))
+    };
+    let params =
+        Params::parse(text).map_err(|why| Refusal::Page(format!("AADSTS900144: {why}")))?;
+    Ok((tenant_path, params))
 }
 
 fn action(tenant: &str) -> String {

@@ -28,7 +28,7 @@ pub async fn configuration(
 /// `{base}/{tenantid}/v2.0`.
 pub fn document(base: &str, tenant: &str, tenant_path: TenantPath) -> Value {
     let issuer = match tenant_path {
-        TenantPath::Demo => issuer_url(base),
+        TenantPath::Tenant(demo) => issuer_url(base, demo.id),
         TenantPath::Multi(_) => format!("{base}/{{tenantid}}/v2.0"),
     };
     json!({
@@ -74,7 +74,11 @@ mod tests {
     #[test]
     fn demo_tenant_document_names_its_own_issuer_and_endpoints() {
         let tid = convene_proto::dev::DEV_TENANT_ID;
-        let doc = document("http://127.0.0.1:8750", tid, TenantPath::Demo);
+        let doc = document(
+            "http://127.0.0.1:8750",
+            tid,
+            TenantPath::Tenant(crate::demo::CONVENE_TENANT),
+        );
         let base = format!("http://127.0.0.1:8750/{tid}");
         assert_eq!(doc["issuer"], format!("{base}/v2.0"));
         assert_eq!(
@@ -88,6 +92,23 @@ mod tests {
             json!(["RS256"])
         );
         assert_eq!(doc["code_challenge_methods_supported"], json!(["S256"]));
+    }
+
+    #[test]
+    fn fabrikam_document_by_domain_names_fabrikams_issuer() {
+        let doc = document(
+            "http://127.0.0.1:8750",
+            "fabrikam.example",
+            TenantPath::Tenant(crate::demo::FABRIKAM_TENANT),
+        );
+        assert_eq!(
+            doc["issuer"],
+            "http://127.0.0.1:8750/00000000-c0de-4000-8000-000000000002/v2.0"
+        );
+        assert_eq!(
+            doc["token_endpoint"],
+            "http://127.0.0.1:8750/fabrikam.example/oauth2/v2.0/token"
+        );
     }
 
     #[test]

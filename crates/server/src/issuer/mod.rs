@@ -9,8 +9,11 @@
 //! | `GET`/`POST /{tenant}/oauth2/v2.0/authorize` | sign-in form; code + PKCE S256 |
 //! | `POST /{tenant}/oauth2/v2.0/token` | `authorization_code`, `refresh_token` |
 //!
-//! `{tenant}` is the demo tenant id, `common` or `organizations`. Codes,
-//! refresh tokens and the private key are secrets: none is ever logged.
+//! `{tenant}` is a demo tenant's id or domain (`convene.example`,
+//! `fabrikam.example`), `common` or `organizations`. A user signs in only
+//! through their own tenant or `common`/`organizations`; their tokens carry
+//! their own `tid` and the issuer `{base}/{tid}/v2.0`. Codes, refresh tokens
+//! and the private key are secrets: none is ever logged.
 
 mod authorize;
 pub mod claims;
@@ -34,7 +37,7 @@ use rsa::rand_core::{OsRng, RngCore};
 use uuid::Uuid;
 
 use crate::config::DevPassword;
-use crate::demo::DEMO_TENANT_ID;
+use crate::demo::DemoTenant;
 use crate::store::Store;
 
 pub use error::{OAuthError, OAuthErrorBody};
@@ -164,9 +167,9 @@ impl DevIssuer {
 /// The tenant segment of a path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TenantPath {
-    /// The demo tenant, by id or by its domain.
-    Demo,
-    /// `common` or `organizations`: any tenant (here, the demo one).
+    /// One demo tenant, by id or by its domain: only its users sign in.
+    Tenant(DemoTenant),
+    /// `common` or `organizations`: users of any (demo) tenant.
     Multi(&'static str),
 }
 
@@ -177,18 +180,22 @@ impl TenantPath {
                 return Some(TenantPath::Multi(multi));
             }
         }
-        if segment.eq_ignore_ascii_case("convene.example")
-            || Uuid::try_parse(segment).ok() == Some(DEMO_TENANT_ID)
-        {
-            return Some(TenantPath::Demo);
+        DemoTenant::by_id_or_domain(segment).map(TenantPath::Tenant)
+    }
+
+    /// Whether a user of `tenant_id` may sign in (or redeem a grant)
+    /// through this path.
+    pub fn admits(&self, tenant_id: Uuid) -> bool {
+        match self {
+            TenantPath::Tenant(tenant) => tenant.id == tenant_id,
+            TenantPath::Multi(_) => true,
         }
-        None
     }
 }
 
-/// The issuer of the demo tenant's tokens: `{base}/{tid}/v2.0`.
-pub fn issuer_url(base: &str) -> String {
-    format!("{base}/{DEMO_TENANT_ID}/v2.0")
+/// The issuer of a tenant's tokens: `{base}/{tid}/v2.0`.
+pub fn issuer_url(base: &str, tenant_id: Uuid) -> String {
+    format!("{base}/{tenant_id}/v2.0")
 }
 
 /// `http://` plus the Host the client used: the server listens on
@@ -263,12 +270,24 @@ mod tests {
     use super::*;
 
     #[test]
-    fn tenants_are_the_demo_id_its_domain_common_and_organizations() {
+    fn tenants_are_the_demo_ids_their_domains_common_and_organizations() {
+        use crate::demo::{CONVENE_TENANT, FABRIKAM_TENANT, FABRIKAM_TENANT_ID};
         assert_eq!(
             TenantPath::parse(convene_proto::dev::DEV_TENANT_ID),
-            Some(TenantPath::Demo)
+            Some(TenantPath::Tenant(CONVENE_TENANT))
         );
-        assert_eq!(TenantPath::parse("convene.example"), Some(TenantPath::Demo));
+        assert_eq!(
+            TenantPath::parse("convene.example"),
+            Some(TenantPath::Tenant(CONVENE_TENANT))
+        );
+        assert_eq!(
+            TenantPath::parse(&FABRIKAM_TENANT_ID.to_string()),
+            Some(TenantPath::Tenant(FABRIKAM_TENANT))
+        );
+        assert_eq!(
+            TenantPath::parse("fabrikam.example"),
+            Some(TenantPath::Tenant(FABRIKAM_TENANT))
+        );
         assert_eq!(
             TenantPath::parse("common"),
             Some(TenantPath::Multi("common"))
@@ -280,6 +299,17 @@ mod tests {
         for other in ["consumers", "11111111-1111-4111-8111-111111111111", ""] {
             assert_eq!(TenantPath::parse(other), None, "{other}");
         }
+    }
+
+    #[test]
+    fn a_tenant_path_admits_only_its_own_users_and_multi_admits_all() {
+        use crate::demo::{DEMO_TENANT_ID, FABRIKAM_TENANT_ID};
+        let convene = TenantPath::parse("convene.example").unwrap();
+        assert!(convene.admits(DEMO_TENANT_ID));
+        assert!(!convene.admits(FABRIKAM_TENANT_ID));
+        let organizations = TenantPath::parse("organizations").unwrap();
+        assert!(organizations.admits(DEMO_TENANT_ID));
+        assert!(organizations.admits(FABRIKAM_TENANT_ID));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 
-use super::Params;
+use super::{Params, TenantPath};
 use crate::demo::DEMO_USERS;
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;background:#f4f4f6;margin:0}\
@@ -33,8 +33,15 @@ pub fn escape(text: &str) -> String {
 
 /// The sign-in form. It posts back to `action` with the authorization
 /// request's own parameters as hidden fields; the password is never put
-/// back into the page.
-pub fn login_form(action: &str, params: &Params, username: &str, error: Option<&str>) -> String {
+/// back into the page. The note names the demo users who may sign in
+/// through `tenant`.
+pub fn login_form(
+    action: &str,
+    tenant: TenantPath,
+    params: &Params,
+    username: &str,
+    error: Option<&str>,
+) -> String {
     let hidden: String = params
         .iter()
         .filter(|(name, _)| !matches!(*name, "username" | "password"))
@@ -49,7 +56,15 @@ pub fn login_form(action: &str, params: &Params, username: &str, error: Option<&
     let error = error
         .map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>\n", escape(e)))
         .unwrap_or_default();
-    let users: Vec<&str> = DEMO_USERS.iter().map(|u| u.user_principal_name).collect();
+    let users: Vec<&str> = DEMO_USERS
+        .iter()
+        .filter(|u| tenant.admits(u.tenant_id))
+        .map(|u| u.user_principal_name)
+        .collect();
+    let organisation = match tenant {
+        TenantPath::Tenant(demo) => demo.display_name,
+        TenantPath::Multi(_) => "any demo organisation",
+    };
     format!(
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
@@ -63,10 +78,11 @@ pub fn login_form(action: &str, params: &Params, username: &str, error: Option<&
          <input type=\"password\" id=\"password\" name=\"password\" \
          autocomplete=\"current-password\" required>\n\
          <button type=\"submit\">Sign in</button>\n</form>\n\
-         <p class=\"note\">Development sign-in for the demo tenant ({users}). \
+         <p class=\"note\">Development sign-in for {organisation} ({users}). \
          Never expose this server to a network.</p>\n</main>\n</body>\n</html>\n",
         action = escape(action),
         username = escape(username),
+        organisation = escape(organisation),
         users = escape(&users.join(", ")),
     )
 }
@@ -122,6 +138,7 @@ mod tests {
         .unwrap();
         let page = login_form(
             "/t/oauth2/v2.0/authorize",
+            TenantPath::Multi("common"),
             &params,
             "<b>",
             Some("Wrong & bad"),
@@ -133,5 +150,19 @@ mod tests {
         assert!(page.contains("value=\"&lt;b&gt;\""));
         assert!(page.contains("Wrong &amp; bad"));
         assert!(!page.contains("http"), "no external resources: {page}");
+    }
+
+    #[test]
+    fn the_note_names_the_users_of_the_tenant() {
+        let params = Params::parse(b"client_id=c").unwrap();
+        let convene = TenantPath::parse("convene.example").unwrap();
+        let page = login_form("/a", convene, &params, "", None);
+        assert!(page.contains("Convene Example (alice@convene.example, bob@"));
+        assert!(!page.contains("dave@"));
+        let fabrikam = TenantPath::parse("fabrikam.example").unwrap();
+        let page = login_form("/a", fabrikam, &params, "", None);
+        assert!(page.contains("Fabrikam Example (dave@fabrikam.example)"));
+        let page = login_form("/a", TenantPath::Multi("organizations"), &params, "", None);
+        assert!(page.contains("carol@convene.example, dave@fabrikam.example"));
     }
 }
