@@ -17,7 +17,10 @@ pub mod shutdown;
 pub mod store;
 
 pub use config::{Cli, Config, ConfigError, Mode, TenantConfig};
-pub use demo::{DemoUser, DEMO_TENANT_ID, DEMO_USERS};
+pub use demo::{
+    DemoTenant, DemoUser, DEMO_TENANTS, DEMO_TENANT_DOMAIN, DEMO_TENANT_ID, DEMO_USERS,
+    FABRIKAM_TENANT_DOMAIN, FABRIKAM_TENANT_ID,
+};
 pub use exchange::{CommunicationIdentity, CommunicationTokens};
 pub use server::{Server, ServerError};
 pub use shutdown::ShutdownSignals;

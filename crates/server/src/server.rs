@@ -11,7 +11,7 @@ use tokio::sync::oneshot;
 
 use crate::acs::AcsClient;
 use crate::config::{Config, Mode};
-use crate::demo::{DEMO_TENANT_ID, DEMO_USERS};
+use crate::demo::{DEMO_TENANTS, DEMO_USERS};
 use crate::exchange::jwks::RemoteKeys;
 use crate::exchange::{CommunicationTokens, EntraValidator, Exchange, Trust};
 use crate::http::{self, AppState};
@@ -138,7 +138,8 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
             EntraValidator {
                 trust: Trust::Dev(issuer),
                 client_id: crate::issuer::CLIENT_ID.to_owned(),
-                allowed_tenants: vec![DEMO_TENANT_ID],
+                // Every demo tenant, and only those.
+                allowed_tenants: DEMO_TENANTS.iter().map(|t| t.id).collect(),
                 clock: clock.clone(),
             }
         }
@@ -173,8 +174,12 @@ async fn dev_issuer(config: &Config, store: &Store) -> Result<DevIssuer, ServerE
         .await?;
     tracing::info!(users = DEMO_USERS.len(), "demo users ready");
     let keys = KeyStore::open(&config.data_dir)?;
+    let tenants: Vec<String> = DEMO_TENANTS
+        .iter()
+        .map(|t| format!("{} ({})", t.id, t.domain))
+        .collect();
     tracing::info!(
-        tenant = %crate::demo::DEMO_TENANT_ID,
+        tenants = %tenants.join(", "),
         client_id = crate::issuer::CLIENT_ID,
         "dev issuer ready at /{{tenant}}/v2.0"
     );

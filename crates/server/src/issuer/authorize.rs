@@ -344,7 +344,7 @@ async fn find_user(
 }
 
 /// Entra's AADSTS50020, for a user signing in through a tenant not theirs.
-pub fn not_in_tenant(user: &User, tenant: DemoTenant) -> String {
+fn not_in_tenant(user: &User, tenant: DemoTenant) -> String {
     let home = DemoTenant::by_id(user.tenant_id)
         .map(|t| t.domain.to_owned())
         .unwrap_or_else(|| user.tenant_id.to_string());
@@ -518,6 +518,16 @@ mod tests {
             assert_eq!(error, expected, "{p:?}");
             assert_eq!(state.as_deref(), Some("st-1"));
         }
+    }
+
+    #[test]
+    fn a_user_of_another_tenant_is_told_aadsts50020() {
+        use crate::demo::{CONVENE_TENANT, DAVE};
+        let message = not_in_tenant(&DAVE.to_user(), CONVENE_TENANT);
+        assert!(message.starts_with("AADSTS50020: "), "{message}");
+        assert!(message.contains("'dave@fabrikam.example'"), "{message}");
+        assert!(message.contains("'fabrikam.example'"), "{message}");
+        assert!(message.contains("'Convene Example'"), "{message}");
     }
 
     #[test]

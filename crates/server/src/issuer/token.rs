@@ -1,5 +1,11 @@
 //! `POST /{tenant}/oauth2/v2.0/token`: redeems authorization codes (with
 //! PKCE) and rotates refresh tokens, answering in Entra's shape.
+//!
+//! Tokens carry the user's own `tid` and name their tenant's issuer,
+//! `{base}/{tid}/v2.0`, whichever tenant path the request came through. A
+//! tenant's own token endpoint redeems only its users' codes and refresh
+//! tokens (`invalid_grant`, AADSTS50020); `common` and `organizations`
+//! redeem any.
 
 use std::sync::Arc;
 
@@ -77,7 +83,8 @@ async fn respond(
     headers: &HeaderMap,
     body: &[u8],
 ) -> Result<TokenResponse, OAuthError> {
-    TenantPath::parse(tenant).ok_or_else(|| OAuthError::unknown_tenant(tenant))?;
+    let tenant_path =
+        TenantPath::parse(tenant).ok_or_else(|| OAuthError::unknown_tenant(tenant))?;
     let base = base_url(headers)?;
     let params = Params::parse(body).map_err(|why| OAuthError::invalid_request(900144, why))?;
     let grant_type = params
@@ -90,8 +97,8 @@ async fn respond(
         return Err(OAuthError::unknown_client(client_id));
     }
     let issue = match grant_type {
-        "authorization_code" => redeem_code(issuer, &params).await?,
-        "refresh_token" => refresh(issuer, &params).await?,
+        "authorization_code" => redeem_code(issuer, tenant_path, &params).await?,
+        "refresh_token" => refresh(issuer, tenant_path, &params).await?,
         other => {
             return Err(OAuthError::new(
                 "unsupported_grant_type",
@@ -103,7 +110,11 @@ async fn respond(
     mint(issuer, &base, issue).await
 }
 
-async fn redeem_code(issuer: &DevIssuer, params: &Params) -> Result<Issue, OAuthError> {
+async fn redeem_code(
+    issuer: &DevIssuer,
+    tenant_path: TenantPath,
+    params: &Params,
+) -> Result<Issue, OAuthError> {
     let code = params
         .get("code")
         .ok_or_else(|| OAuthError::missing("code"))?;
@@ -139,6 +150,7 @@ async fn redeem_code(issuer: &DevIssuer, params: &Params) -> Result<Issue, OAuth
             "The authorization code was issued to another application.",
         ));
     }
+    admitted(tenant_path, record.tenant_id)?;
     if record.redirect_uri != redirect_uri {
         return Err(OAuthError::invalid_grant(
             500112,
@@ -200,7 +212,11 @@ async fn redeem_code(issuer: &DevIssuer, params: &Params) -> Result<Issue, OAuth
     })
 }
 
-async fn refresh(issuer: &DevIssuer, params: &Params) -> Result<Issue, OAuthError> {
+async fn refresh(
+    issuer: &DevIssuer,
+    tenant_path: TenantPath,
+    params: &Params,
+) -> Result<Issue, OAuthError> {
     let secret = params
         .get("refresh_token")
         .ok_or_else(|| OAuthError::missing("refresh_token"))?;
@@ -246,6 +262,7 @@ async fn refresh(issuer: &DevIssuer, params: &Params) -> Result<Issue, OAuthErro
             "The refresh token was issued to another application.",
         ));
     }
+    admitted(tenant_path, record.tenant_id)?;
     let granted = Scopes::parse(&record.scope).map_err(scope_error)?;
     let access = requested_grant(params, &granted)?;
     let user = find_user(issuer, record.tenant_id, record.object_id).await?;
@@ -318,7 +335,7 @@ async fn mint(issuer: &DevIssuer, base: &str, issue: Issue) -> Result<TokenRespo
         OAuthError::server_error("The signing key is not available.")
     })?;
     let now = issuer.clock.unix();
-    let iss = issuer_url(base);
+    let iss = issuer_url(base, issue.user.tenant_id);
     let access_lifetime = seconds(issuer.lifetimes.access_token);
     let access = claims::access_token(
         &iss,
@@ -383,6 +400,21 @@ async fn find_user(
         .ok_or_else(|| OAuthError::invalid_grant(50034, "The user account does not exist."))
 }
 
+/// A grant of a user of `tenant_id` may be redeemed through this path: the
+/// user's own tenant, `common` or `organizations`.
+fn admitted(tenant_path: TenantPath, tenant_id: Uuid) -> Result<(), OAuthError> {
+    if tenant_path.admits(tenant_id) {
+        return Ok(());
+    }
+    Err(OAuthError::invalid_grant(
+        50020,
+        format!(
+            "The user account of the grant is from tenant '{tenant_id}' and does not exist in \
+             this tenant. Redeem it through the user's own tenant, 'organizations' or 'common'."
+        ),
+    ))
+}
+
 fn already_redeemed() -> OAuthError {
     OAuthError::invalid_grant(
         54005,
@@ -413,7 +445,7 @@ mod tests {
     use super::super::{keys, Clock, KeyStore, Lifetimes};
     use super::*;
     use crate::config::DevPassword;
-    use crate::demo::{ALICE, DEMO_TENANT_ID, DEMO_USERS};
+    use crate::demo::{DemoUser, ALICE, DAVE, DEMO_TENANT_ID, DEMO_USERS, FABRIKAM_TENANT_ID};
     use crate::store::{AuthorizationCode, Store};
 
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
@@ -456,6 +488,10 @@ mod tests {
 
     impl Fixture {
         async fn code(&self, secret: &str, scope: &str) {
+            self.code_of(secret, scope, ALICE).await;
+        }
+
+        async fn code_of(&self, secret: &str, scope: &str, user: DemoUser) {
             let now = self.now.load(Ordering::SeqCst);
             let record = AuthorizationCode {
                 code_hash: SecretHash::of(secret),
@@ -464,8 +500,8 @@ mod tests {
                 code_challenge: s256(VERIFIER),
                 scope: scope.into(),
                 nonce: Some("n".into()),
-                tenant_id: DEMO_TENANT_ID,
-                object_id: ALICE.object_id,
+                tenant_id: user.tenant_id,
+                object_id: user.object_id,
                 issued_at: now,
                 expires_at: now + 300,
                 redeemed_at: None,
@@ -481,10 +517,18 @@ mod tests {
         }
 
         async fn post(&self, form: &[(&str, &str)]) -> (StatusCode, serde_json::Value) {
+            self.post_at(&DEMO_TENANT_ID.to_string(), form).await
+        }
+
+        async fn post_at(
+            &self,
+            tenant: &str,
+            form: &[(&str, &str)],
+        ) -> (StatusCode, serde_json::Value) {
             let body = url::form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(form)
                 .finish();
-            let request = Request::post(format!("/{DEMO_TENANT_ID}/oauth2/v2.0/token"))
+            let request = Request::post(format!("/{tenant}/oauth2/v2.0/token"))
                 .header("host", "127.0.0.1:4999")
                 .header("content-type", "application/x-www-form-urlencoded")
                 .body(Body::from(body))
@@ -509,15 +553,67 @@ mod tests {
         }
 
         async fn redeem(&self, code: &str) -> (StatusCode, serde_json::Value) {
-            self.post(&[
+            self.redeem_at(&DEMO_TENANT_ID.to_string(), code).await
+        }
+
+        async fn redeem_at(&self, tenant: &str, code: &str) -> (StatusCode, serde_json::Value) {
+            self.post_at(
+                tenant,
+                &[
                 ("grant_type", "authorization_code"),
                 ("client_id", CLIENT_ID),
                 ("code", code),
                 ("redirect_uri", REDIRECT),
-                ("code_verifier", VERIFIER),
-            ])
+                    ("code_verifier", VERIFIER),
+                ],
+            )
             .await
         }
+    }
+
+    fn claims(token: &str) -> serde_json::Value {
+        use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        use base64::Engine;
+        let payload = token.split('.').nth(1).unwrap();
+        serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_grant_is_redeemed_only_through_its_users_tenant_or_a_multi_tenant_path() {
+        let f = fixture().await;
+        f.store
+            .upsert_users(vec![DAVE.to_user()])
+            .await
+            .unwrap();
+        f.code_of("c", "openid offline_access", DAVE).await;
+        let (status, body) = f.redeem_at("convene.example", "c").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["error"], "invalid_grant");
+        assert_eq!(body["error_codes"], serde_json::json!([50020]));
+
+        // Refused without spending the code: organizations redeems it.
+        let (status, body) = f.redeem_at("organizations", "c").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let id = claims(body["id_token"].as_str().unwrap());
+        assert_eq!(id["tid"], FABRIKAM_TENANT_ID.to_string());
+        assert_eq!(
+            id["iss"],
+            format!("http://127.0.0.1:4999/{FABRIKAM_TENANT_ID}/v2.0")
+        );
+        let refresh_token = body["refresh_token"].as_str().unwrap().to_owned();
+        let form = [
+            ("grant_type", "refresh_token"),
+            ("client_id", CLIENT_ID),
+            ("refresh_token", refresh_token.as_str()),
+        ];
+        let (status, body) = f.post_at(&DEMO_TENANT_ID.to_string(), &form).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+        assert_eq!(body["error_codes"], serde_json::json!([50020]));
+        let (status, body) = f.post_at("fabrikam.example", &form).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let access = claims(body["access_token"].as_str().unwrap());
+        assert_eq!(access["tid"], FABRIKAM_TENANT_ID.to_string());
+        assert_eq!(access["oid"], DAVE.object_id.to_string());
     }
 
     #[tokio::test]
