@@ -283,3 +283,55 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+#[test]
+fn accounts_in_two_tenants_at_once_through_a_multi_tenant_authority() {
+    let _turn = KEYRING.blocking_lock();
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let terminal = Terminal::new(&server);
+    let organizations = ["--tenant", "organizations"];
+    let with = |args: &[&'static str]| [&organizations[..], args].concat();
+
+    assert!(terminal.run("alice", &with(&["login"])).status.success());
+    assert!(terminal
+        .run("dave@fabrikam.example", &with(&["login"]))
+        .status
+        .success());
+
+    let accounts = stdout_json(&terminal.run("nobody", &with(&["accounts", "--json"])));
+    let tenants: Vec<_> = accounts
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| {
+            (
+                a["username"].as_str().unwrap(),
+                a["tenantId"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        tenants,
+        [
+            ("alice@convene.example", DEV_TENANT_ID),
+            (
+                "dave@fabrikam.example",
+                "00000000-c0de-4000-8000-000000000002"
+            ),
+        ]
+    );
+    // Each account renews against its own tenant's issuer.
+    for who in ["alice@convene.example", "dave@fabrikam.example"] {
+        assert!(terminal
+            .run("nobody", &with(&["use", who]))
+            .status
+            .success());
+        let me = stdout_json(&terminal.run("nobody", &with(&["whoami", "--json"])));
+        assert_eq!(me["username"], who);
+    }
+    assert!(terminal
+        .run("nobody", &with(&["logout", "--all"]))
+        .status
+        .success());
+}

@@ -31,7 +31,13 @@ fn assert_entra_error(status: StatusCode, body: &Value, error: &str) {
 
 /// Verifies `token` against the server's JWKS and returns its claims.
 async fn verify(server: &ServerProcess, token: &str, audience: &str) -> Value {
-    let (_, jwks) = get_json(&server.url(&format!("/{TENANT}/discovery/v2.0/keys"))).await;
+    verify_in(server, token, audience, TENANT).await
+}
+
+/// Verifies `token` against the JWKS of tenant `tid`, requiring its issuer
+/// `{base}/{tid}/v2.0`, and returns its claims.
+async fn verify_in(server: &ServerProcess, token: &str, audience: &str, tid: &str) -> Value {
+    let (_, jwks) = get_json(&server.url(&format!("/{tid}/discovery/v2.0/keys"))).await;
     let jwks: JwkSet = serde_json::from_value(jwks).unwrap();
     let header = jsonwebtoken::decode_header(token).unwrap();
     assert_eq!(header.alg, Algorithm::RS256);
@@ -40,7 +46,7 @@ async fn verify(server: &ServerProcess, token: &str, audience: &str) -> Value {
         .expect("kid in JWKS");
     let mut validation = Validation::new(Algorithm::RS256);
     validation.set_audience(&[audience]);
-    validation.set_issuer(&[server.url(&format!("/{TENANT}/v2.0"))]);
+    validation.set_issuer(&[server.url(&format!("/{tid}/v2.0"))]);
     validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
     jsonwebtoken::decode::<Value>(token, &DecodingKey::from_jwk(jwk).unwrap(), &validation)
         .unwrap()
@@ -108,6 +114,177 @@ async fn discovery_is_entra_shaped_for_the_tenant_and_for_common() {
     let (status, body) =
         get_json(&server.url("/contoso.example/v2.0/.well-known/openid-configuration")).await;
     assert_entra_error(status, &body, "invalid_tenant");
+}
+
+#[tokio::test]
+async fn the_second_demo_tenant_has_its_own_discovery_by_id_and_domain() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let base = server.url("");
+    for segment in [FABRIKAM_TENANT, "fabrikam.example"] {
+        let (status, doc) =
+            get_json(&server.url(&format!("/{segment}/v2.0/.well-known/openid-configuration")))
+                .await;
+        assert_eq!(status, StatusCode::OK, "{segment}: {doc}");
+        assert_eq!(doc["issuer"], format!("{base}/{FABRIKAM_TENANT}/v2.0"));
+        assert_eq!(
+            doc["authorization_endpoint"],
+            format!("{base}/{segment}/oauth2/v2.0/authorize")
+        );
+        let (status, jwks) =
+            get_json(&server.url(&format!("/{segment}/discovery/v2.0/keys"))).await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(jwks["keys"].as_array().unwrap().len(), 1);
+    }
+}
+
+/// Signs `username` in through `tenant` for ACS, redeems the code at the
+/// same tenant's token endpoint and returns the token response.
+async fn sign_in_and_redeem(server: &ServerProcess, tenant: &str, username: &str) -> Value {
+    let redirect_uri = "http://127.0.0.1:53682/callback";
+    let code = code_for_user_at(server, tenant, username, redirect_uri, ACS_SCOPES).await;
+    let (status, body) = redeem_at(server, tenant, &code, redirect_uri, VERIFIER).await;
+    assert_eq!(status, StatusCode::OK, "{tenant} {username}: {body}");
+    body
+}
+
+#[tokio::test]
+async fn dave_signs_in_via_organizations_and_his_own_tenant_with_fabrikams_tid_and_issuer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let base = server.url("");
+    for tenant in [
+        "organizations",
+        "common",
+        FABRIKAM_TENANT,
+        "fabrikam.example",
+    ] {
+        let body = sign_in_and_redeem(&server, tenant, "dave@fabrikam.example").await;
+        let id = verify_in(
+            &server,
+            body["id_token"].as_str().unwrap(),
+            CLIENT_ID,
+            FABRIKAM_TENANT,
+        )
+        .await;
+        assert_eq!(id["tid"], FABRIKAM_TENANT, "{tenant}");
+        assert_eq!(
+            id["iss"],
+            format!("{base}/{FABRIKAM_TENANT}/v2.0"),
+            "{tenant}"
+        );
+        assert_eq!(id["oid"], DAVE_OID);
+        assert_eq!(id["preferred_username"], "dave@fabrikam.example");
+        assert_eq!(id["name"], "Dave Fabrikam");
+        let acs = verify_in(
+            &server,
+            body["access_token"].as_str().unwrap(),
+            "https://auth.msft.communication.azure.com",
+            FABRIKAM_TENANT,
+        )
+        .await;
+        assert_eq!(acs["tid"], FABRIKAM_TENANT, "{tenant}");
+        assert_eq!(acs["iss"], format!("{base}/{FABRIKAM_TENANT}/v2.0"));
+        assert_eq!(acs["oid"], DAVE_OID);
+
+        // Refreshing keeps his tenant.
+        let rt = body["refresh_token"].as_str().unwrap();
+        let (status, body) = token_at(
+            &server,
+            tenant,
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", CLIENT_ID),
+                ("refresh_token", rt),
+            ],
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let acs = verify_in(
+            &server,
+            body["access_token"].as_str().unwrap(),
+            "https://auth.msft.communication.azure.com",
+            FABRIKAM_TENANT,
+        )
+        .await;
+        assert_eq!(acs["tid"], FABRIKAM_TENANT);
+    }
+    // A bare name works at his own tenant too.
+    let body = sign_in_and_redeem(&server, "fabrikam.example", "dave").await;
+    let id = verify_in(
+        &server,
+        body["id_token"].as_str().unwrap(),
+        CLIENT_ID,
+        FABRIKAM_TENANT,
+    )
+    .await;
+    assert_eq!(id["oid"], DAVE_OID);
+}
+
+#[tokio::test]
+async fn alice_via_organizations_gets_the_first_demo_tenant() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let base = server.url("");
+    let body = sign_in_and_redeem(&server, "organizations", "alice@convene.example").await;
+    let id = verify(&server, body["id_token"].as_str().unwrap(), CLIENT_ID).await;
+    assert_eq!(id["tid"], TENANT);
+    assert_eq!(id["iss"], format!("{base}/{TENANT}/v2.0"));
+    assert_eq!(id["oid"], ALICE_OID);
+    let acs = verify(
+        &server,
+        body["access_token"].as_str().unwrap(),
+        "https://auth.msft.communication.azure.com",
+    )
+    .await;
+    assert_eq!(acs["tid"], TENANT);
+
+    // And alice is a stranger in Fabrikam.
+    let params = authorize_params("http://127.0.0.1:40000/cb", ACS_SCOPES);
+    let response = sign_in_at(&server, "fabrikam.example", &params, "alice", "convene").await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(response.text().await.unwrap().contains("AADSTS50020"));
+}
+
+#[tokio::test]
+async fn dave_at_the_first_tenants_endpoint_is_refused_with_aadsts50020() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let params = authorize_params("http://127.0.0.1:40000/cb", ACS_SCOPES);
+    for tenant in [TENANT, "convene.example"] {
+        let response =
+            sign_in_at(&server, tenant, &params, "dave@fabrikam.example", "convene").await;
+        // As at Entra, the sign-in page says so (no redirect, no code); the
+        // user can sign in with another account.
+        assert_eq!(response.status(), StatusCode::OK, "{tenant}");
+        assert!(response.headers().get("location").is_none());
+        let html = response.text().await.unwrap();
+        assert!(html.contains("AADSTS50020: User account"), "{html}");
+        assert!(html.contains("dave@fabrikam.example"), "{html}");
+        assert!(html.contains("name=\"password\""), "{html}");
+    }
+    // A wrong password is just a wrong password, whoever the user is.
+    let response = sign_in_at(&server, TENANT, &params, "dave@fabrikam.example", "nope").await;
+    let html = response.text().await.unwrap();
+    assert!(
+        html.contains("incorrect") && !html.contains("AADSTS50020"),
+        "{html}"
+    );
+
+    // A code dave got through organizations is not redeemed at the first
+    // tenant either.
+    let redirect_uri = "http://127.0.0.1:40000/cb";
+    let code = code_for_user_at(
+        &server,
+        "organizations",
+        "dave@fabrikam.example",
+        redirect_uri,
+        ACS_SCOPES,
+    )
+    .await;
+    let (status, body) = redeem_at(&server, "convene.example", &code, redirect_uri, VERIFIER).await;
+    assert_entra_error(status, &body, "invalid_grant");
+    assert_eq!(body["error_codes"], serde_json::json!([50020]));
 }
 
 #[tokio::test]

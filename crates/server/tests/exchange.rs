@@ -117,6 +117,37 @@ async fn alice_exchanges_her_acs_token_for_a_communication_token() {
 }
 
 #[tokio::test]
+async fn dave_of_the_second_demo_tenant_exchanges_his_acs_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    for tenant in ["organizations", FABRIKAM_TENANT] {
+        let code = code_for_user_at(
+            &server,
+            tenant,
+            "dave@fabrikam.example",
+            REDIRECT_URI,
+            ACS_SCOPES,
+        )
+        .await;
+        let (status, body) = redeem_at(&server, tenant, &code, REDIRECT_URI, VERIFIER).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let access = body["access_token"].as_str().unwrap();
+        assert_eq!(claims_of(access)["tid"], FABRIKAM_TENANT);
+
+        let (status, body) = exchange(&server, access, CLIENT_ID, DAVE_OID).await;
+        assert_eq!(status, StatusCode::OK, "{tenant}: {body}");
+        let comm = claims_of(body["token"].as_str().unwrap());
+        assert_eq!(comm["sub"], format!("8:orgid:{DAVE_OID}"));
+        assert_eq!(comm["oid"], DAVE_OID);
+        assert_eq!(comm["tid"], FABRIKAM_TENANT);
+
+        // His token is his: not for alice's userId.
+        let (status, body) = exchange(&server, access, CLIENT_ID, ALICE_OID).await;
+        assert_acs_error(status, &body, StatusCode::FORBIDDEN, "Forbidden", access);
+    }
+}
+
+#[tokio::test]
 async fn exchange_refuses_other_users_apps_audiences_tampering_and_bad_requests() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());

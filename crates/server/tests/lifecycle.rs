@@ -5,7 +5,7 @@ mod support;
 
 use std::time::Duration;
 
-use convene_server::{DEMO_TENANT_ID, DEMO_USERS};
+use convene_server::{DEMO_TENANT_ID, DEMO_USERS, FABRIKAM_TENANT_ID};
 use support::{get_json, users_on_disk, ServerCommand, READY_PREFIX};
 
 /// Well under the server's 10 s grace period: a prompt stop, not a timeout.
@@ -90,10 +90,27 @@ fn demo_users_are_stored_on_disk_and_persist_across_restarts_once() {
     assert_eq!(users_on_disk(&database), after_first);
 
     let conn = rusqlite::Connection::open(&database).unwrap();
-    let tenant: String = conn
-        .query_row("SELECT DISTINCT tenant_id FROM users", [], |r| r.get(0))
+    let mut query = conn
+        .prepare("SELECT tenant_id FROM users ORDER BY user_principal_name")
         .unwrap();
-    assert_eq!(tenant, DEMO_TENANT_ID.to_string());
+    let tenants: Vec<String> = query
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let expected: Vec<String> = DEMO_USERS.iter().map(|u| u.tenant_id.to_string()).collect();
+    assert_eq!(tenants, expected);
+    // alice, bob and carol in the first demo tenant; dave in the second.
+    assert_eq!(
+        expected,
+        [
+            DEMO_TENANT_ID,
+            DEMO_TENANT_ID,
+            DEMO_TENANT_ID,
+            FABRIKAM_TENANT_ID
+        ]
+        .map(|t| t.to_string())
+    );
 }
 
 #[cfg(target_os = "linux")]

@@ -560,10 +560,10 @@ mod tests {
             self.post_at(
                 tenant,
                 &[
-                ("grant_type", "authorization_code"),
-                ("client_id", CLIENT_ID),
-                ("code", code),
-                ("redirect_uri", REDIRECT),
+                    ("grant_type", "authorization_code"),
+                    ("client_id", CLIENT_ID),
+                    ("code", code),
+                    ("redirect_uri", REDIRECT),
                     ("code_verifier", VERIFIER),
                 ],
             )
@@ -581,10 +581,6 @@ mod tests {
     #[tokio::test]
     async fn a_grant_is_redeemed_only_through_its_users_tenant_or_a_multi_tenant_path() {
         let f = fixture().await;
-        f.store
-            .upsert_users(vec![DAVE.to_user()])
-            .await
-            .unwrap();
         f.code_of("c", "openid offline_access", DAVE).await;
         let (status, body) = f.redeem_at("convene.example", "c").await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");

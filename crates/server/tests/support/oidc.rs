@@ -17,6 +17,9 @@ use super::{ServerCommand, ServerProcess};
 pub const TENANT: &str = convene_proto::dev::DEV_TENANT_ID;
 pub const CLIENT_ID: &str = convene_proto::dev::DEV_CLIENT_ID;
 pub const ALICE_OID: &str = "00000000-a11c-4000-8000-000000000001";
+/// The second demo tenant, Fabrikam (`fabrikam.example`), and its one user.
+pub const FABRIKAM_TENANT: &str = "00000000-c0de-4000-8000-000000000002";
+pub const DAVE_OID: &str = "00000000-da7e-4000-8000-000000000004";
 pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const ACS_SCOPES: &str = "openid profile offline_access \
     https://auth.msft.communication.azure.com/Teams.ManageCalls \
@@ -80,7 +83,17 @@ pub fn authorize_params(redirect_uri: &str, scope: &str) -> Vec<(String, String)
 }
 
 pub fn authorize_url(server: &ServerProcess, params: &[(String, String)]) -> String {
-    let mut url = Url::parse(&server.url(&format!("/{TENANT}/oauth2/v2.0/authorize"))).unwrap();
+    authorize_url_at(server, TENANT, params)
+}
+
+/// The authorize endpoint under `tenant` (an id, a domain, `common` or
+/// `organizations`).
+pub fn authorize_url_at(
+    server: &ServerProcess,
+    tenant: &str,
+    params: &[(String, String)],
+) -> String {
+    let mut url = Url::parse(&server.url(&format!("/{tenant}/oauth2/v2.0/authorize"))).unwrap();
     url.query_pairs_mut().extend_pairs(params);
     url.into()
 }
@@ -101,9 +114,20 @@ pub async fn sign_in(
     username: &str,
     password: &str,
 ) -> reqwest::Response {
+    sign_in_at(server, TENANT, params, username, password).await
+}
+
+/// [`sign_in`] through `tenant`'s authorize endpoint.
+pub async fn sign_in_at(
+    server: &ServerProcess,
+    tenant: &str,
+    params: &[(String, String)],
+    username: &str,
+    password: &str,
+) -> reqwest::Response {
     let client = client();
     let form = client
-        .get(authorize_url(server, params))
+        .get(authorize_url_at(server, tenant, params))
         .send()
         .await
         .unwrap();
@@ -114,7 +138,7 @@ pub async fn sign_in(
     fields.push(("username".into(), username.into()));
     fields.push(("password".into(), password.into()));
     client
-        .post(server.url(&format!("/{TENANT}/oauth2/v2.0/authorize")))
+        .post(server.url(&format!("/{tenant}/oauth2/v2.0/authorize")))
         .form(&fields)
         .send()
         .await
@@ -123,10 +147,23 @@ pub async fn sign_in(
 
 /// Signs alice in and returns the code from the redirect.
 pub async fn code_for(server: &ServerProcess, redirect_uri: &str, scope: &str) -> String {
-    let response = sign_in(
+    code_for_user_at(server, TENANT, "alice@convene.example", redirect_uri, scope).await
+}
+
+/// Signs `username` in through `tenant` and returns the code from the
+/// redirect.
+pub async fn code_for_user_at(
+    server: &ServerProcess,
+    tenant: &str,
+    username: &str,
+    redirect_uri: &str,
+    scope: &str,
+) -> String {
+    let response = sign_in_at(
         server,
+        tenant,
         &authorize_params(redirect_uri, scope),
-        "alice@convene.example",
+        username,
         "convene",
     )
     .await;
@@ -139,8 +176,17 @@ pub async fn code_for(server: &ServerProcess, redirect_uri: &str, scope: &str) -
 }
 
 pub async fn token(server: &ServerProcess, form: &[(&str, &str)]) -> (StatusCode, Value) {
+    token_at(server, TENANT, form).await
+}
+
+/// A token request to `tenant`'s token endpoint.
+pub async fn token_at(
+    server: &ServerProcess,
+    tenant: &str,
+    form: &[(&str, &str)],
+) -> (StatusCode, Value) {
     let response = client()
-        .post(server.url(&format!("/{TENANT}/oauth2/v2.0/token")))
+        .post(server.url(&format!("/{tenant}/oauth2/v2.0/token")))
         .form(form)
         .send()
         .await
@@ -155,8 +201,20 @@ pub async fn redeem(
     redirect_uri: &str,
     verifier: &str,
 ) -> (StatusCode, Value) {
-    token(
+    redeem_at(server, TENANT, code, redirect_uri, verifier).await
+}
+
+/// [`redeem`] at `tenant`'s token endpoint.
+pub async fn redeem_at(
+    server: &ServerProcess,
+    tenant: &str,
+    code: &str,
+    redirect_uri: &str,
+    verifier: &str,
+) -> (StatusCode, Value) {
+    token_at(
         server,
+        tenant,
         &[
             ("grant_type", "authorization_code"),
             ("client_id", CLIENT_ID),
