@@ -158,3 +158,27 @@ async fn alice_trades_her_sign_in_for_a_communication_token() {
     let again = sessions.communication_token(&alice).await.unwrap();
     assert_eq!(again.token.expose(), token.token.expose());
 }
+
+#[tokio::test]
+async fn a_response_with_another_state_is_refused() {
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let http = convene_core::http::client(Duration::from_secs(30));
+    // A page in the browser (or an attacker) sends a code for some other
+    // sign-in to Convene's loopback address.
+    let forger = |authorize: &reqwest::Url| {
+        let redirect = authorize
+            .query_pairs()
+            .find(|(k, _)| k == "redirect_uri")
+            .map(|(_, v)| v.into_owned())
+            .expect("the authorize URL names the redirect");
+        tokio::spawn(async move {
+            let _ = reqwest::get(format!("{redirect}?code=stolen&state=forged")).await;
+        });
+        Ok(())
+    };
+    let error = sign_in(&http, &request(&server), forger, pending())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, AuthError::StateMismatch), "{error}");
+}

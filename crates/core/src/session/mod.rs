@@ -16,7 +16,7 @@ use std::collections::HashMap;
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, SystemTime};
 
 use tokio::sync::Mutex;
 use url::Url;
@@ -63,7 +63,10 @@ pub enum SessionError {
 
 struct CachedToken {
     token: Secret,
-    renew_at: Instant,
+    /// Wall-clock time, not `Instant`: the monotonic clock stops while the
+    /// machine sleeps, and a token cached before a night's suspend must
+    /// not look fresh in the morning.
+    renew_at: SystemTime,
 }
 
 /// The accounts signed in on this device.
@@ -256,7 +259,7 @@ impl Sessions {
         let key = account.key();
         if let Some(cached) = self.communication.lock().await.get(&key) {
             let renew_at = cached.expires_at.checked_sub(RENEW_BEFORE_EXPIRY);
-            if renew_at.is_some_and(|at| std::time::SystemTime::now() < at) {
+            if renew_at.is_some_and(|at| SystemTime::now() < at) {
                 return Ok(cached.clone());
             }
         }
@@ -311,7 +314,7 @@ impl Sessions {
     async fn cached(&self, key: &AccountKey, resource: Resource) -> Option<Secret> {
         let tokens = self.tokens.lock().await;
         let cached = tokens.get(&(key.clone(), resource))?;
-        (Instant::now() < cached.renew_at).then(|| cached.token.clone())
+        (SystemTime::now() < cached.renew_at).then(|| cached.token.clone())
     }
 
     async fn cache(&self, key: &AccountKey, resource: Resource, token: Secret, expires_in: u64) {
@@ -320,7 +323,7 @@ impl Sessions {
             (key.clone(), resource),
             CachedToken {
                 token,
-                renew_at: Instant::now() + lifetime,
+                renew_at: SystemTime::now() + lifetime,
             },
         );
     }
