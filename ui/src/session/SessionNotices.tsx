@@ -1,5 +1,5 @@
-import { Button, MessageBar, MessageBarActions, MessageBarBody, makeStyles, tokens } from "@fluentui/react-components";
-import { DismissRegular } from "@fluentui/react-icons";
+import { makeStyles, tokens } from "@fluentui/react-components";
+import { DismissibleError } from "./DismissibleError";
 import { SessionExpiredBanner } from "./SessionExpiredBanner";
 import { SignInStatus } from "./SignInStatus";
 import type { SessionView } from "./useSession";
@@ -37,19 +37,7 @@ export function SessionNotices({ session }: { session: SessionView }) {
       <SignInStatus signIn={signIn} onCancel={session.cancelSignIn} onDismissError={session.dismissSignInError} />
       <div aria-live="polite" className={styles.quiet}>
         {accountError !== null && (
-          <MessageBar intent="error" layout="multiline" data-testid="account-error">
-            <MessageBarBody>{accountError}</MessageBarBody>
-            <MessageBarActions
-              containerAction={
-                <Button
-                  appearance="transparent"
-                  aria-label="Dismiss"
-                  icon={<DismissRegular />}
-                  onClick={session.dismissAccountError}
-                />
-              }
-            />
-          </MessageBar>
+          <DismissibleError message={accountError} onDismiss={session.dismissAccountError} testId="account-error" />
         )}
       </div>
     </div>

@@ -7,7 +7,7 @@ import {
   makeStyles,
   tokens,
 } from "@fluentui/react-components";
-import { DismissRegular } from "@fluentui/react-icons";
+import { DismissibleError } from "./DismissibleError";
 import type { SignInPhase, SignInView } from "./useSession";
 
 const useStyles = makeStyles({
@@ -53,19 +53,7 @@ export function SignInStatus({ signIn, onCancel, onDismissError }: SignInStatusP
         </MessageBar>
       )}
       {error !== null && (
-        <MessageBar intent="error" layout="multiline" data-testid="sign-in-error">
-          <MessageBarBody>{error}</MessageBarBody>
-          <MessageBarActions
-            containerAction={
-              <Button
-                appearance="transparent"
-                aria-label="Dismiss"
-                icon={<DismissRegular />}
-                onClick={onDismissError}
-              />
-            }
-          />
-        </MessageBar>
+        <DismissibleError message={error} onDismiss={onDismissError} testId="sign-in-error" />
       )}
     </div>
   );
