@@ -15,6 +15,8 @@ pub struct DevServer {
     child: Option<Child>,
     pub addr: SocketAddr,
     data_dir: PathBuf,
+    /// More flags, kept for restarts.
+    extra: Vec<String>,
 }
 
 impl DevServer {
@@ -23,10 +25,24 @@ impl DevServer {
         Self::start_on("127.0.0.1:0", data_dir)
     }
 
+    /// Starts with more flags, e.g. `--dev-token-lifetime 4`.
+    pub fn start_with(data_dir: &Path, extra: &[&str]) -> Self {
+        Self::launch(
+            "127.0.0.1:0",
+            data_dir,
+            extra.iter().map(|a| a.to_string()).collect(),
+        )
+    }
+
     pub fn start_on(listen: &str, data_dir: &Path) -> Self {
+        Self::launch(listen, data_dir, Vec::new())
+    }
+
+    fn launch(listen: &str, data_dir: &Path, extra: Vec<String>) -> Self {
         let mut child = Command::new(workspace_binary("convene-server"))
             .args(["--dev", "--listen", listen, "--data-dir"])
             .arg(data_dir)
+            .args(&extra)
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
             .spawn()
@@ -49,6 +65,7 @@ impl DevServer {
             child: Some(child),
             addr,
             data_dir: data_dir.to_owned(),
+            extra,
         }
     }
 
@@ -68,7 +85,11 @@ impl DevServer {
     /// Starts it again on the same address and data directory.
     pub fn restart(&mut self) {
         self.stop();
-        let again = Self::start_on(&self.addr.to_string(), &self.data_dir.clone());
+        let again = Self::launch(
+            &self.addr.to_string(),
+            &self.data_dir.clone(),
+            self.extra.clone(),
+        );
         *self = again;
     }
 }

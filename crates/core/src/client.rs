@@ -13,7 +13,7 @@ use crate::connection::{
     ConnectionMonitor, ConnectionStatus, HttpProbe, MonitorTiming, ProbeError, ServerProbe,
 };
 use crate::event::{ClientEvent, EventStream, SignInProgress};
-use crate::session::{AccountProfile, Resource, SessionError, Sessions};
+use crate::session::{AccountProfile, SessionError, Sessions};
 use crate::vault::VaultError;
 
 /// An error as the UI shows it: a stable code to branch on and a sentence
@@ -66,6 +66,15 @@ pub struct Client {
     /// The runtime the client started on: its methods may be called from
     /// threads without one (a UI thread).
     runtime: tokio::runtime::Handle,
+    session_keeper: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        if let Some(task) = self.session_keeper.lock().expect("not poisoned").take() {
+            task.abort();
+        }
+    }
 }
 
 impl std::fmt::Debug for Client {
@@ -98,8 +107,9 @@ impl Client {
             events,
             cancel_sign_in: Mutex::new(None),
             runtime: tokio::runtime::Handle::current(),
+            session_keeper: Mutex::new(None),
         };
-        client.check_current_session();
+        client.keep_sessions_fresh(timing.session_check);
         (client, EventStream(receiver))
     }
 
@@ -204,7 +214,6 @@ impl Client {
         let _ = self.events.send(ClientEvent::Account {
             account: Some(profile.clone()),
         });
-        self.check_current_session();
         Ok(profile)
     }
 
@@ -227,32 +236,45 @@ impl Client {
         Ok(())
     }
 
-    /// In the background: renews the current account's session, and says
-    /// so if it has ended (revoked, expired) so the UI can offer to sign in
-    /// again.
-    fn check_current_session(&self) {
+    /// In the background, for as long as the client runs: keeps the current
+    /// account's tokens renewed ahead of expiry (so a call or a message
+    /// never waits for a refresh), and says once if its session has ended
+    /// (revoked, expired) so the UI can offer to sign in again. It checks
+    /// every `every` on the wall clock, so it catches up after a suspend.
+    fn keep_sessions_fresh(&self, every: std::time::Duration) {
         let Ok(sessions) = self.sessions() else {
             return;
         };
-        let sessions = sessions.clone();
+        let sessions = Arc::downgrade(sessions);
         let events = self.events.clone();
-        self.runtime.spawn(async move {
-            let Ok(Some(profile)) = sessions.current().await else {
-                return;
-            };
-            match sessions
-                .access_token(&profile, Resource::Communication)
-                .await
-            {
-                Ok(_) => {}
-                Err(SessionError::SignInAgain { .. }) => {
-                    let _ = events.send(ClientEvent::SessionExpired { account: profile });
+        let task = self.runtime.spawn(async move {
+            let mut reported: Option<String> = None;
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            loop {
+                ticks.tick().await;
+                let Some(sessions) = sessions.upgrade() else {
+                    return;
+                };
+                let Ok(Some(profile)) = sessions.current().await else {
+                    reported = None;
+                    continue;
+                };
+                match sessions.communication_token(&profile).await {
+                    Ok(_) => reported = None,
+                    Err(SessionError::SignInAgain { .. }) => {
+                        if reported.as_deref() != Some(profile.user_id.as_str()) {
+                            reported = Some(profile.user_id.clone());
+                            let _ = events.send(ClientEvent::SessionExpired { account: profile });
+                        }
+                    }
+                    // Offline or server trouble: the connection monitor says
+                    // so; the next tick tries again.
+                    Err(error) => tracing::info!(%error, "could not renew the session now"),
                 }
-                // Offline or server trouble: the connection monitor says so;
-                // the session itself may be fine.
-                Err(error) => tracing::info!(%error, "could not renew the session now"),
             }
         });
+        *self.session_keeper.lock().expect("not poisoned") = Some(task);
     }
 
     /// One probe, without starting a client: for `convene-cli status`.

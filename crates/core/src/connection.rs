@@ -141,6 +141,9 @@ pub struct MonitorTiming {
     pub failures_until_unreachable: u32,
     /// Per request.
     pub probe_timeout: Duration,
+    /// How often the client checks that the current session's tokens are
+    /// renewed ahead of expiry.
+    pub session_check: Duration,
 }
 
 impl Default for MonitorTiming {
@@ -151,6 +154,7 @@ impl Default for MonitorTiming {
             retry_max: Duration::from_secs(5),
             failures_until_unreachable: 2,
             probe_timeout: Duration::from_secs(3),
+            session_check: Duration::from_secs(30),
         }
     }
 }

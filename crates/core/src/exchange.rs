@@ -17,6 +17,9 @@ use crate::Secret;
 pub struct CommunicationToken {
     pub token: Secret,
     pub expires_at: SystemTime,
+    /// When this client received it, to renew it a share of its lifetime
+    /// early.
+    pub issued_at: SystemTime,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +64,7 @@ pub async fn exchange(
             Ok(CommunicationToken {
                 token: Secret::new(body.token),
                 expires_at,
+                issued_at: SystemTime::now(),
             })
         }
         Err(HttpError::Status { status, body, .. }) => {

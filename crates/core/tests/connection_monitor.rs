@@ -77,6 +77,7 @@ fn fast_timing() -> MonitorTiming {
         retry_max: Duration::from_millis(200),
         failures_until_unreachable: 2,
         probe_timeout: Duration::from_millis(500),
+        session_check: Duration::from_secs(30),
     }
 }
 

@@ -108,6 +108,11 @@ pub struct Cli {
     )]
     pub dev_password: Option<DevPassword>,
 
+    /// Dev mode: lifetime of access and ID tokens in seconds, shorter than
+    /// Entra's hour to exercise renewal [default: 3600]
+    #[arg(long, env = "CONVENE_DEV_TOKEN_LIFETIME", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub dev_token_lifetime: Option<u64>,
+
     /// Address to listen on, IP:PORT (port 0 picks a free one)
     /// [default: 127.0.0.1:8750]
     #[arg(long, env = "CONVENE_LISTEN", value_name = "ADDR")]
@@ -171,6 +176,7 @@ pub struct FileConfig {
     pub data_dir: Option<PathBuf>,
     pub dev: Option<bool>,
     pub dev_password: Option<DevPassword>,
+    pub dev_token_lifetime: Option<u64>,
     pub authority: Option<Url>,
     pub client_id: Option<String>,
     pub allowed_tenants: Option<Vec<Uuid>>,
@@ -211,6 +217,8 @@ pub struct Config {
     pub mode: Mode,
     /// Dev mode: the demo users' password at the dev issuer.
     pub dev_password: DevPassword,
+    /// Dev mode: lifetime of access and ID tokens, if not Entra's hour.
+    pub dev_token_lifetime: Option<std::time::Duration>,
     /// Settings that were given but mean nothing in this mode (tenant
     /// settings in dev mode, `dev_password` in tenant mode), so that the
     /// caller can warn about them.
@@ -329,6 +337,10 @@ impl Config {
         };
         let dev = cli.dev.or(file.dev).unwrap_or(false);
         let dev_password = cli.dev_password.or(file.dev_password);
+        let dev_token_lifetime = cli
+            .dev_token_lifetime
+            .or(file.dev_token_lifetime)
+            .map(std::time::Duration::from_secs);
         let authority = cli.authority.or(file.authority);
         let client_id = cli
             .client_id
@@ -399,6 +411,7 @@ impl Config {
             data_dir,
             mode,
             dev_password: dev_password.unwrap_or_default(),
+            dev_token_lifetime,
             ignored,
             acs,
         })

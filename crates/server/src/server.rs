@@ -187,9 +187,21 @@ async fn dev_issuer(config: &Config, store: &Store) -> Result<DevIssuer, ServerE
         store.clone(),
         keys,
         config.dev_password.clone(),
-        Lifetimes::default(),
+        lifetimes(config),
         Clock::system(),
     ))
+}
+
+fn lifetimes(config: &Config) -> Lifetimes {
+    let defaults = Lifetimes::default();
+    match config.dev_token_lifetime {
+        Some(lifetime) => Lifetimes {
+            access_token: lifetime,
+            id_token: lifetime,
+            ..defaults
+        },
+        None => defaults,
+    }
 }
 
 async fn bind(addr: SocketAddr) -> Result<TcpListener, ServerError> {

@@ -37,6 +37,12 @@ const PROFILE: &str = "profile";
 /// Renew an access token this long before it expires, so that a request
 /// never leaves with a token that dies on the way.
 pub const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(5 * 60);
+/// How long before expiry a token of `lifetime` is renewed: five minutes,
+/// or a quarter of the lifetime for short-lived tokens.
+fn renewal_margin(lifetime: Duration) -> Duration {
+    RENEW_BEFORE_EXPIRY.min(lifetime / 4)
+}
+
 /// How long an interactive sign-in waits for the browser.
 pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
@@ -258,7 +264,11 @@ impl Sessions {
     ) -> Result<CommunicationToken, SessionError> {
         let key = account.key();
         if let Some(cached) = self.communication.lock().await.get(&key) {
-            let renew_at = cached.expires_at.checked_sub(RENEW_BEFORE_EXPIRY);
+            let lifetime = cached
+                .expires_at
+                .duration_since(cached.issued_at)
+                .unwrap_or_default();
+            let renew_at = cached.expires_at.checked_sub(renewal_margin(lifetime));
             if renew_at.is_some_and(|at| SystemTime::now() < at) {
                 return Ok(cached.clone());
             }
@@ -318,7 +328,8 @@ impl Sessions {
     }
 
     async fn cache(&self, key: &AccountKey, resource: Resource, token: Secret, expires_in: u64) {
-        let lifetime = Duration::from_secs(expires_in).saturating_sub(RENEW_BEFORE_EXPIRY);
+        let lifetime = Duration::from_secs(expires_in);
+        let lifetime = lifetime.saturating_sub(renewal_margin(lifetime));
         self.tokens.lock().await.insert(
             (key.clone(), resource),
             CachedToken {
