@@ -117,7 +117,6 @@ async fn cancel_and_timeout_end_the_sign_in() {
 
 #[tokio::test]
 async fn alice_trades_her_sign_in_for_a_communication_token() {
-    use base64::Engine as _;
     use convene_core::session::Sessions;
     use convene_core::vault::{Vault, VaultKind};
 
@@ -143,13 +142,7 @@ async fn alice_trades_her_sign_in_for_a_communication_token() {
         .communication_token(&alice)
         .await
         .expect("exchange");
-    let payload = token.token.expose().split('.').nth(1).expect("a JWT");
-    let claims: serde_json::Value = serde_json::from_slice(
-        &base64::engine::general_purpose::URL_SAFE_NO_PAD
-            .decode(payload)
-            .unwrap(),
-    )
-    .unwrap();
+    let claims = jwt_claims(token.token.expose());
     assert_eq!(claims["sub"], format!("8:orgid:{ALICE_OID}"));
     assert_eq!(alice.communication_id(), format!("8:orgid:{ALICE_OID}"));
     assert!(token.expires_at > std::time::SystemTime::now());
@@ -157,6 +150,27 @@ async fn alice_trades_her_sign_in_for_a_communication_token() {
     // Asked again, it is the same token: no second exchange before expiry.
     let again = sessions.communication_token(&alice).await.unwrap();
     assert_eq!(again.token.expose(), token.token.expose());
+
+    // One access token per resource: Graph's comes from the refresh token.
+    let graph = sessions
+        .access_token(&alice, convene_core::session::Resource::Graph)
+        .await
+        .expect("a Graph token without another sign-in");
+    let claims = jwt_claims(graph.expose());
+    assert_eq!(claims["aud"], "https://graph.microsoft.com");
+    assert!(claims["scp"].as_str().unwrap().contains("Chat.ReadWrite"));
+}
+
+/// The claims of a JWT, unverified: the server already checked it.
+fn jwt_claims(jwt: &str) -> serde_json::Value {
+    use base64::Engine as _;
+    let payload = jwt.split('.').nth(1).expect("a JWT");
+    serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(payload)
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 #[tokio::test]
