@@ -1,0 +1,6 @@
+//! Chat: message content and, as the chat work lands, the Graph client,
+//! the local cache and the outbox.
+
+pub mod sanitize;
+
+pub use sanitize::{plain_text_to_html, sanitize_message_html};
