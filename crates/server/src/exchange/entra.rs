@@ -59,6 +59,30 @@ struct Claims {
     scp: Option<String>,
     exp: i64,
     nbf: Option<i64>,
+    name: Option<String>,
+    preferred_username: Option<String>,
+}
+
+/// The claims of an access token that passed [`EntraValidator::verify`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedToken {
+    pub oid: Uuid,
+    pub tid: Uuid,
+    /// Unix seconds.
+    pub exp: i64,
+    /// `appid` (v1.0) or `azp` (v2.0); empty if neither.
+    pub app: String,
+    /// Space-separated permission names; empty if none.
+    pub scp: String,
+    pub name: Option<String>,
+    pub preferred_username: Option<String>,
+}
+
+impl VerifiedToken {
+    /// Whether `scp` names `scope`.
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scp.split(' ').any(|s| s == scope)
+    }
 }
 
 impl EntraValidator {
@@ -71,6 +95,52 @@ impl EntraValidator {
         user_id: &str,
         base: Option<&str>,
     ) -> Result<EntraIdentity, ExchangeError> {
+        let claims = self.verify(token, ACS_AUDIENCE, base).await?;
+        let (tid, oid) = (claims.tid, claims.oid);
+        if claims.app != self.client_id || app_id != self.client_id {
+            return Err(ExchangeError::forbidden(format!(
+                "The access token and appId must both be for this server's application \
+                 ({}).",
+                self.client_id
+            )));
+        }
+        if Uuid::try_parse(user_id.trim()).ok() != Some(oid) {
+            return Err(ExchangeError::forbidden(
+                "userId is not the object id (oid) of the token's user.",
+            ));
+        }
+        if !self.allowed_tenants.is_empty() && !self.allowed_tenants.contains(&tid) {
+            return Err(ExchangeError::forbidden(format!(
+                "The tenant {tid} is not allowed on this server."
+            )));
+        }
+        let missing: Vec<&str> = REQUIRED_SCOPES
+            .into_iter()
+            .filter(|need| !claims.has_scope(need))
+            .collect();
+        if !missing.is_empty() {
+            return Err(ExchangeError::forbidden(format!(
+                "The access token lacks the scopes {}.",
+                missing.join(", ")
+            )));
+        }
+        Ok(EntraIdentity {
+            oid,
+            tid,
+            exp: claims.exp,
+        })
+    }
+
+    /// Checks what every API checks of an access token for `audience`:
+    /// RS256 signature by a trusted key, `aud`, `iss`, `exp`/`nbf` (with
+    /// [`LEEWAY_SECS`]), and that it names a user (`tid`, `oid`). Failures
+    /// are 401 `InvalidAccessToken` (503 when keys cannot be had).
+    pub async fn verify(
+        &self,
+        token: &str,
+        audience: &str,
+        base: Option<&str>,
+    ) -> Result<VerifiedToken, ExchangeError> {
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| ExchangeError::invalid_token("The access token is not a JWT."))?;
         if header.alg != Algorithm::RS256 {
@@ -84,7 +154,7 @@ impl EntraValidator {
         let (key, issuer_template) = self.key(&kid, base).await?;
 
         let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_audience(&[ACS_AUDIENCE]);
+        validation.set_audience(&[audience]);
         validation.set_required_spec_claims(&["exp", "aud", "iss"]);
         // Times are checked below against the injectable clock.
         validation.validate_exp = false;
@@ -92,13 +162,16 @@ impl EntraValidator {
         let claims = jsonwebtoken::decode::<Claims>(token, &key, &validation)
             .map_err(|error| {
                 ExchangeError::invalid_token(match error.kind() {
-                    ErrorKind::InvalidSignature => "The access token's signature is not valid.",
-                    ErrorKind::InvalidAudience => {
-                        "The access token is not for Azure Communication Services \
-                         (aud must be https://auth.msft.communication.azure.com)."
+                    ErrorKind::InvalidSignature => {
+                        "The access token's signature is not valid.".to_owned()
                     }
-                    ErrorKind::MissingRequiredClaim(_) => "The access token lacks exp, aud or iss.",
-                    _ => "The access token is malformed.",
+                    ErrorKind::InvalidAudience => {
+                        format!("The access token is not for {audience} (aud).")
+                    }
+                    ErrorKind::MissingRequiredClaim(_) => {
+                        "The access token lacks exp, aud or iss.".to_owned()
+                    }
+                    _ => "The access token is malformed.".to_owned(),
                 })
             })?
             .claims;
@@ -124,40 +197,14 @@ impl EntraValidator {
                 "The access token was not issued by the trusted authority (iss).",
             ));
         }
-
-        let token_app = claims.appid.or(claims.azp).unwrap_or_default();
-        if token_app != self.client_id || app_id != self.client_id {
-            return Err(ExchangeError::forbidden(format!(
-                "The access token and appId must both be for this server's application \
-                 ({}).",
-                self.client_id
-            )));
-        }
-        if Uuid::try_parse(user_id.trim()).ok() != Some(oid) {
-            return Err(ExchangeError::forbidden(
-                "userId is not the object id (oid) of the token's user.",
-            ));
-        }
-        if !self.allowed_tenants.is_empty() && !self.allowed_tenants.contains(&tid) {
-            return Err(ExchangeError::forbidden(format!(
-                "The tenant {tid} is not allowed on this server."
-            )));
-        }
-        let scp = claims.scp.unwrap_or_default();
-        let missing: Vec<&str> = REQUIRED_SCOPES
-            .into_iter()
-            .filter(|need| !scp.split(' ').any(|s| s == *need))
-            .collect();
-        if !missing.is_empty() {
-            return Err(ExchangeError::forbidden(format!(
-                "The access token lacks the scopes {}.",
-                missing.join(", ")
-            )));
-        }
-        Ok(EntraIdentity {
+        Ok(VerifiedToken {
             oid,
             tid,
             exp: claims.exp,
+            app: claims.appid.or(claims.azp).unwrap_or_default(),
+            scp: claims.scp.unwrap_or_default(),
+            name: claims.name,
+            preferred_username: claims.preferred_username,
         })
     }
 

@@ -27,7 +27,7 @@ use axum::Router;
 use crate::acs::AcsClient;
 
 pub use comm::{CommTokenError, CommunicationIdentity, CommunicationTokens, COMM_KEY_FILE};
-pub use entra::{EntraIdentity, EntraValidator, Trust};
+pub use entra::{EntraIdentity, EntraValidator, Trust, VerifiedToken};
 pub use error::ExchangeError;
 
 /// Everything the exchange needs.

@@ -5,6 +5,7 @@
 //! is meant to become a second `Backend` variant, so callers never see which
 //! database answers.
 
+mod chats;
 mod grants;
 mod sqlite;
 
@@ -13,6 +14,10 @@ use std::sync::Arc;
 
 use uuid::Uuid;
 
+pub use chats::{
+    Chat, ChatMember, ChatMessage, ChatType, CreateChat, Cursor, MessageField, MessageQuery,
+    NewChat, NewMessage, TimeFilter,
+};
 pub use grants::{AuthorizationCode, RefreshToken, Rotation, SecretHash};
 pub use sqlite::DATABASE_FILE;
 

@@ -62,6 +62,43 @@ const MIGRATION_STEPS: &[M<'static>] = &[
     CREATE INDEX issuer_refresh_tokens_family ON issuer_refresh_tokens (family_id);
     CREATE INDEX issuer_refresh_tokens_expiry ON issuer_refresh_tokens (expires_at);",
     ),
+    // The Graph-shaped chats. Times are Unix milliseconds; a message's id
+    // is its creation time in milliseconds, bumped to stay unique.
+    M::up(
+        "CREATE TABLE chats (
+        id TEXT PRIMARY KEY NOT NULL,
+        tenant_id TEXT NOT NULL,
+        chat_type TEXT NOT NULL CHECK (chat_type IN ('oneOnOne', 'group')),
+        topic TEXT,
+        created_ms INTEGER NOT NULL,
+        last_updated_ms INTEGER NOT NULL
+    ) STRICT;
+    CREATE INDEX chats_created ON chats (created_ms, id);
+    CREATE TABLE chat_members (
+        chat_id TEXT NOT NULL REFERENCES chats (id),
+        tenant_id TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        email TEXT NOT NULL,
+        roles TEXT NOT NULL,
+        PRIMARY KEY (chat_id, object_id)
+    ) STRICT;
+    CREATE INDEX chat_members_user ON chat_members (object_id, chat_id);
+    CREATE TABLE chat_messages (
+        id INTEGER PRIMARY KEY NOT NULL,
+        chat_id TEXT NOT NULL REFERENCES chats (id),
+        from_tenant_id TEXT NOT NULL,
+        from_object_id TEXT NOT NULL,
+        from_display_name TEXT NOT NULL,
+        content_type TEXT NOT NULL CHECK (content_type IN ('text', 'html')),
+        content TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        modified_ms INTEGER NOT NULL,
+        deleted_ms INTEGER
+    ) STRICT;
+    CREATE INDEX chat_messages_created ON chat_messages (chat_id, created_ms, id);
+    CREATE INDEX chat_messages_modified ON chat_messages (chat_id, modified_ms, id);",
+    ),
 ];
 
 /// Expired grants are kept this long (seconds) so that a late replay is
@@ -102,7 +139,7 @@ impl SqliteStore {
     }
 
     /// Runs `f` on the database thread and returns its result.
-    async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
+    pub(super) async fn call<R, F>(&self, f: F) -> Result<R, StoreError>
     where
         R: Send + 'static,
         F: FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
@@ -369,7 +406,7 @@ fn insert_refresh(conn: &Connection, token: &RefreshToken) -> rusqlite::Result<(
     .map(drop)
 }
 
-fn parse_uuid(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
+pub(super) fn parse_uuid(row: &rusqlite::Row<'_>, index: usize) -> rusqlite::Result<Uuid> {
     let text: String = row.get(index)?;
     Uuid::parse_str(&text).map_err(|e| {
         rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
