@@ -3,13 +3,15 @@
 //! So far: configuration, SQLite storage, `/healthz` and `/version`, the dev
 //! issuer (an Entra-shaped OpenID provider under `--dev`), the token
 //! exchange (`POST /teamsUser/:exchangeAccessToken`, ACS-shaped) with
-//! communication tokens and ACS forwarding, and a clean start and stop. The binary in `main.rs` only wires
+//! communication tokens and ACS forwarding, a Graph-compatible chat API
+//! under `/v1.0`, and a clean start and stop. The binary in `main.rs` only wires
 //! these together, so tests and later features can use them directly.
 
 pub mod acs;
 pub mod config;
 pub mod demo;
 pub mod exchange;
+pub mod graph;
 pub mod http;
 pub mod issuer;
 pub mod server;

@@ -14,6 +14,7 @@ use crate::config::{Config, Mode};
 use crate::demo::{DEMO_TENANTS, DEMO_USERS};
 use crate::exchange::jwks::RemoteKeys;
 use crate::exchange::{CommunicationTokens, EntraValidator, Exchange, Trust};
+use crate::graph::Graph;
 use crate::http::{self, AppState};
 use crate::issuer::{Clock, DevIssuer, KeyError, KeyStore, Lifetimes};
 use crate::store::{Store, StoreError};
@@ -127,7 +128,8 @@ impl Server {
     }
 }
 
-/// The dev issuer (dev mode) and the token exchange (both modes).
+/// The dev issuer (dev mode), the token exchange and the Graph chat API
+/// (both modes).
 async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerError> {
     let mut state = AppState::new(store.clone(), config.mode.server_mode());
     let clock = Clock::system();
@@ -160,6 +162,10 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
         None => None,
     };
     let tokens = CommunicationTokens::open(&config.data_dir, clock)?;
+    let state = state.with_graph(Arc::new(Graph {
+        store: store.clone(),
+        validator: validator.clone(),
+    }));
     Ok(state.with_exchange(Arc::new(Exchange {
         validator,
         tokens: Arc::new(tokens),

@@ -11,6 +11,7 @@ use convene_proto::{ServerMode, ServerVersion, PROTOCOL_VERSION};
 use tower_http::trace::TraceLayer;
 
 use crate::exchange::Exchange;
+use crate::graph::Graph;
 use crate::issuer::DevIssuer;
 use crate::store::Store;
 
@@ -25,6 +26,8 @@ pub struct AppState {
     pub issuer: Option<Arc<DevIssuer>>,
     /// The token exchange, mounted when set.
     pub exchange: Option<Arc<Exchange>>,
+    /// The Graph-compatible chat API (`/v1.0`), mounted when set.
+    pub graph: Option<Arc<Graph>>,
 }
 
 impl AppState {
@@ -39,6 +42,7 @@ impl AppState {
             },
             issuer: None,
             exchange: None,
+            graph: None,
         }
     }
 
@@ -46,6 +50,14 @@ impl AppState {
     pub fn with_exchange(self, exchange: Arc<Exchange>) -> Self {
         Self {
             exchange: Some(exchange),
+            ..self
+        }
+    }
+
+    /// Mounts the Graph-compatible chat API too.
+    pub fn with_graph(self, graph: Arc<Graph>) -> Self {
+        Self {
+            graph: Some(graph),
             ..self
         }
     }
@@ -64,6 +76,7 @@ impl AppState {
 pub fn router(state: AppState) -> Router {
     let issuer = state.issuer.clone();
     let exchange = state.exchange.clone();
+    let graph = state.graph.clone();
     // axum 0.8 refuses path segments starting with `:` (the old capture
     // syntax) unless told otherwise; ACS's exchange path has a literal one.
     // Captures are `{name}` everywhere here, so nothing is lost.
@@ -76,6 +89,9 @@ pub fn router(state: AppState) -> Router {
     // issuer's) turns them back on for every later merge.
     if let Some(exchange) = exchange {
         app = app.merge(exchange.router());
+    }
+    if let Some(graph) = graph {
+        app = app.merge(graph.router());
     }
     if let Some(issuer) = issuer {
         app = app.merge(issuer.router());

@@ -1,0 +1,367 @@
+//! The `/v1.0` chat routes.
+
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use axum::body::Bytes;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use uuid::Uuid;
+
+use super::odata::{self, chat_json, member_json, message_json};
+use super::{Access, Caller, Graph, GraphError, MAX_MESSAGE_BYTES};
+use crate::store::{Chat, ChatType, CreateChat, Cursor, MessageQuery, NewChat, NewMessage, User};
+
+/// Graph's page size limit for chats and messages.
+const MAX_TOP: usize = 50;
+const DEFAULT_MESSAGES_TOP: usize = 20;
+const DEFAULT_CHATS_TOP: usize = 50;
+const USER_BIND_PREFIX: &str = "https://graph.microsoft.com/v1.0/users('";
+
+type Created = (StatusCode, Json<Value>);
+
+fn now_ms() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, GraphError> {
+    serde_json::from_slice(body)
+        .map_err(|error| GraphError::bad_request(format!("Invalid request body: {error}")))
+}
+
+/// The chat if the caller is a member. Unknown chats and chats of others
+/// are both 404 `NotFound`, so chat ids cannot be probed.
+async fn member_chat(graph: &Graph, caller: &Caller, chat_id: &str) -> Result<Chat, GraphError> {
+    graph
+        .store
+        .chat_for_member(chat_id.to_owned(), caller.oid)
+        .await?
+        .ok_or_else(|| GraphError::not_found(format!("Chat '{chat_id}' was not found.")))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewChatBody {
+    chat_type: String,
+    topic: Option<String>,
+    #[serde(default)]
+    members: Vec<NewMemberBody>,
+}
+
+#[derive(Deserialize)]
+struct NewMemberBody {
+    #[serde(rename = "@odata.type")]
+    odata_type: Option<String>,
+    #[serde(default)]
+    roles: Vec<String>,
+    #[serde(rename = "user@odata.bind")]
+    user_bind: Option<String>,
+}
+
+/// `https://graph.microsoft.com/v1.0/users('<oid>')` (or `users/<oid>`).
+fn bound_user(bind: &str) -> Option<Uuid> {
+    let id = bind
+        .strip_prefix(USER_BIND_PREFIX)
+        .and_then(|rest| rest.strip_suffix("')"))
+        .or_else(|| bind.strip_prefix("https://graph.microsoft.com/v1.0/users/"))?;
+    Uuid::try_parse(id).ok()
+}
+
+/// `POST /v1.0/chats`.
+pub async fn create_chat(
+    State(graph): State<Arc<Graph>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Created, GraphError> {
+    let caller = graph.authorize(&headers, Access::Write).await?;
+    let request: NewChatBody = parse_body(&body)?;
+    let chat_type = ChatType::parse(&request.chat_type)
+        .ok_or_else(|| GraphError::bad_request("chatType must be 'oneOnOne' or 'group'."))?;
+    let mut members: Vec<(Uuid, Vec<String>)> = Vec::new();
+    for member in request.members {
+        if member
+            .odata_type
+            .as_deref()
+            .is_some_and(|t| t != "#microsoft.graph.aadUserConversationMember")
+        {
+            return Err(GraphError::bad_request(
+                "Only #microsoft.graph.aadUserConversationMember members are supported.",
+            ));
+        }
+        let oid = member
+            .user_bind
+            .as_deref()
+            .and_then(bound_user)
+            .ok_or_else(|| {
+                GraphError::bad_request(format!(
+                    "Each member needs user@odata.bind as {USER_BIND_PREFIX}<id>')."
+                ))
+            })?;
+        if members.iter().any(|(o, _)| *o == oid) {
+            return Err(GraphError::bad_request(format!(
+                "The user {oid} is listed twice."
+            )));
+        }
+        members.push((oid, member.roles));
+    }
+    if !members.iter().any(|(oid, _)| *oid == caller.oid) {
+        return Err(GraphError::bad_request(
+            "The caller must be one of the chat's members.",
+        ));
+    }
+    match chat_type {
+        ChatType::OneOnOne if members.len() != 2 => {
+            return Err(GraphError::bad_request(
+                "A oneOnOne chat has exactly two members.",
+            ))
+        }
+        ChatType::Group if members.len() < 2 => {
+            return Err(GraphError::bad_request(
+                "A group chat needs at least two members.",
+            ))
+        }
+        _ => {}
+    }
+    let topic = match chat_type {
+        ChatType::Group => request.topic.filter(|t| !t.trim().is_empty()),
+        ChatType::OneOnOne => None,
+    };
+    let token = &caller.token;
+    let creator = User {
+        tenant_id: caller.tid,
+        object_id: caller.oid,
+        user_principal_name: token
+            .preferred_username
+            .clone()
+            .unwrap_or_else(|| caller.oid.to_string()),
+        display_name: token.name.clone().unwrap_or_else(|| caller.oid.to_string()),
+    };
+    let outcome = graph
+        .store
+        .create_chat(NewChat {
+            tenant_id: caller.tid,
+            chat_type,
+            topic,
+            creator,
+            members,
+            now_ms: now_ms(),
+        })
+        .await?;
+    let (status, chat) = match outcome {
+        CreateChat::Created(chat) => (StatusCode::CREATED, chat),
+        CreateChat::Existing(chat) => (StatusCode::CREATED, chat),
+        CreateChat::UnknownUsers(unknown) => {
+            let ids: Vec<String> = unknown.iter().map(Uuid::to_string).collect();
+            return Err(GraphError::not_found(format!(
+                "These users do not exist in the tenant: {}.",
+                ids.join(", ")
+            )));
+        }
+    };
+    let mut value = chat_json(&chat, None);
+    value["@odata.context"] = json!(format!("{}/v1.0/$metadata#chats/$entity", caller.base));
+    Ok((status, Json(value)))
+}
+
+/// `GET /v1.0/me/chats` (`$top`, `$expand=members`, `$skiptoken`).
+pub async fn my_chats(
+    State(graph): State<Arc<Graph>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, GraphError> {
+    let caller = graph.authorize(&headers, Access::Read).await?;
+    let pairs = odata::query_pairs(query.as_deref());
+    let top = odata::top(&pairs, DEFAULT_CHATS_TOP, MAX_TOP)?;
+    let expand = match odata::option(&pairs, "$expand") {
+        None => false,
+        Some("members") => true,
+        Some(other) => {
+            return Err(GraphError::bad_request(format!(
+                "Unsupported $expand '{other}': only 'members' is supported."
+            )))
+        }
+    };
+    let after = odata::cursor(&pairs)?;
+    let mut chats = graph.store.chats_of(caller.oid, after, top).await?;
+    let more = chats.len() > top;
+    chats.truncate(top);
+    let mut value = Vec::with_capacity(chats.len());
+    for chat in &chats {
+        let members = if expand {
+            Some(graph.store.chat_members(chat.id.clone()).await?)
+        } else {
+            None
+        };
+        value.push(chat_json(chat, members.as_deref()));
+    }
+    let mut body = json!({
+        "@odata.context": format!("{}/v1.0/$metadata#chats", caller.base),
+        "@odata.count": value.len(),
+        "value": value,
+    });
+    if let (true, Some(last)) = (more, chats.last()) {
+        let cursor = Cursor {
+            ms: last.created_ms,
+            id: last.id.clone(),
+        };
+        body["@odata.nextLink"] = json!(odata::next_link(
+            &caller.base,
+            "/v1.0/me/chats",
+            &pairs,
+            &cursor
+        ));
+    }
+    Ok(Json(body))
+}
+
+/// `GET /v1.0/chats/{id}` (`$expand=members`).
+pub async fn get_chat(
+    State(graph): State<Arc<Graph>>,
+    Path(chat_id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, GraphError> {
+    let caller = graph.authorize(&headers, Access::Read).await?;
+    let pairs = odata::query_pairs(query.as_deref());
+    let chat = member_chat(&graph, &caller, &chat_id).await?;
+    let members = match odata::option(&pairs, "$expand") {
+        None => None,
+        Some("members") => Some(graph.store.chat_members(chat.id.clone()).await?),
+        Some(other) => {
+            return Err(GraphError::bad_request(format!(
+                "Unsupported $expand '{other}': only 'members' is supported."
+            )))
+        }
+    };
+    let mut value = chat_json(&chat, members.as_deref());
+    value["@odata.context"] = json!(format!("{}/v1.0/$metadata#chats/$entity", caller.base));
+    Ok(Json(value))
+}
+
+/// `GET /v1.0/chats/{id}/members`.
+pub async fn members(
+    State(graph): State<Arc<Graph>>,
+    Path(chat_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, GraphError> {
+    let caller = graph.authorize(&headers, Access::Read).await?;
+    let chat = member_chat(&graph, &caller, &chat_id).await?;
+    let members = graph.store.chat_members(chat.id.clone()).await?;
+    let value: Vec<Value> = members.iter().map(member_json).collect();
+    Ok(Json(json!({
+        "@odata.context": format!("{}/v1.0/$metadata#chats('{}')/members", caller.base, chat.id),
+        "@odata.count": value.len(),
+        "value": value,
+    })))
+}
+
+/// `GET /v1.0/chats/{id}/messages` (`$top`, `$orderby`, `$filter`,
+/// `$skiptoken`).
+pub async fn messages(
+    State(graph): State<Arc<Graph>>,
+    Path(chat_id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Result<Json<Value>, GraphError> {
+    let caller = graph.authorize(&headers, Access::Read).await?;
+    let pairs = odata::query_pairs(query.as_deref());
+    let top = odata::top(&pairs, DEFAULT_MESSAGES_TOP, MAX_TOP)?;
+    let order = odata::order_by(&pairs)?;
+    let filters = odata::filters(&pairs)?;
+    let after = odata::cursor(&pairs)?;
+    let chat = member_chat(&graph, &caller, &chat_id).await?;
+    let mut page = graph
+        .store
+        .messages(MessageQuery {
+            chat_id: chat.id.clone(),
+            order,
+            filters,
+            after,
+            limit: top,
+        })
+        .await?;
+    let more = page.len() > top;
+    page.truncate(top);
+    let value: Vec<Value> = page.iter().map(message_json).collect();
+    let mut body = json!({
+        "@odata.context": format!("{}/v1.0/$metadata#chats('{}')/messages", caller.base, chat.id),
+        "@odata.count": value.len(),
+        "value": value,
+    });
+    if let (true, Some(last)) = (more, page.last()) {
+        let ms = match order {
+            crate::store::MessageField::Created => last.created_ms,
+            crate::store::MessageField::LastModified => last.modified_ms,
+        };
+        let cursor = Cursor {
+            ms,
+            id: last.id.to_string(),
+        };
+        let path = format!("/v1.0/chats/{}/messages", chat.id);
+        body["@odata.nextLink"] = json!(odata::next_link(&caller.base, &path, &pairs, &cursor));
+    }
+    Ok(Json(body))
+}
+
+#[derive(Deserialize)]
+struct NewMessageBody {
+    body: ItemBody,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ItemBody {
+    content_type: Option<String>,
+    content: String,
+}
+
+/// `POST /v1.0/chats/{id}/messages`.
+pub async fn send_message(
+    State(graph): State<Arc<Graph>>,
+    Path(chat_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Created, GraphError> {
+    let caller = graph.authorize(&headers, Access::Write).await?;
+    let request: NewMessageBody = parse_body(&body)?;
+    let content_type = match request.body.content_type.as_deref().unwrap_or("text") {
+        t if t.eq_ignore_ascii_case("text") => "text",
+        t if t.eq_ignore_ascii_case("html") => "html",
+        other => {
+            return Err(GraphError::bad_request(format!(
+                "body.contentType must be 'text' or 'html', not '{other}'."
+            )))
+        }
+    };
+    if request.body.content.trim().is_empty() {
+        return Err(GraphError::bad_request("The message body is empty."));
+    }
+    if request.body.content.len() > MAX_MESSAGE_BYTES {
+        return Err(GraphError::too_large(format!(
+            "The message body is {} bytes; the limit is {MAX_MESSAGE_BYTES} (28 KB).",
+            request.body.content.len()
+        )));
+    }
+    let chat = member_chat(&graph, &caller, &chat_id).await?;
+    let message = graph
+        .store
+        .insert_message(NewMessage {
+            chat_id: chat.id.clone(),
+            from_object_id: caller.oid,
+            content_type: content_type.to_owned(),
+            content: request.body.content,
+            now_ms: now_ms(),
+        })
+        .await?;
+    let mut value = message_json(&message);
+    value["@odata.context"] = json!(format!(
+        "{}/v1.0/$metadata#chats('{}')/messages/$entity",
+        caller.base, chat.id
+    ));
+    Ok((StatusCode::CREATED, Json(value)))
+}

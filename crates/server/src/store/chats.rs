@@ -1,0 +1,497 @@
+//! Chats, their members and messages (the Graph-shaped chat API's data).
+//!
+//! Times are Unix milliseconds. A message's id is its creation time in
+//! milliseconds, as Graph's are, but at least one more than the largest id
+//! so far, so ids are unique and increase even within one millisecond.
+
+use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use uuid::Uuid;
+
+use super::sqlite::parse_uuid;
+use super::{Backend, Store, StoreError};
+
+/// `chatType`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChatType {
+    OneOnOne,
+    Group,
+}
+
+impl ChatType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::OneOnOne => "oneOnOne",
+            Self::Group => "group",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "oneOnOne" => Some(Self::OneOnOne),
+            "group" => Some(Self::Group),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Chat {
+    pub id: String,
+    pub tenant_id: Uuid,
+    pub chat_type: ChatType,
+    pub topic: Option<String>,
+    pub created_ms: i64,
+    pub last_updated_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMember {
+    pub chat_id: String,
+    pub tenant_id: Uuid,
+    pub object_id: Uuid,
+    pub display_name: String,
+    /// The user's sign-in name.
+    pub email: String,
+    pub roles: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChatMessage {
+    pub id: i64,
+    pub chat_id: String,
+    pub from_tenant_id: Uuid,
+    pub from_object_id: Uuid,
+    pub from_display_name: String,
+    /// `text` or `html`.
+    pub content_type: String,
+    pub content: String,
+    pub created_ms: i64,
+    pub modified_ms: i64,
+    pub deleted_ms: Option<i64>,
+}
+
+/// A chat to create. The creator must be among `members`.
+#[derive(Debug, Clone)]
+pub struct NewChat {
+    pub tenant_id: Uuid,
+    pub chat_type: ChatType,
+    pub topic: Option<String>,
+    /// The creator, added to the users if the server does not know them
+    /// yet (tenant mode learns users from their tokens).
+    pub creator: super::User,
+    /// Object ids in the creator's tenant, with their roles.
+    pub members: Vec<(Uuid, Vec<String>)>,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CreateChat {
+    Created(Chat),
+    /// The one-on-one chat of these two users, which already existed.
+    Existing(Chat),
+    /// These members are not users of the tenant.
+    UnknownUsers(Vec<Uuid>),
+}
+
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub chat_id: String,
+    pub from_object_id: Uuid,
+    pub content_type: String,
+    pub content: String,
+    pub now_ms: i64,
+}
+
+/// The two message times one can order and filter by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageField {
+    Created,
+    LastModified,
+}
+
+impl MessageField {
+    fn column(self) -> &'static str {
+        match self {
+            Self::Created => "created_ms",
+            Self::LastModified => "modified_ms",
+        }
+    }
+}
+
+/// `field gt ms` (`greater`) or `field lt ms`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeFilter {
+    pub field: MessageField,
+    pub greater: bool,
+    pub ms: i64,
+}
+
+/// Where the previous page ended: its last item's sort time and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub ms: i64,
+    pub id: String,
+}
+
+/// One page of a chat's messages, newest first by `order`.
+#[derive(Debug, Clone)]
+pub struct MessageQuery {
+    pub chat_id: String,
+    pub order: MessageField,
+    pub filters: Vec<TimeFilter>,
+    pub after: Option<Cursor>,
+    pub limit: usize,
+}
+
+const CHAT_COLUMNS: &str = "id, tenant_id, chat_type, topic, created_ms, last_updated_ms";
+const MESSAGE_COLUMNS: &str = "id, chat_id, from_tenant_id, from_object_id, from_display_name, \
+     content_type, content, created_ms, modified_ms, deleted_ms";
+
+impl Store {
+    /// Creates a chat, or finds the one-on-one chat of the same two users.
+    pub async fn create_chat(&self, chat: NewChat) -> Result<CreateChat, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.call(move |conn| create_chat(conn, chat)).await,
+        }
+    }
+
+    /// The chat if `member` is in it (unknown and foreign chats alike are
+    /// `None`).
+    pub async fn chat_for_member(
+        &self,
+        chat_id: String,
+        member: Uuid,
+    ) -> Result<Option<Chat>, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => {
+                s.call(move |conn| chat_for_member(conn, &chat_id, member))
+                    .await
+            }
+        }
+    }
+
+    /// A page of `member`'s chats, newest first; `limit + 1` are asked for
+    /// so the caller can tell whether there is more.
+    pub async fn chats_of(
+        &self,
+        member: Uuid,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => {
+                s.call(move |conn| chats_of(conn, member, after, limit))
+                    .await
+            }
+        }
+    }
+
+    /// The members of a chat, in the order they were added.
+    pub async fn chat_members(&self, chat_id: String) -> Result<Vec<ChatMember>, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.call(move |conn| chat_members(conn, &chat_id)).await,
+        }
+    }
+
+    /// Stores a message from a member (the caller has checked membership)
+    /// and returns it; committed with `synchronous=FULL` before this
+    /// returns.
+    pub async fn insert_message(&self, message: NewMessage) -> Result<ChatMessage, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.call(move |conn| insert_message(conn, message)).await,
+        }
+    }
+
+    /// A page of messages (up to `limit + 1`).
+    pub async fn messages(&self, query: MessageQuery) -> Result<Vec<ChatMessage>, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.call(move |conn| messages(conn, query)).await,
+        }
+    }
+}
+
+fn chat_row(row: &Row<'_>) -> rusqlite::Result<Chat> {
+    let chat_type: String = row.get(2)?;
+    Ok(Chat {
+        id: row.get(0)?,
+        tenant_id: parse_uuid(row, 1)?,
+        chat_type: ChatType::parse(&chat_type).unwrap_or(ChatType::Group),
+        topic: row.get(3)?,
+        created_ms: row.get(4)?,
+        last_updated_ms: row.get(5)?,
+    })
+}
+
+fn message_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
+    Ok(ChatMessage {
+        id: row.get(0)?,
+        chat_id: row.get(1)?,
+        from_tenant_id: parse_uuid(row, 2)?,
+        from_object_id: parse_uuid(row, 3)?,
+        from_display_name: row.get(4)?,
+        content_type: row.get(5)?,
+        content: row.get(6)?,
+        created_ms: row.get(7)?,
+        modified_ms: row.get(8)?,
+        deleted_ms: row.get(9)?,
+    })
+}
+
+fn chat_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<Chat>> {
+    conn.query_row(
+        &format!("SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?1"),
+        [id],
+        chat_row,
+    )
+    .optional()
+}
+
+fn create_chat(conn: &mut Connection, chat: NewChat) -> rusqlite::Result<CreateChat> {
+    let tx = conn.transaction()?;
+    let tenant = chat.tenant_id.to_string();
+    let creator = &chat.creator;
+    tx.execute(
+        "INSERT OR IGNORE INTO users (tenant_id, object_id, user_principal_name, display_name)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![
+            creator.tenant_id.to_string(),
+            creator.object_id.to_string(),
+            creator.user_principal_name,
+            creator.display_name
+        ],
+    )?;
+    let mut resolved = Vec::new();
+    let mut unknown = Vec::new();
+    for (oid, roles) in &chat.members {
+        let found: Option<(String, String)> = tx
+            .query_row(
+                "SELECT display_name, user_principal_name FROM users
+                 WHERE tenant_id = ?1 AND object_id = ?2",
+                [&tenant, &oid.to_string()],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?;
+        match found {
+            Some((name, email)) => resolved.push((*oid, name, email, roles.join(" "))),
+            None => unknown.push(*oid),
+        }
+    }
+    if !unknown.is_empty() {
+        return Ok(CreateChat::UnknownUsers(unknown));
+    }
+    let id = match chat.chat_type {
+        ChatType::OneOnOne => {
+            let mut oids: Vec<String> = chat.members.iter().map(|(o, _)| o.to_string()).collect();
+            oids.sort();
+            let id = format!("19:{}@unq.gbl.spaces", oids.join("_"));
+            if let Some(existing) = chat_by_id(&tx, &id)? {
+                return Ok(CreateChat::Existing(existing));
+            }
+            id
+        }
+        ChatType::Group => format!("19:{}@thread.v2", Uuid::new_v4().simple()),
+    };
+    tx.execute(
+        "INSERT INTO chats (id, tenant_id, chat_type, topic, created_ms, last_updated_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+        params![id, tenant, chat.chat_type.as_str(), chat.topic, chat.now_ms],
+    )?;
+    for (oid, name, email, roles) in &resolved {
+        tx.execute(
+            "INSERT INTO chat_members (chat_id, tenant_id, object_id, display_name, email, roles)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![id, tenant, oid.to_string(), name, email, roles],
+        )?;
+    }
+    let created = chat_by_id(&tx, &id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    tx.commit()?;
+    Ok(CreateChat::Created(created))
+}
+
+fn chat_for_member(conn: &Connection, id: &str, member: Uuid) -> rusqlite::Result<Option<Chat>> {
+    conn.query_row(
+        &format!(
+            "SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?1 AND EXISTS
+             (SELECT 1 FROM chat_members m WHERE m.chat_id = chats.id AND m.object_id = ?2)"
+        ),
+        [id, &member.to_string()],
+        chat_row,
+    )
+    .optional()
+}
+
+fn chats_of(
+    conn: &Connection,
+    member: Uuid,
+    after: Option<Cursor>,
+    limit: usize,
+) -> rusqlite::Result<Vec<Chat>> {
+    let (ms, id) = after.map_or((i64::MAX, String::new()), |c| (c.ms, c.id));
+    let mut query = conn.prepare(&format!(
+        "SELECT {CHAT_COLUMNS} FROM chats
+         WHERE id IN (SELECT chat_id FROM chat_members WHERE object_id = ?1)
+           AND (created_ms < ?2 OR (created_ms = ?2 AND (?3 = '' OR id < ?3)))
+         ORDER BY created_ms DESC, id DESC LIMIT ?4"
+    ))?;
+    let limit = i64::try_from(limit + 1).unwrap_or(i64::MAX);
+    let rows = query.query_map(params![member.to_string(), ms, id, limit], chat_row)?;
+    rows.collect()
+}
+
+fn chat_members(conn: &Connection, chat_id: &str) -> rusqlite::Result<Vec<ChatMember>> {
+    let mut query = conn.prepare(
+        "SELECT chat_id, tenant_id, object_id, display_name, email, roles
+         FROM chat_members WHERE chat_id = ?1 ORDER BY rowid",
+    )?;
+    let rows = query.query_map([chat_id], |row| {
+        let roles: String = row.get(5)?;
+        Ok(ChatMember {
+            chat_id: row.get(0)?,
+            tenant_id: parse_uuid(row, 1)?,
+            object_id: parse_uuid(row, 2)?,
+            display_name: row.get(3)?,
+            email: row.get(4)?,
+            roles: roles.split_whitespace().map(str::to_owned).collect(),
+        })
+    })?;
+    rows.collect()
+}
+
+fn insert_message(conn: &mut Connection, message: NewMessage) -> rusqlite::Result<ChatMessage> {
+    let tx = conn.transaction()?;
+    let (tenant, name): (String, String) = tx.query_row(
+        "SELECT tenant_id, display_name FROM chat_members
+         WHERE chat_id = ?1 AND object_id = ?2",
+        [&message.chat_id, &message.from_object_id.to_string()],
+        |r| Ok((r.get(0)?, r.get(1)?)),
+    )?;
+    let last: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM chat_messages", [], |r| {
+        r.get(0)
+    })?;
+    let id = message.now_ms.max(last + 1);
+    tx.execute(
+        "INSERT INTO chat_messages (id, chat_id, from_tenant_id, from_object_id,
+             from_display_name, content_type, content, created_ms, modified_ms)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![
+            id,
+            message.chat_id,
+            tenant,
+            message.from_object_id.to_string(),
+            name,
+            message.content_type,
+            message.content,
+            message.now_ms
+        ],
+    )?;
+    let stored = tx.query_row(
+        &format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE id = ?1"),
+        [id],
+        message_row,
+    )?;
+    tx.commit()?;
+    Ok(stored)
+}
+
+fn messages(conn: &Connection, query: MessageQuery) -> rusqlite::Result<Vec<ChatMessage>> {
+    let order = query.order.column();
+    let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE chat_id = ?");
+    let mut values: Vec<rusqlite::types::Value> = vec![query.chat_id.into()];
+    for filter in &query.filters {
+        let op = if filter.greater { ">" } else { "<" };
+        sql.push_str(&format!(" AND {} {op} ?", filter.field.column()));
+        values.push(filter.ms.into());
+    }
+    if let Some(cursor) = query.after {
+        let id: i64 = cursor.id.parse().unwrap_or(i64::MAX);
+        sql.push_str(&format!(" AND ({order} < ? OR ({order} = ? AND id < ?))"));
+        values.extend([cursor.ms.into(), cursor.ms.into(), id.into()]);
+    }
+    sql.push_str(&format!(" ORDER BY {order} DESC, id DESC LIMIT ?"));
+    values.push(i64::try_from(query.limit + 1).unwrap_or(i64::MAX).into());
+    let mut statement = conn.prepare(&sql)?;
+    let rows = statement.query_map(params_from_iter(values), message_row)?;
+    rows.collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::User;
+
+    const TENANT: Uuid = Uuid::from_u128(1);
+    const ALICE: Uuid = Uuid::from_u128(2);
+    const BOB: Uuid = Uuid::from_u128(3);
+
+    fn user(oid: Uuid, name: &str) -> User {
+        User {
+            tenant_id: TENANT,
+            object_id: oid,
+            user_principal_name: format!("{name}@example"),
+            display_name: name.to_owned(),
+        }
+    }
+
+    fn one_on_one(now_ms: i64) -> NewChat {
+        NewChat {
+            tenant_id: TENANT,
+            chat_type: ChatType::OneOnOne,
+            topic: None,
+            creator: user(ALICE, "alice"),
+            members: vec![(ALICE, vec!["owner".into()]), (BOB, vec!["owner".into()])],
+            now_ms,
+        }
+    }
+
+    #[tokio::test]
+    async fn one_on_one_chats_are_unique_and_message_ids_increase() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(dir.path()).await.unwrap();
+        let unknown = store.create_chat(one_on_one(1)).await.unwrap();
+        assert_eq!(unknown, CreateChat::UnknownUsers(vec![BOB]));
+        store.upsert_users(vec![user(BOB, "bob")]).await.unwrap();
+        let CreateChat::Created(chat) = store.create_chat(one_on_one(1)).await.unwrap() else {
+            panic!("not created");
+        };
+        let again = store.create_chat(one_on_one(2)).await.unwrap();
+        assert_eq!(again, CreateChat::Existing(chat.clone()));
+
+        let mut ids = Vec::new();
+        for _ in 0..3 {
+            let message = store
+                .insert_message(NewMessage {
+                    chat_id: chat.id.clone(),
+                    from_object_id: BOB,
+                    content_type: "text".into(),
+                    content: "hi".into(),
+                    now_ms: 1_000,
+                })
+                .await
+                .unwrap();
+            assert_eq!(message.from_display_name, "bob");
+            ids.push(message.id);
+        }
+        assert_eq!(ids, [1_000, 1_001, 1_002]);
+        let page = store
+            .messages(MessageQuery {
+                chat_id: chat.id.clone(),
+                order: MessageField::Created,
+                filters: Vec::new(),
+                after: Some(Cursor {
+                    ms: 1_000,
+                    id: "1002".into(),
+                }),
+                limit: 5,
+            })
+            .await
+            .unwrap();
+        let got: Vec<i64> = page.iter().map(|m| m.id).collect();
+        assert_eq!(got, [1_001, 1_000]);
+        assert!(store
+            .chat_for_member(chat.id.clone(), Uuid::from_u128(9))
+            .await
+            .unwrap()
+            .is_none());
+        assert_eq!(store.chats_of(BOB, None, 10).await.unwrap(), [chat]);
+    }
+}

@@ -1,0 +1,344 @@
+//! The Graph-compatible chat API (`/v1.0`) of a running `--dev` server,
+//! with Graph tokens from its dev issuer.
+
+mod support;
+
+use std::collections::HashSet;
+
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use support::oidc::*;
+use support::ServerProcess;
+
+const REDIRECT_URI: &str = "http://127.0.0.1:53682/callback";
+const BOB_OID: &str = "00000000-b0b0-4000-8000-000000000002";
+
+/// `username`'s Graph access token (scopes include `Chat.ReadWrite`).
+async fn graph_token(server: &ServerProcess, username: &str) -> String {
+    let code = code_for_user_at(server, TENANT, username, REDIRECT_URI, GRAPH_SCOPES).await;
+    let (status, body) = redeem(server, &code, REDIRECT_URI, VERIFIER).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+async fn call(
+    method: reqwest::Method,
+    url: &str,
+    token: Option<&str>,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new().request(method, url);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+async fn get(url: &str, token: &str) -> (StatusCode, Value) {
+    call(reqwest::Method::GET, url, Some(token), None).await
+}
+
+async fn post(url: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    call(reqwest::Method::POST, url, Some(token), Some(body)).await
+}
+
+fn one_on_one(a: &str, b: &str) -> Value {
+    let member = |oid: &str| {
+        json!({
+            "@odata.type": "#microsoft.graph.aadUserConversationMember",
+            "roles": ["owner"],
+            "user@odata.bind": format!("https://graph.microsoft.com/v1.0/users('{oid}')"),
+        })
+    };
+    json!({"chatType": "oneOnOne", "members": [member(a), member(b)]})
+}
+
+fn assert_odata_error(status: StatusCode, body: &Value, expected: StatusCode, code: &str) {
+    assert_eq!(status, expected, "{body}");
+    assert_eq!(body["error"]["code"], code, "{body}");
+    assert!(!body["error"]["message"].as_str().unwrap().is_empty());
+    assert!(
+        body["error"]["innerError"]["request-id"].is_string(),
+        "{body}"
+    );
+}
+
+/// Alice's and bob's chat, created by alice.
+async fn alice_and_bob_chat(server: &ServerProcess, alice: &str) -> String {
+    let (status, chat) = post(
+        &server.url("/v1.0/chats"),
+        alice,
+        one_on_one(ALICE_OID, BOB_OID),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{chat}");
+    chat["id"].as_str().unwrap().to_owned()
+}
+
+async fn send(server: &ServerProcess, token: &str, chat: &str, kind: &str, text: &str) -> Value {
+    let (status, message) = post(
+        &server.url(&format!("/v1.0/chats/{chat}/messages")),
+        token,
+        json!({"body": {"contentType": kind, "content": text}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{message}");
+    // Distinct milliseconds, so `gt` filters can split any two messages.
+    tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    message
+}
+
+#[tokio::test]
+async fn alice_and_bob_chat_and_page_through_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let alice = graph_token(&server, "alice@convene.example").await;
+    let bob = graph_token(&server, "bob@convene.example").await;
+
+    let (status, chat) = post(
+        &server.url("/v1.0/chats"),
+        &alice,
+        one_on_one(ALICE_OID, BOB_OID),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{chat}");
+    assert_eq!(chat["chatType"], "oneOnOne");
+    let chat_id = chat["id"].as_str().unwrap().to_owned();
+    // The same two users: the same chat, whoever asks and in any order.
+    let (_, again) = post(
+        &server.url("/v1.0/chats"),
+        &bob,
+        one_on_one(BOB_OID, ALICE_OID),
+    )
+    .await;
+    assert_eq!(again["id"], chat_id.as_str());
+    assert_eq!(again["createdDateTime"], chat["createdDateTime"]);
+
+    let text = send(&server, &alice, &chat_id, "text", "hello bob").await;
+    assert_eq!(text["messageType"], "message");
+    assert_eq!(text["chatId"], chat_id.as_str());
+    assert_eq!(text["deletedDateTime"], Value::Null);
+    assert_eq!(text["from"]["user"]["id"], ALICE_OID);
+    assert_eq!(text["from"]["user"]["displayName"], "Alice Example");
+    assert_eq!(text["from"]["user"]["userIdentityType"], "aadUser");
+    assert_eq!(text["from"]["user"]["tenantId"], TENANT);
+    assert_eq!(
+        text["body"],
+        json!({"contentType": "text", "content": "hello bob"})
+    );
+    let html = send(&server, &alice, &chat_id, "html", "<p>hi <b>bob</b></p>").await;
+    assert_eq!(html["body"]["contentType"], "html");
+    assert_eq!(html["body"]["content"], "<p>hi <b>bob</b></p>");
+    let mut sent = vec![text, html];
+    for i in 0..3 {
+        sent.push(send(&server, &bob, &chat_id, "text", &format!("reply {i}")).await);
+    }
+
+    // Bob's chats, with members.
+    let (status, chats) = get(&server.url("/v1.0/me/chats?$expand=members"), &bob).await;
+    assert_eq!(status, StatusCode::OK, "{chats}");
+    let value = chats["value"].as_array().unwrap();
+    assert_eq!(value.len(), 1);
+    assert_eq!(value[0]["id"], chat_id.as_str());
+    let names: Vec<&str> = value[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["displayName"].as_str().unwrap())
+        .collect();
+    assert_eq!(names.len(), 2);
+    assert!(names.contains(&"Alice Example") && names.contains(&"Bob Example"));
+    let (status, members) = get(&server.url(&format!("/v1.0/chats/{chat_id}/members")), &bob).await;
+    assert_eq!(status, StatusCode::OK, "{members}");
+    assert_eq!(members["value"].as_array().unwrap().len(), 2);
+    let (status, one) = get(&server.url(&format!("/v1.0/chats/{chat_id}")), &bob).await;
+    assert_eq!(status, StatusCode::OK, "{one}");
+    assert_eq!(one["id"], chat_id.as_str());
+
+    // All messages, newest first.
+    let (status, all) = get(
+        &server.url(&format!("/v1.0/chats/{chat_id}/messages")),
+        &bob,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    let ids: Vec<&str> = all["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    let mut expected: Vec<&str> = sent.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    expected.reverse();
+    assert_eq!(ids, expected);
+    assert!(all.get("@odata.nextLink").is_none());
+
+    // Pages of two, following nextLink verbatim.
+    let mut url = server.url(&format!(
+        "/v1.0/chats/{chat_id}/messages?$top=2&$orderby=createdDateTime%20desc"
+    ));
+    let mut paged = Vec::new();
+    let mut pages = 0;
+    loop {
+        let (status, page) = get(&url, &bob).await;
+        assert_eq!(status, StatusCode::OK, "{page}");
+        pages += 1;
+        let items = page["value"].as_array().unwrap();
+        assert!(items.len() <= 2);
+        paged.extend(items.iter().map(|m| m["id"].as_str().unwrap().to_owned()));
+        match page["@odata.nextLink"].as_str() {
+            Some(next) => {
+                assert!(next.starts_with(&server.url("/v1.0/")), "{next}");
+                url = next.to_owned();
+            }
+            None => break,
+        }
+    }
+    assert_eq!(pages, 3);
+    assert_eq!(paged, expected);
+    assert_eq!(paged.iter().collect::<HashSet<_>>().len(), paged.len());
+
+    // Only what changed after the second message.
+    let since = sent[1]["lastModifiedDateTime"].as_str().unwrap();
+    let (status, newer) = get(
+        &server.url(&format!(
+            "/v1.0/chats/{chat_id}/messages?$orderby=lastModifiedDateTime%20desc\
+             &$filter=lastModifiedDateTime%20gt%20{since}"
+        )),
+        &bob,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{newer}");
+    let newer: Vec<&str> = newer["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(newer, expected[..3]);
+
+    let (status, body) = get(
+        &server.url(&format!("/v1.0/chats/{chat_id}/messages?$top=51")),
+        &bob,
+    )
+    .await;
+    assert_odata_error(status, &body, StatusCode::BAD_REQUEST, "BadRequest");
+}
+
+#[tokio::test]
+async fn outsiders_and_bad_tokens_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let alice = graph_token(&server, "alice@convene.example").await;
+    let carol = graph_token(&server, "carol@convene.example").await;
+    let chat_id = alice_and_bob_chat(&server, &alice).await;
+    send(&server, &alice, &chat_id, "text", "private").await;
+
+    // Carol is no member: the chat does not exist for her.
+    let messages = server.url(&format!("/v1.0/chats/{chat_id}/messages"));
+    let (status, body) = get(&messages, &carol).await;
+    assert_odata_error(status, &body, StatusCode::NOT_FOUND, "NotFound");
+    let (status, body) = get(&server.url(&format!("/v1.0/chats/{chat_id}")), &carol).await;
+    assert_odata_error(status, &body, StatusCode::NOT_FOUND, "NotFound");
+    let (status, body) = post(
+        &messages,
+        &carol,
+        json!({"body": {"contentType": "text", "content": "let me in"}}),
+    )
+    .await;
+    assert_odata_error(status, &body, StatusCode::NOT_FOUND, "NotFound");
+    let (status, body) = get(&server.url("/v1.0/me/chats"), &carol).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["value"], json!([]));
+
+    // A chat she is not in, and one with a user who does not exist.
+    let (status, body) = post(
+        &server.url("/v1.0/chats"),
+        &carol,
+        one_on_one(ALICE_OID, BOB_OID),
+    )
+    .await;
+    assert_odata_error(status, &body, StatusCode::BAD_REQUEST, "BadRequest");
+    let nobody = "00000000-0000-4000-8000-00000000dead";
+    let (status, body) = post(
+        &server.url("/v1.0/chats"),
+        &alice,
+        one_on_one(ALICE_OID, nobody),
+    )
+    .await;
+    assert_odata_error(status, &body, StatusCode::NOT_FOUND, "NotFound");
+
+    // No token, a mangled one, and one for another resource.
+    let (status, body) = call(reqwest::Method::GET, &messages, None, None).await;
+    assert_odata_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "InvalidAuthenticationToken",
+    );
+    let (status, body) = get(&messages, &format!("{alice}x")).await;
+    assert_odata_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "InvalidAuthenticationToken",
+    );
+    let code = code_for(&server, REDIRECT_URI, ACS_SCOPES).await;
+    let (_, tokens) = redeem(&server, &code, REDIRECT_URI, VERIFIER).await;
+    let acs = tokens["access_token"].as_str().unwrap();
+    let (status, body) = get(&messages, acs).await;
+    assert_odata_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "InvalidAuthenticationToken",
+    );
+
+    // Graph's message size limit.
+    let (status, body) = post(
+        &messages,
+        &alice,
+        json!({"body": {"contentType": "text", "content": "x".repeat(28 * 1024 + 1)}}),
+    )
+    .await;
+    assert_odata_error(
+        status,
+        &body,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "RequestEntityTooLarge",
+    );
+}
+
+#[tokio::test]
+async fn a_created_message_survives_a_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let alice = graph_token(&server, "alice@convene.example").await;
+    let chat_id = alice_and_bob_chat(&server, &alice).await;
+    let message = send(&server, &alice, &chat_id, "text", "still here?").await;
+    let finished = server.stop();
+    assert_eq!(finished.status.code(), Some(0), "{}", finished.stderr);
+
+    let server = support::ServerCommand::dev(dir.path()).start();
+    // The issuer names the Host, so a new port needs a new token.
+    let bob = graph_token(&server, "bob@convene.example").await;
+    let (status, page) = get(
+        &server.url(&format!("/v1.0/chats/{chat_id}/messages")),
+        &bob,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(
+        page["value"],
+        json!([message.as_object().map(|m| {
+            let mut m = m.clone();
+            m.remove("@odata.context");
+            m
+        })])
+    );
+}
