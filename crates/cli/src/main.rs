@@ -8,6 +8,7 @@
 //! - 4: not signed in, or the session has ended: run `convene-cli login`
 
 mod account;
+mod chat;
 mod status;
 
 use std::process::ExitCode;
@@ -49,6 +50,8 @@ enum Command {
     },
     #[command(flatten)]
     Account(account::AccountCommand),
+    #[command(flatten)]
+    Chat(chat::ChatCommand),
 }
 
 /// Exit code when the server does not answer.
@@ -79,6 +82,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         authority: cli.authority,
         client_id: cli.client_id,
         tenant: cli.tenant,
+        graph: None,
     };
     let config = ClientConfig::load(overrides, |name| std::env::var(name).ok())?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -90,6 +94,14 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Command::Account(command) => {
                 let sessions = account::open_sessions(&config, cli.ephemeral).await?;
                 account::run(command, &sessions).await
+            }
+            Command::Chat(command) => {
+                let sessions = account::open_sessions(&config, cli.ephemeral).await?;
+                let graph = convene_core::chat::GraphChats::new(
+                    convene_core::http::client(std::time::Duration::from_secs(30)),
+                    config.graph_url.clone(),
+                );
+                chat::run(command, &sessions, &graph).await
             }
         }
     })

@@ -17,6 +17,7 @@ pub const ENV_SERVER: &str = "CONVENE_SERVER";
 pub const ENV_AUTHORITY: &str = "CONVENE_AUTHORITY";
 pub const ENV_CLIENT_ID: &str = "CONVENE_CLIENT_ID";
 pub const ENV_TENANT: &str = "CONVENE_TENANT";
+pub const ENV_GRAPH: &str = "CONVENE_GRAPH";
 /// Overrides the config file's location.
 pub const ENV_CONFIG_FILE: &str = "CONVENE_CONFIG";
 
@@ -48,6 +49,9 @@ pub struct ConfigLayer {
     pub authority: Option<String>,
     pub client_id: Option<String>,
     pub tenant: Option<String>,
+    /// Microsoft Graph's base URL (`https://graph.microsoft.com/v1.0/`);
+    /// by default convene-server's Graph-shaped API.
+    pub graph: Option<String>,
 }
 
 impl ConfigLayer {
@@ -60,6 +64,7 @@ impl ConfigLayer {
             authority: get(ENV_AUTHORITY),
             client_id: get(ENV_CLIENT_ID),
             tenant: get(ENV_TENANT),
+            graph: get(ENV_GRAPH),
         }
     }
 
@@ -88,6 +93,7 @@ impl ConfigLayer {
             authority: self.authority.or(lower.authority),
             client_id: self.client_id.or(lower.client_id),
             tenant: self.tenant.or(lower.tenant),
+            graph: self.graph.or(lower.graph),
         }
     }
 }
@@ -113,6 +119,8 @@ pub struct ClientConfig {
     pub client_id: String,
     /// Tenant GUID, or `organizations` / `common`.
     pub tenant: String,
+    /// Base URL of the Graph chat API, ending in `/v1.0/`.
+    pub graph_url: Url,
 }
 
 impl Default for ClientConfig {
@@ -147,11 +155,18 @@ impl ClientConfig {
                 }
             })?,
         };
+        let graph_url = match layer.graph {
+            Some(g) => parse_http_url("graph", &g)?,
+            None => server_url
+                .join("v1.0/")
+                .expect("a relative path joins onto a base URL"),
+        };
         Ok(Self {
             server_url,
             authority,
             client_id,
             tenant,
+            graph_url,
         })
     }
 

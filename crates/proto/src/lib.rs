@@ -6,6 +6,7 @@
 
 pub mod dev;
 pub mod exchange;
+pub mod graph;
 pub mod server_info;
 
 pub use exchange::{

@@ -1,6 +1,8 @@
 //! Chat: message content and, as the chat work lands, the Graph client,
 //! the local cache and the outbox.
 
+pub mod graph;
 pub mod sanitize;
 
+pub use graph::{GraphChats, GraphError};
 pub use sanitize::{plain_text_to_html, sanitize_message_html};

@@ -1,0 +1,104 @@
+//! Two people chat from two terminals through `convene-server --dev`:
+//! `send`, `chats` and `messages`, with bodies shown sanitised.
+
+mod support;
+
+use std::process::{Command, Output};
+
+use serde_json::Value;
+use support::server::DevServer;
+
+const ALICE_OID: &str = "00000000-a11c-4000-8000-000000000001";
+const BOB_OID: &str = "00000000-b0b0-4000-8000-000000000002";
+
+/// One person's terminal: their own XDG home (so their own current
+/// account) against the shared dev server.
+struct Person {
+    server: String,
+    home: tempfile::TempDir,
+    username: &'static str,
+}
+
+impl Person {
+    fn signed_in(server: &DevServer, username: &'static str) -> Self {
+        Self {
+            server: server.url(),
+            home: tempfile::tempdir().unwrap(),
+            username,
+        }
+    }
+
+    /// Runs `convene-cli` as this person (their sign-in is in the test
+    /// session's keyring, their current account in their own home).
+    fn run(&self, args: &[&str]) -> Output {
+        let browser = support::binaries_dir().join("examples/scripted_browser");
+        let home = self.home.path();
+        Command::new(support::workspace_binary("convene-cli"))
+            .args(["--server", &self.server])
+            .args(args)
+            .env("BROWSER", &browser)
+            .env("CONVENE_TEST_USERNAME", self.username)
+            .env("CONVENE_CONFIG", home.join("config.toml"))
+            .env("XDG_DATA_HOME", home.join("data"))
+            .env("XDG_CONFIG_HOME", home.join("config"))
+            .env_remove("CONVENE_SERVER")
+            .output()
+            .expect("run convene-cli")
+    }
+
+    fn json_lines(&self, args: &[&str]) -> Vec<Value> {
+        let output = self.run(args);
+        assert!(output.status.success(), "{args:?}: {output:?}");
+        String::from_utf8(output.stdout)
+            .unwrap()
+            .lines()
+            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
+            .collect()
+    }
+}
+
+#[test]
+fn alice_writes_and_bob_reads_with_bodies_sanitised() {
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let alice = Person::signed_in(&server, "alice@convene.example");
+    let bob = Person::signed_in(&server, "bob@convene.example");
+    // The keyring is shared by the test session; sign-ins are per account.
+    assert!(alice.run(&["login"]).status.success());
+    assert!(bob.run(&["login"]).status.success());
+
+    let sent = alice.json_lines(&["send", BOB_OID, "hello bob", "--json"]);
+    let chat_id = sent[0]["chatId"].as_str().expect("a chat id").to_owned();
+    alice.json_lines(&[
+        "send",
+        &chat_id,
+        "<script>alert(1)</script> & more",
+        "--json",
+    ]);
+
+    let chats = bob.json_lines(&["chats", "--json"]);
+    let listed: Vec<_> = chats[0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(listed.contains(&chat_id), "bob sees the chat: {listed:?}");
+
+    let messages = bob.json_lines(&["messages", &chat_id, "--json"]);
+    assert_eq!(messages.len(), 2);
+    assert_eq!(messages[0]["body"], "hello bob");
+    assert_eq!(messages[0]["from"], ALICE_OID);
+    assert_eq!(messages[0]["fromName"], "Alice Example");
+    assert_eq!(
+        messages[1]["body"], "&lt;script&gt;alert(1)&lt;/script&gt; &amp; more",
+        "typed markup is shown as text"
+    );
+
+    // Writing to the same person again lands in the same chat.
+    let again = bob.json_lines(&["send", ALICE_OID, "hi alice", "--json"]);
+    assert_eq!(again[0]["chatId"], chat_id.as_str());
+
+    assert!(alice.run(&["logout"]).status.success());
+    assert!(bob.run(&["logout"]).status.success());
+}
