@@ -44,6 +44,20 @@ impl GraphError {
         Self::new(StatusCode::NOT_FOUND, "NotFound", message)
     }
 
+    /// An unknown user, in Entra's words.
+    pub fn no_resource(message: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "Request_ResourceNotFound", message)
+    }
+
+    /// A directory query Graph cannot answer as asked.
+    pub fn unsupported_query(message: impl Into<String>) -> Self {
+        Self::new(
+            StatusCode::BAD_REQUEST,
+            "Request_UnsupportedQuery",
+            message,
+        )
+    }
+
     pub fn too_large(message: impl Into<String>) -> Self {
         Self::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -13,7 +13,10 @@ use uuid::Uuid;
 
 use super::odata::{self, chat_json, member_json, message_json};
 use super::{Access, Caller, Graph, GraphError, MAX_MESSAGE_BYTES};
-use crate::store::{Chat, ChatType, CreateChat, Cursor, MessageQuery, NewChat, NewMessage, User};
+use crate::store::{
+    ChangeOutcome, Chat, ChatType, CreateChat, Cursor, MessageChange, MessageQuery, NewChat,
+    NewMessage, User,
+};
 
 /// Graph's page size limit for chats and messages.
 const MAX_TOP: usize = 50;
@@ -320,6 +323,30 @@ struct ItemBody {
     content: String,
 }
 
+/// The body's content type (`text` or `html`, default `text`) and content;
+/// 400 if empty, 413 if over 28 KB.
+fn checked_body(body: ItemBody) -> Result<(String, String), GraphError> {
+    let content_type = match body.content_type.as_deref().unwrap_or("text") {
+        t if t.eq_ignore_ascii_case("text") => "text",
+        t if t.eq_ignore_ascii_case("html") => "html",
+        other => {
+            return Err(GraphError::bad_request(format!(
+                "body.contentType must be 'text' or 'html', not '{other}'."
+            )))
+        }
+    };
+    if body.content.trim().is_empty() {
+        return Err(GraphError::bad_request("The message body is empty."));
+    }
+    if body.content.len() > MAX_MESSAGE_BYTES {
+        return Err(GraphError::too_large(format!(
+            "The message body is {} bytes; the limit is {MAX_MESSAGE_BYTES} (28 KB).",
+            body.content.len()
+        )));
+    }
+    Ok((content_type.to_owned(), body.content))
+}
+
 /// `POST /v1.0/chats/{id}/messages`.
 pub async fn send_message(
     State(graph): State<Arc<Graph>>,
@@ -329,32 +356,15 @@ pub async fn send_message(
 ) -> Result<Created, GraphError> {
     let caller = graph.authorize(&headers, Access::Write).await?;
     let request: NewMessageBody = parse_body(&body)?;
-    let content_type = match request.body.content_type.as_deref().unwrap_or("text") {
-        t if t.eq_ignore_ascii_case("text") => "text",
-        t if t.eq_ignore_ascii_case("html") => "html",
-        other => {
-            return Err(GraphError::bad_request(format!(
-                "body.contentType must be 'text' or 'html', not '{other}'."
-            )))
-        }
-    };
-    if request.body.content.trim().is_empty() {
-        return Err(GraphError::bad_request("The message body is empty."));
-    }
-    if request.body.content.len() > MAX_MESSAGE_BYTES {
-        return Err(GraphError::too_large(format!(
-            "The message body is {} bytes; the limit is {MAX_MESSAGE_BYTES} (28 KB).",
-            request.body.content.len()
-        )));
-    }
+    let (content_type, content) = checked_body(request.body)?;
     let chat = member_chat(&graph, &caller, &chat_id).await?;
     let message = graph
         .store
         .insert_message(NewMessage {
             chat_id: chat.id.clone(),
             from_object_id: caller.oid,
-            content_type: content_type.to_owned(),
-            content: request.body.content,
+            content_type,
+            content,
             now_ms: now_ms(),
         })
         .await?;
@@ -364,4 +374,130 @@ pub async fn send_message(
         caller.base, chat.id
     ));
     Ok((StatusCode::CREATED, Json(value)))
+}
+
+/// The longest `reactionType` accepted, in bytes (an emoji sequence or a
+/// legacy name like `like`).
+const MAX_REACTION_BYTES: usize = 64;
+
+/// Applies `change` to a message of a chat the caller is in: 404 for
+/// unknown and foreign chats and unknown messages alike, 403 for changing
+/// someone else's message, 400 for editing or reacting to a deleted one;
+/// otherwise `204 No Content`, as Graph answers.
+async fn change(
+    graph: &Graph,
+    headers: &HeaderMap,
+    chat_id: &str,
+    message_id: &str,
+    change: impl FnOnce() -> Result<MessageChange, GraphError>,
+) -> Result<StatusCode, GraphError> {
+    let caller = graph.authorize(headers, Access::Write).await?;
+    let change = change()?;
+    let chat = member_chat(graph, &caller, chat_id).await?;
+    let not_found = || GraphError::not_found(format!("Message '{message_id}' was not found."));
+    let id: i64 = message_id.parse().map_err(|_| not_found())?;
+    match graph
+        .store
+        .change_message(chat.id, id, caller.oid, change, now_ms())
+        .await?
+    {
+        ChangeOutcome::Done(_) => Ok(StatusCode::NO_CONTENT),
+        ChangeOutcome::NotFound => Err(not_found()),
+        ChangeOutcome::NotAuthor => Err(GraphError::forbidden(
+            "Only the sender of a message can change or delete it.",
+        )),
+        ChangeOutcome::Deleted => Err(GraphError::bad_request(
+            "The message is deleted; undo the deletion first.",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+struct EditBody {
+    body: ItemBody,
+}
+
+/// `PATCH /v1.0/chats/{id}/messages/{id}`: the sender replaces the body.
+pub async fn edit_message(
+    State(graph): State<Arc<Graph>>,
+    Path((chat_id, message_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, GraphError> {
+    change(&graph, &headers, &chat_id, &message_id, || {
+        let request: EditBody = parse_body(&body)?;
+        let (content_type, content) = checked_body(request.body)?;
+        Ok(MessageChange::Edit {
+            content_type,
+            content,
+        })
+    })
+    .await
+}
+
+/// `POST /v1.0/chats/{id}/messages/{id}/softDelete`.
+pub async fn soft_delete(
+    State(graph): State<Arc<Graph>>,
+    Path((chat_id, message_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, GraphError> {
+    change(&graph, &headers, &chat_id, &message_id, || {
+        Ok(MessageChange::SoftDelete)
+    })
+    .await
+}
+
+/// `POST /v1.0/chats/{id}/messages/{id}/undoSoftDelete`.
+pub async fn undo_soft_delete(
+    State(graph): State<Arc<Graph>>,
+    Path((chat_id, message_id)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Result<StatusCode, GraphError> {
+    change(&graph, &headers, &chat_id, &message_id, || {
+        Ok(MessageChange::UndoSoftDelete)
+    })
+    .await
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ReactionBody {
+    reaction_type: String,
+}
+
+fn reaction_type(body: &[u8]) -> Result<String, GraphError> {
+    let request: ReactionBody = parse_body(body)?;
+    let reaction = request.reaction_type.trim();
+    if reaction.is_empty() || reaction.len() > MAX_REACTION_BYTES {
+        return Err(GraphError::bad_request(format!(
+            "reactionType must be a reaction (an emoji), 1 to {MAX_REACTION_BYTES} bytes."
+        )));
+    }
+    Ok(reaction.to_owned())
+}
+
+/// `POST /v1.0/chats/{id}/messages/{id}/setReaction`.
+pub async fn set_reaction(
+    State(graph): State<Arc<Graph>>,
+    Path((chat_id, message_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, GraphError> {
+    change(&graph, &headers, &chat_id, &message_id, || {
+        reaction_type(&body).map(MessageChange::SetReaction)
+    })
+    .await
+}
+
+/// `POST /v1.0/chats/{id}/messages/{id}/unsetReaction`.
+pub async fn unset_reaction(
+    State(graph): State<Arc<Graph>>,
+    Path((chat_id, message_id)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<StatusCode, GraphError> {
+    change(&graph, &headers, &chat_id, &message_id, || {
+        reaction_type(&body).map(MessageChange::UnsetReaction)
+    })
+    .await
 }

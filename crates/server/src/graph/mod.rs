@@ -6,16 +6,18 @@
 //! (`aud` `https://graph.microsoft.com`) from the trusted authority, checked
 //! like the token exchange checks ACS tokens ([`EntraValidator::verify`]),
 //! for this server's app and an allowed tenant. Reads need `Chat.Read` or
-//! `Chat.ReadWrite` in `scp`, writes `Chat.ReadWrite`.
+//! `Chat.ReadWrite` in `scp`, writes `Chat.ReadWrite`; the people picker
+//! (`/v1.0/users`) needs `User.ReadBasic.All` (or a wider user scope).
 
 mod error;
 mod handlers;
 mod odata;
+mod users;
 
 use std::sync::Arc;
 
 use axum::http::{header, HeaderMap};
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::Router;
 use uuid::Uuid;
 
@@ -59,6 +61,49 @@ pub struct Caller {
 pub enum Access {
     Read,
     Write,
+    /// Other users' basic profiles.
+    Users,
+    /// The caller's own profile, or others' with [`Access::Users`]'s scopes.
+    Profile,
+}
+
+impl Access {
+    /// The scopes of which the token needs one.
+    pub fn scopes(self) -> &'static [&'static str] {
+        match self {
+            Access::Read => &["Chat.Read", "Chat.ReadWrite"],
+            Access::Write => &["Chat.ReadWrite"],
+            Access::Users => USER_SCOPES,
+            Access::Profile => &[
+                "User.Read",
+                "User.ReadBasic.All",
+                "User.Read.All",
+                "User.ReadWrite.All",
+                "Directory.Read.All",
+            ],
+        }
+    }
+}
+
+const USER_SCOPES: &[&str] = &[
+    "User.ReadBasic.All",
+    "User.Read.All",
+    "User.ReadWrite.All",
+    "Directory.Read.All",
+];
+
+/// 403 `Forbidden` unless the token has one of `access`'s scopes.
+pub fn require(token: &VerifiedToken, access: Access) -> Result<(), GraphError> {
+    let needed = access.scopes();
+    if needed.iter().any(|s| token.has_scope(s)) {
+        return Ok(());
+    }
+    Err(GraphError::forbidden(format!(
+        "Missing scope permissions on the request. API requires one of '{}'. \
+         Scopes on the request '{}'",
+        needed.join(", "),
+        token.scp
+    )))
 }
 
 impl Graph {
@@ -73,6 +118,28 @@ impl Graph {
                 "/v1.0/chats/{chat_id}/messages",
                 get(handlers::messages).post(handlers::send_message),
             )
+            .route(
+                "/v1.0/chats/{chat_id}/messages/{message_id}",
+                patch(handlers::edit_message),
+            )
+            .route(
+                "/v1.0/chats/{chat_id}/messages/{message_id}/softDelete",
+                post(handlers::soft_delete),
+            )
+            .route(
+                "/v1.0/chats/{chat_id}/messages/{message_id}/undoSoftDelete",
+                post(handlers::undo_soft_delete),
+            )
+            .route(
+                "/v1.0/chats/{chat_id}/messages/{message_id}/setReaction",
+                post(handlers::set_reaction),
+            )
+            .route(
+                "/v1.0/chats/{chat_id}/messages/{message_id}/unsetReaction",
+                post(handlers::unset_reaction),
+            )
+            .route("/v1.0/users", get(users::list))
+            .route("/v1.0/users/{user}", get(users::one))
             .with_state(self)
     }
 
@@ -118,18 +185,7 @@ impl Graph {
                 verified.tid
             )));
         }
-        let needed: &[&str] = match access {
-            Access::Read => &["Chat.Read", "Chat.ReadWrite"],
-            Access::Write => &["Chat.ReadWrite"],
-        };
-        if !needed.iter().any(|s| verified.has_scope(s)) {
-            return Err(GraphError::forbidden(format!(
-                "Missing scope permissions on the request. API requires one of '{}'. \
-                 Scopes on the request '{}'",
-                needed.join(", "),
-                verified.scp
-            )));
-        }
+        require(&verified, access)?;
         Ok(Caller {
             tid: verified.tid,
             oid: verified.oid,

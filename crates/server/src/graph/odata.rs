@@ -7,7 +7,9 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use super::GraphError;
-use crate::store::{Chat, ChatMember, ChatMessage, Cursor, MessageField, TimeFilter};
+use crate::store::{
+    Chat, ChatMember, ChatMessage, Cursor, MessageField, Reaction, TimeFilter, User,
+};
 
 /// The query string's `$`-options and others, decoded.
 pub fn query_pairs(raw: Option<&str>) -> Vec<(String, String)> {
@@ -170,7 +172,20 @@ pub fn member_json(member: &ChatMember) -> Value {
     })
 }
 
+/// A chatMessage. A soft-deleted one keeps its id and times but shows an
+/// empty body and no reactions, as Graph lists deleted messages.
 pub fn message_json(message: &ChatMessage) -> Value {
+    let deleted = message.deleted_ms.is_some();
+    let content = if deleted {
+        ""
+    } else {
+        message.content.as_str()
+    };
+    let reactions: Vec<Value> = if deleted {
+        Vec::new()
+    } else {
+        message.reactions.iter().map(reaction_json).collect()
+    };
     json!({
         "id": message.id.to_string(),
         "replyToId": null,
@@ -178,7 +193,7 @@ pub fn message_json(message: &ChatMessage) -> Value {
         "messageType": "message",
         "createdDateTime": format_time(message.created_ms),
         "lastModifiedDateTime": format_time(message.modified_ms),
-        "lastEditedDateTime": null,
+        "lastEditedDateTime": message.edited_ms.map(format_time),
         "deletedDateTime": message.deleted_ms.map(format_time),
         "subject": null,
         "summary": null,
@@ -202,11 +217,55 @@ pub fn message_json(message: &ChatMessage) -> Value {
         },
         "body": {
             "contentType": message.content_type,
-            "content": message.content,
+            "content": content,
         },
         "attachments": [],
         "mentions": [],
-        "reactions": [],
+        "reactions": reactions,
+    })
+}
+
+/// The friendly name Teams gives its standard reactions, if it is one.
+fn reaction_name(reaction_type: &str) -> Option<&'static str> {
+    Some(match reaction_type {
+        "like" | "\u{1f44d}" => "Like",
+        "heart" | "\u{2764}\u{fe0f}" | "\u{2764}" => "Heart",
+        "laugh" | "\u{1f606}" => "Laugh",
+        "surprised" | "\u{1f62e}" => "Surprised",
+        "sad" | "\u{1f622}" => "Sad",
+        "angry" | "\u{1f621}" => "Angry",
+        _ => return None,
+    })
+}
+
+pub fn reaction_json(reaction: &Reaction) -> Value {
+    json!({
+        "reactionType": reaction.reaction_type,
+        "displayName": reaction_name(&reaction.reaction_type),
+        "reactionContentUrl": null,
+        "createdDateTime": format_time(reaction.created_ms),
+        "user": {
+            "application": null,
+            "device": null,
+            "user": {
+                "@odata.type": "#microsoft.graph.teamworkUserIdentity",
+                "id": reaction.object_id,
+                "displayName": reaction.display_name,
+                "userIdentityType": "aadUser",
+                "tenantId": reaction.tenant_id,
+            },
+        },
+    })
+}
+
+/// A user with the basic profile `User.ReadBasic.All` allows (the sign-in
+/// name is also the mail address here).
+pub fn user_json(user: &User) -> Value {
+    json!({
+        "id": user.object_id,
+        "displayName": user.display_name,
+        "userPrincipalName": user.user_principal_name,
+        "mail": user.user_principal_name,
     })
 }
 

@@ -67,7 +67,52 @@ pub struct ChatMessage {
     pub content: String,
     pub created_ms: i64,
     pub modified_ms: i64,
+    /// When its author last changed its body.
+    pub edited_ms: Option<i64>,
     pub deleted_ms: Option<i64>,
+    /// Oldest first.
+    pub reactions: Vec<Reaction>,
+}
+
+/// One user's reaction to a message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reaction {
+    pub reaction_type: String,
+    pub tenant_id: Uuid,
+    pub object_id: Uuid,
+    pub display_name: String,
+    pub created_ms: i64,
+}
+
+/// What a member does to an existing message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MessageChange {
+    /// Replace the body (author only, not while deleted).
+    Edit {
+        content_type: String,
+        content: String,
+    },
+    /// Set `deletedDateTime` (author only; again is a no-op).
+    SoftDelete,
+    /// Clear `deletedDateTime` (author only; when not deleted a no-op).
+    UndoSoftDelete,
+    /// Add the actor's reaction of this type (any member, not while
+    /// deleted; again is a no-op).
+    SetReaction(String),
+    /// Remove the actor's reaction of this type (absent is a no-op).
+    UnsetReaction(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChangeOutcome {
+    /// Changed (or already so); the message as it is now.
+    Done(ChatMessage),
+    /// No such message in the chat.
+    NotFound,
+    /// Only the author may do this.
+    NotAuthor,
+    /// The message is soft-deleted.
+    Deleted,
 }
 
 /// A chat to create. The creator must be among `members`.
@@ -145,7 +190,7 @@ pub struct MessageQuery {
 
 const CHAT_COLUMNS: &str = "id, tenant_id, chat_type, topic, created_ms, last_updated_ms";
 const MESSAGE_COLUMNS: &str = "id, chat_id, from_tenant_id, from_object_id, from_display_name, \
-     content_type, content, created_ms, modified_ms, deleted_ms";
+     content_type, content, created_ms, modified_ms, deleted_ms, edited_ms";
 
 impl Store {
     /// Creates a chat, or finds the one-on-one chat of the same two users.
@@ -202,6 +247,28 @@ impl Store {
         }
     }
 
+    /// Changes message `message_id` of `chat_id` on behalf of `actor` (a
+    /// member: the caller has checked). Any real change moves
+    /// `modified_ms` to `now_ms`, or one past its old value if that is not
+    /// later, so `lastModifiedDateTime gt` polling sees every change.
+    pub async fn change_message(
+        &self,
+        chat_id: String,
+        message_id: i64,
+        actor: Uuid,
+        change: MessageChange,
+        now_ms: i64,
+    ) -> Result<ChangeOutcome, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => {
+                s.call(move |conn| {
+                    change_message(conn, &chat_id, message_id, actor, change, now_ms)
+                })
+                .await
+            }
+        }
+    }
+
     /// A page of messages (up to `limit + 1`).
     pub async fn messages(&self, query: MessageQuery) -> Result<Vec<ChatMessage>, StoreError> {
         match &*self.backend {
@@ -234,6 +301,8 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
         created_ms: row.get(7)?,
         modified_ms: row.get(8)?,
         deleted_ms: row.get(9)?,
+        edited_ms: row.get(10)?,
+        reactions: Vec::new(),
     })
 }
 
@@ -411,7 +480,115 @@ fn messages(conn: &Connection, query: MessageQuery) -> rusqlite::Result<Vec<Chat
     values.push(i64::try_from(query.limit + 1).unwrap_or(i64::MAX).into());
     let mut statement = conn.prepare(&sql)?;
     let rows = statement.query_map(params_from_iter(values), message_row)?;
+    let mut page = rows.collect::<rusqlite::Result<Vec<_>>>()?;
+    for message in &mut page {
+        message.reactions = reactions(conn, message.id)?;
+    }
+    Ok(page)
+}
+
+fn reactions(conn: &Connection, message_id: i64) -> rusqlite::Result<Vec<Reaction>> {
+    let mut query = conn.prepare_cached(
+        "SELECT reaction_type, tenant_id, object_id, display_name, created_ms
+         FROM chat_message_reactions WHERE message_id = ?1 ORDER BY created_ms, rowid",
+    )?;
+    let rows = query.query_map([message_id], |row| {
+        Ok(Reaction {
+            reaction_type: row.get(0)?,
+            tenant_id: parse_uuid(row, 1)?,
+            object_id: parse_uuid(row, 2)?,
+            display_name: row.get(3)?,
+            created_ms: row.get(4)?,
+        })
+    })?;
     rows.collect()
+}
+
+fn message_in_chat(
+    conn: &Connection,
+    chat_id: &str,
+    message_id: i64,
+) -> rusqlite::Result<Option<ChatMessage>> {
+    let Some(mut message) = conn
+        .query_row(
+            &format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE id = ?1 AND chat_id = ?2"),
+            params![message_id, chat_id],
+            message_row,
+        )
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    message.reactions = reactions(conn, message.id)?;
+    Ok(Some(message))
+}
+
+fn change_message(
+    conn: &mut Connection,
+    chat_id: &str,
+    message_id: i64,
+    actor: Uuid,
+    change: MessageChange,
+    now_ms: i64,
+) -> rusqlite::Result<ChangeOutcome> {
+    let tx = conn.transaction()?;
+    let Some(message) = message_in_chat(&tx, chat_id, message_id)? else {
+        return Ok(ChangeOutcome::NotFound);
+    };
+    let own = message.from_object_id == actor;
+    let deleted = message.deleted_ms.is_some();
+    let modified = now_ms.max(message.modified_ms + 1);
+    let actor_id = actor.to_string();
+    let changed = match change {
+        MessageChange::Edit { .. } | MessageChange::SoftDelete | MessageChange::UndoSoftDelete
+            if !own =>
+        {
+            return Ok(ChangeOutcome::NotAuthor)
+        }
+        MessageChange::Edit { .. } | MessageChange::SetReaction(_) if deleted => {
+            return Ok(ChangeOutcome::Deleted)
+        }
+        MessageChange::Edit {
+            content_type,
+            content,
+        } => tx.execute(
+            "UPDATE chat_messages SET content_type = ?2, content = ?3, edited_ms = ?4,
+                 modified_ms = ?4 WHERE id = ?1",
+            params![message_id, content_type, content, modified],
+        )?,
+        MessageChange::SoftDelete => tx.execute(
+            "UPDATE chat_messages SET deleted_ms = ?2, modified_ms = ?2
+             WHERE id = ?1 AND deleted_ms IS NULL",
+            params![message_id, modified],
+        )?,
+        MessageChange::UndoSoftDelete => tx.execute(
+            "UPDATE chat_messages SET deleted_ms = NULL, modified_ms = ?2
+             WHERE id = ?1 AND deleted_ms IS NOT NULL",
+            params![message_id, modified],
+        )?,
+        MessageChange::SetReaction(reaction_type) => tx.execute(
+            "INSERT OR IGNORE INTO chat_message_reactions
+                 (message_id, reaction_type, tenant_id, object_id, display_name, created_ms)
+             SELECT ?1, ?2, tenant_id, object_id, display_name, ?3 FROM chat_members
+             WHERE chat_id = ?4 AND object_id = ?5",
+            params![message_id, reaction_type, modified, chat_id, actor_id],
+        )?,
+        MessageChange::UnsetReaction(reaction_type) => tx.execute(
+            "DELETE FROM chat_message_reactions
+             WHERE message_id = ?1 AND reaction_type = ?2 AND object_id = ?3",
+            params![message_id, reaction_type, actor_id],
+        )?,
+    };
+    if changed > 0 {
+        tx.execute(
+            "UPDATE chat_messages SET modified_ms = ?2 WHERE id = ?1",
+            params![message_id, modified],
+        )?;
+    }
+    let now =
+        message_in_chat(&tx, chat_id, message_id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    tx.commit()?;
+    Ok(ChangeOutcome::Done(now))
 }
 
 #[cfg(test)]

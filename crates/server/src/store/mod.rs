@@ -15,8 +15,8 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use chats::{
-    Chat, ChatMember, ChatMessage, ChatType, CreateChat, Cursor, MessageField, MessageQuery,
-    NewChat, NewMessage, TimeFilter,
+    ChangeOutcome, Chat, ChatMember, ChatMessage, ChatType, CreateChat, Cursor, MessageChange,
+    MessageField, MessageQuery, NewChat, NewMessage, Reaction, TimeFilter,
 };
 pub use grants::{AuthorizationCode, RefreshToken, Rotation, SecretHash};
 pub use sqlite::DATABASE_FILE;

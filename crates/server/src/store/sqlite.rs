@@ -99,6 +99,20 @@ const MIGRATION_STEPS: &[M<'static>] = &[
     CREATE INDEX chat_messages_created ON chat_messages (chat_id, created_ms, id);
     CREATE INDEX chat_messages_modified ON chat_messages (chat_id, modified_ms, id);",
     ),
+    // Edits and reactions. A reaction is one user's of one type on one
+    // message; the reacting user's name is copied as members' names are.
+    M::up(
+        "ALTER TABLE chat_messages ADD COLUMN edited_ms INTEGER;
+    CREATE TABLE chat_message_reactions (
+        message_id INTEGER NOT NULL REFERENCES chat_messages (id),
+        reaction_type TEXT NOT NULL,
+        tenant_id TEXT NOT NULL,
+        object_id TEXT NOT NULL,
+        display_name TEXT NOT NULL,
+        created_ms INTEGER NOT NULL,
+        PRIMARY KEY (message_id, object_id, reaction_type)
+    ) STRICT;",
+    ),
 ];
 
 /// Expired grants are kept this long (seconds) so that a late replay is
