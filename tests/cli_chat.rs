@@ -95,9 +95,15 @@ fn alice_writes_and_bob_reads_with_bodies_sanitised() {
         "typed markup is shown as text"
     );
 
-    // Writing to the same person again lands in the same chat.
+    // Writing to the same person again lands in the same chat, whether
+    // they are named by id or by username.
     let again = bob.json_lines(&["send", ALICE_OID, "hi alice", "--json"]);
     assert_eq!(again[0]["chatId"], chat_id.as_str());
+    let by_name = alice.json_lines(&["send", "bob@convene.example", "by name", "--json"]);
+    assert_eq!(by_name[0]["chatId"], chat_id.as_str());
+    let unknown = alice.run(&["send", "nobody@convene.example", "hello?"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user nobody@convene.example"));
 
     assert!(alice.run(&["logout"]).status.success());
     assert!(bob.run(&["logout"]).status.success());

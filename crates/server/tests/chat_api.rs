@@ -12,6 +12,7 @@ use support::ServerProcess;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:53682/callback";
 const BOB_OID: &str = "00000000-b0b0-4000-8000-000000000002";
+const CAROL_OID: &str = "00000000-ca01-4000-8000-000000000003";
 
 /// `username`'s Graph access token (scopes include `Chat.ReadWrite`).
 async fn graph_token(server: &ServerProcess, username: &str) -> String {
@@ -36,7 +37,11 @@ async fn call(
     }
     let response = request.send().await.unwrap();
     let status = response.status();
-    (status, response.json().await.unwrap())
+    let bytes = response.bytes().await.unwrap();
+    if bytes.is_empty() {
+        return (status, Value::Null);
+    }
+    (status, serde_json::from_slice(&bytes).unwrap())
 }
 
 async fn get(url: &str, token: &str) -> (StatusCode, Value) {
@@ -340,5 +345,360 @@ async fn a_created_message_survives_a_restart() {
             m.remove("@odata.context");
             m
         })])
+    );
+}
+
+async fn patch(url: &str, token: &str, body: Value) -> (StatusCode, Value) {
+    call(reqwest::Method::PATCH, url, Some(token), Some(body)).await
+}
+
+async fn get_with(url: &str, token: &str, headers: &[(&str, &str)]) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new().get(url).bearer_auth(token);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap())
+}
+
+/// `username`'s Graph token with only `scopes`.
+async fn token_with(server: &ServerProcess, username: &str, scopes: &str) -> String {
+    let code = code_for_user_at(server, TENANT, username, REDIRECT_URI, scopes).await;
+    let (status, body) = redeem(server, &code, REDIRECT_URI, VERIFIER).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["access_token"].as_str().unwrap().to_owned()
+}
+
+/// The messages `token`'s user lists with `query`.
+async fn listed(server: &ServerProcess, token: &str, chat: &str, query: &str) -> Vec<Value> {
+    let (status, page) = get(
+        &server.url(&format!("/v1.0/chats/{chat}/messages{query}")),
+        token,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    page["value"].as_array().unwrap().clone()
+}
+
+fn ids(messages: &[Value]) -> Vec<&str> {
+    messages.iter().map(|m| m["id"].as_str().unwrap()).collect()
+}
+
+#[tokio::test]
+async fn bob_finds_alice_in_the_people_picker() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let bob = graph_token(&server, "bob@convene.example").await;
+
+    // By sign-in name.
+    let (status, found) = get(
+        &server.url("/v1.0/users?$filter=userPrincipalName%20eq%20'alice@convene.example'"),
+        &bob,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    assert_eq!(
+        found["value"],
+        json!([{
+            "id": ALICE_OID,
+            "displayName": "Alice Example",
+            "userPrincipalName": "alice@convene.example",
+            "mail": "alice@convene.example",
+        }])
+    );
+    assert!(found["@odata.context"]
+        .as_str()
+        .unwrap()
+        .ends_with("/v1.0/$metadata#users"));
+
+    // By name, which needs ConsistencyLevel: eventual as at Graph.
+    let search = server.url("/v1.0/users?$search=%22displayName:alice%22");
+    let (status, body) = get(&search, &bob).await;
+    assert_odata_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "Request_UnsupportedQuery",
+    );
+    let (status, found) = get_with(&search, &bob, &[("ConsistencyLevel", "eventual")]).await;
+    assert_eq!(status, StatusCode::OK, "{found}");
+    let value = found["value"].as_array().unwrap();
+    assert_eq!(value.len(), 1, "{found}");
+    assert_eq!(value[0]["id"], ALICE_OID);
+
+    // Everyone of bob's tenant (not Fabrikam's dave), paged by $top.
+    let (status, all) = get_with(
+        &server.url("/v1.0/users?$search=%22userPrincipalName:convene%22&$top=2&$count=true"),
+        &bob,
+        &[("ConsistencyLevel", "eventual")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["@odata.count"], 3);
+    assert_eq!(ids(all["value"].as_array().unwrap()), [ALICE_OID, BOB_OID]);
+    let next = all["@odata.nextLink"].as_str().unwrap();
+    let (status, rest) = get_with(next, &bob, &[("ConsistencyLevel", "eventual")]).await;
+    assert_eq!(status, StatusCode::OK, "{rest}");
+    assert_eq!(ids(rest["value"].as_array().unwrap()), [CAROL_OID]);
+    assert!(rest.get("@odata.nextLink").is_none());
+    let (_, everyone) = get(&server.url("/v1.0/users"), &bob).await;
+    let everyone = everyone["value"].as_array().unwrap();
+    assert_eq!(everyone.len(), 3);
+    assert!(!ids(everyone).contains(&DAVE_OID));
+
+    // One user, by id or by sign-in name; dave is in another tenant.
+    let (status, alice) = get(&server.url(&format!("/v1.0/users/{ALICE_OID}")), &bob).await;
+    assert_eq!(status, StatusCode::OK, "{alice}");
+    assert_eq!(alice["userPrincipalName"], "alice@convene.example");
+    let (status, alice) = get(&server.url("/v1.0/users/Alice@convene.example"), &bob).await;
+    assert_eq!(status, StatusCode::OK, "{alice}");
+    assert_eq!(alice["id"], ALICE_OID);
+    let (status, body) = get(&server.url(&format!("/v1.0/users/{DAVE_OID}")), &bob).await;
+    assert_odata_error(
+        status,
+        &body,
+        StatusCode::NOT_FOUND,
+        "Request_ResourceNotFound",
+    );
+    let (status, body) = get(&server.url("/v1.0/users?$filter=jobTitle%20eq%20'x'"), &bob).await;
+    assert_odata_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "Request_UnsupportedQuery",
+    );
+
+    // User.Read reads only oneself.
+    let narrow = token_with(
+        &server,
+        "bob@convene.example",
+        "https://graph.microsoft.com/User.Read",
+    )
+    .await;
+    let (status, body) = get(&server.url("/v1.0/users"), &narrow).await;
+    assert_odata_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
+    let (status, body) = get(&server.url(&format!("/v1.0/users/{ALICE_OID}")), &narrow).await;
+    assert_odata_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
+    let (status, me) = get(&server.url(&format!("/v1.0/users/{BOB_OID}")), &narrow).await;
+    assert_eq!(status, StatusCode::OK, "{me}");
+    assert_eq!(me["displayName"], "Bob Example");
+}
+
+#[tokio::test]
+async fn alice_edits_and_deletes_her_message_and_bob_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let alice = graph_token(&server, "alice@convene.example").await;
+    let bob = graph_token(&server, "bob@convene.example").await;
+    let chat_id = alice_and_bob_chat(&server, &alice).await;
+    let first = send(&server, &alice, &chat_id, "text", "helo bob").await;
+    let second = send(&server, &bob, &chat_id, "text", "hi").await;
+    let id = first["id"].as_str().unwrap();
+    let url = server.url(&format!("/v1.0/chats/{chat_id}/messages/{id}"));
+    let seen = second["lastModifiedDateTime"].as_str().unwrap().to_owned();
+
+    let (status, body) = patch(
+        &url,
+        &alice,
+        json!({"body": {"contentType": "html", "content": "<p>hello bob</p>"}}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(body, Value::Null);
+
+    // Bob polls for changes since the newest message he had seen.
+    let changed = listed(
+        &server,
+        &bob,
+        &chat_id,
+        &format!(
+            "?$orderby=lastModifiedDateTime%20desc&$filter=lastModifiedDateTime%20gt%20{seen}"
+        ),
+    )
+    .await;
+    assert_eq!(ids(&changed), [id]);
+    let edited = &changed[0];
+    assert_eq!(
+        edited["body"],
+        json!({"contentType": "html", "content": "<p>hello bob</p>"})
+    );
+    assert_eq!(edited["createdDateTime"], first["createdDateTime"]);
+    assert!(
+        edited["lastModifiedDateTime"].as_str().unwrap() > seen.as_str(),
+        "{edited}"
+    );
+    assert_eq!(edited["lastEditedDateTime"], edited["lastModifiedDateTime"]);
+    assert_eq!(edited["deletedDateTime"], Value::Null);
+
+    // Not bob's message to change.
+    let (status, body) = patch(
+        &url,
+        &bob,
+        json!({"body": {"contentType": "text", "content": "bob was here"}}),
+    )
+    .await;
+    assert_odata_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
+    let (status, body) = post(&format!("{url}/softDelete"), &bob, json!({})).await;
+    assert_odata_error(status, &body, StatusCode::FORBIDDEN, "Forbidden");
+    let (status, body) = patch(
+        &url,
+        &alice,
+        json!({"body": {"contentType": "text", "content": " "}}),
+    )
+    .await;
+    assert_odata_error(status, &body, StatusCode::BAD_REQUEST, "BadRequest");
+
+    // Soft delete: still listed, with its id, a deletion time and no body.
+    let seen = edited["lastModifiedDateTime"].as_str().unwrap().to_owned();
+    let (status, body) = post(&format!("{url}/softDelete"), &alice, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let changed = listed(
+        &server,
+        &bob,
+        &chat_id,
+        &format!("?$filter=lastModifiedDateTime%20gt%20{seen}"),
+    )
+    .await;
+    assert_eq!(ids(&changed), [id]);
+    let deleted = &changed[0];
+    assert!(deleted["deletedDateTime"].is_string(), "{deleted}");
+    assert_eq!(deleted["deletedDateTime"], deleted["lastModifiedDateTime"]);
+    assert_eq!(deleted["body"]["content"], "");
+    assert_eq!(ids(&listed(&server, &bob, &chat_id, "").await).len(), 2);
+    let (status, body) = patch(
+        &url,
+        &alice,
+        json!({"body": {"contentType": "text", "content": "too late"}}),
+    )
+    .await;
+    assert_odata_error(status, &body, StatusCode::BAD_REQUEST, "BadRequest");
+
+    // And back.
+    let seen = deleted["lastModifiedDateTime"].as_str().unwrap().to_owned();
+    let (status, body) = post(&format!("{url}/undoSoftDelete"), &alice, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let changed = listed(
+        &server,
+        &bob,
+        &chat_id,
+        &format!("?$filter=lastModifiedDateTime%20gt%20{seen}"),
+    )
+    .await;
+    assert_eq!(ids(&changed), [id]);
+    assert_eq!(changed[0]["deletedDateTime"], Value::Null);
+    assert_eq!(changed[0]["body"]["content"], "<p>hello bob</p>");
+
+    // Unknown messages are not found.
+    let (status, body) = post(
+        &server.url(&format!("/v1.0/chats/{chat_id}/messages/123/softDelete")),
+        &alice,
+        json!({}),
+    )
+    .await;
+    assert_odata_error(status, &body, StatusCode::NOT_FOUND, "NotFound");
+}
+
+#[tokio::test]
+async fn bob_reacts_and_alice_sees_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let alice = graph_token(&server, "alice@convene.example").await;
+    let bob = graph_token(&server, "bob@convene.example").await;
+    let chat_id = alice_and_bob_chat(&server, &alice).await;
+    let message = send(&server, &alice, &chat_id, "text", "lunch?").await;
+    let id = message["id"].as_str().unwrap();
+    let url = server.url(&format!("/v1.0/chats/{chat_id}/messages/{id}"));
+    let thumbs = json!({"reactionType": "👍"});
+
+    for _ in 0..2 {
+        let (status, body) = post(&format!("{url}/setReaction"), &bob, thumbs.clone()).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    }
+    let since = message["lastModifiedDateTime"].as_str().unwrap();
+    let changed = listed(
+        &server,
+        &alice,
+        &chat_id,
+        &format!("?$filter=lastModifiedDateTime%20gt%20{since}"),
+    )
+    .await;
+    assert_eq!(ids(&changed), [id]);
+    let reactions = changed[0]["reactions"].as_array().unwrap();
+    assert_eq!(reactions.len(), 1, "{reactions:?}");
+    assert_eq!(reactions[0]["reactionType"], "👍");
+    assert_eq!(reactions[0]["displayName"], "Like");
+    assert!(reactions[0]["createdDateTime"].is_string());
+    assert_eq!(reactions[0]["user"]["user"]["id"], BOB_OID, "{reactions:?}");
+    assert_eq!(reactions[0]["user"]["user"]["displayName"], "Bob Example");
+    assert_eq!(reactions[0]["user"]["user"]["userIdentityType"], "aadUser");
+
+    let (status, body) = post(
+        &format!("{url}/setReaction"),
+        &bob,
+        json!({"reactionType": ""}),
+    )
+    .await;
+    assert_odata_error(status, &body, StatusCode::BAD_REQUEST, "BadRequest");
+
+    let since = changed[0]["lastModifiedDateTime"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = post(&format!("{url}/unsetReaction"), &bob, thumbs).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let changed = listed(
+        &server,
+        &alice,
+        &chat_id,
+        &format!("?$filter=lastModifiedDateTime%20gt%20{since}"),
+    )
+    .await;
+    assert_eq!(ids(&changed), [id]);
+    assert_eq!(changed[0]["reactions"], json!([]));
+}
+
+#[tokio::test]
+async fn outsiders_cannot_change_messages() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let alice = graph_token(&server, "alice@convene.example").await;
+    let carol = graph_token(&server, "carol@convene.example").await;
+    let chat_id = alice_and_bob_chat(&server, &alice).await;
+    let message = send(&server, &alice, &chat_id, "text", "private").await;
+    let id = message["id"].as_str().unwrap();
+    let url = server.url(&format!("/v1.0/chats/{chat_id}/messages/{id}"));
+
+    let (status, body) = patch(
+        &url,
+        &carol,
+        json!({"body": {"contentType": "text", "content": "mine now"}}),
+    )
+    .await;
+    assert_odata_error(status, &body, StatusCode::NOT_FOUND, "NotFound");
+    for action in ["softDelete", "undoSoftDelete"] {
+        let (status, body) = post(&format!("{url}/{action}"), &carol, json!({})).await;
+        assert_odata_error(status, &body, StatusCode::NOT_FOUND, "NotFound");
+    }
+    for action in ["setReaction", "unsetReaction"] {
+        let (status, body) = post(
+            &format!("{url}/{action}"),
+            &carol,
+            json!({"reactionType": "👍"}),
+        )
+        .await;
+        assert_odata_error(status, &body, StatusCode::NOT_FOUND, "NotFound");
+    }
+    // Nothing changed.
+    let (_, page) = get(
+        &server.url(&format!("/v1.0/chats/{chat_id}/messages")),
+        &alice,
+    )
+    .await;
+    assert_eq!(page["value"][0]["body"]["content"], "private");
+    assert_eq!(page["value"][0]["reactions"], json!([]));
+    assert_eq!(
+        page["value"][0]["lastModifiedDateTime"],
+        message["lastModifiedDateTime"]
     );
 }

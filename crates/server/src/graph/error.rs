@@ -51,11 +51,7 @@ impl GraphError {
 
     /// A directory query Graph cannot answer as asked.
     pub fn unsupported_query(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::BAD_REQUEST,
-            "Request_UnsupportedQuery",
-            message,
-        )
+        Self::new(StatusCode::BAD_REQUEST, "Request_UnsupportedQuery", message)
     }
 
     pub fn too_large(message: impl Into<String>) -> Self {

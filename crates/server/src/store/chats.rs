@@ -106,7 +106,7 @@ pub enum MessageChange {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChangeOutcome {
     /// Changed (or already so); the message as it is now.
-    Done(ChatMessage),
+    Done(Box<ChatMessage>),
     /// No such message in the chat.
     NotFound,
     /// Only the author may do this.
@@ -588,7 +588,7 @@ fn change_message(
     let now =
         message_in_chat(&tx, chat_id, message_id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     tx.commit()?;
-    Ok(ChangeOutcome::Done(now))
+    Ok(ChangeOutcome::Done(Box::new(now)))
 }
 
 #[cfg(test)]
@@ -670,5 +670,79 @@ mod tests {
             .unwrap()
             .is_none());
         assert_eq!(store.chats_of(BOB, None, 10).await.unwrap(), [chat]);
+    }
+
+    #[tokio::test]
+    async fn changes_bump_modified_time_and_respect_authorship() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(dir.path()).await.unwrap();
+        store.upsert_users(vec![user(BOB, "bob")]).await.unwrap();
+        let CreateChat::Created(chat) = store.create_chat(one_on_one(1)).await.unwrap() else {
+            panic!("not created");
+        };
+        let message = store
+            .insert_message(NewMessage {
+                chat_id: chat.id.clone(),
+                from_object_id: ALICE,
+                content_type: "text".into(),
+                content: "hi".into(),
+                now_ms: 1_000,
+            })
+            .await
+            .unwrap();
+        let change = |actor, change, now_ms| {
+            store.change_message(chat.id.clone(), message.id, actor, change, now_ms)
+        };
+        let edit = MessageChange::Edit {
+            content_type: "text".into(),
+            content: "hello".into(),
+        };
+        assert_eq!(
+            change(BOB, edit.clone(), 2_000).await.unwrap(),
+            ChangeOutcome::NotAuthor
+        );
+        // A clock that did not move still makes the change visible.
+        let ChangeOutcome::Done(edited) = change(ALICE, edit.clone(), 1_000).await.unwrap() else {
+            panic!("not edited");
+        };
+        assert_eq!((edited.modified_ms, edited.edited_ms), (1_001, Some(1_001)));
+        assert_eq!(edited.content, "hello");
+        let ChangeOutcome::Done(reacted) =
+            change(BOB, MessageChange::SetReaction("like".into()), 3_000)
+                .await
+                .unwrap()
+        else {
+            panic!("not reacted");
+        };
+        assert_eq!(reacted.modified_ms, 3_000);
+        assert_eq!(reacted.reactions.len(), 1);
+        assert_eq!(reacted.reactions[0].display_name, "bob");
+        // Setting it again changes nothing.
+        let ChangeOutcome::Done(again) =
+            change(BOB, MessageChange::SetReaction("like".into()), 4_000)
+                .await
+                .unwrap()
+        else {
+            panic!("not reacted");
+        };
+        assert_eq!(again.modified_ms, 3_000);
+        let ChangeOutcome::Done(deleted) = change(ALICE, MessageChange::SoftDelete, 5_000)
+            .await
+            .unwrap()
+        else {
+            panic!("not deleted");
+        };
+        assert_eq!(deleted.deleted_ms, Some(5_000));
+        assert_eq!(
+            change(ALICE, edit, 6_000).await.unwrap(),
+            ChangeOutcome::Deleted
+        );
+        assert_eq!(
+            store
+                .change_message(chat.id.clone(), 42, ALICE, MessageChange::SoftDelete, 7_000)
+                .await
+                .unwrap(),
+            ChangeOutcome::NotFound
+        );
     }
 }
