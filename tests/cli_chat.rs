@@ -11,6 +11,16 @@ use support::server::DevServer;
 const ALICE_OID: &str = "00000000-a11c-4000-8000-000000000001";
 const BOB_OID: &str = "00000000-b0b0-4000-8000-000000000002";
 
+/// The demo users are the same people on every dev server and the test
+/// session has one keyring, so these tests take turns.
+static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    KEYRING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 /// One person's terminal: their own XDG home (so their own current
 /// account) against the shared dev server.
 struct Person {
@@ -31,9 +41,14 @@ impl Person {
     /// Runs `convene-cli` as this person (their sign-in is in the test
     /// session's keyring, their current account in their own home).
     fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run convene-cli")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let browser = support::binaries_dir().join("examples/scripted_browser");
         let home = self.home.path();
-        Command::new(support::workspace_binary("convene-cli"))
+        let mut command = Command::new(support::workspace_binary("convene-cli"));
+        command
             .args(["--server", &self.server])
             .args(args)
             .env("BROWSER", &browser)
@@ -41,9 +56,8 @@ impl Person {
             .env("CONVENE_CONFIG", home.join("config.toml"))
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", home.join("config"))
-            .env_remove("CONVENE_SERVER")
-            .output()
-            .expect("run convene-cli")
+            .env_remove("CONVENE_SERVER");
+        command
     }
 
     fn json_lines(&self, args: &[&str]) -> Vec<Value> {
@@ -59,6 +73,7 @@ impl Person {
 
 #[test]
 fn alice_writes_and_bob_reads_with_bodies_sanitised() {
+    let _turn = one_at_a_time();
     let scratch = tempfile::tempdir().unwrap();
     let server = DevServer::start(scratch.path());
     let alice = Person::signed_in(&server, "alice@convene.example");
@@ -105,6 +120,60 @@ fn alice_writes_and_bob_reads_with_bodies_sanitised() {
     assert_eq!(unknown.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("no user nobody@convene.example"));
 
+    assert!(alice.run(&["logout"]).status.success());
+    assert!(bob.run(&["logout"]).status.success());
+}
+
+#[test]
+fn watch_prints_each_new_message_once_as_it_arrives() {
+    let _turn = one_at_a_time();
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::sync::mpsc;
+    use std::time::Duration;
+
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let alice = Person::signed_in(&server, "alice@convene.example");
+    let bob = Person::signed_in(&server, "bob@convene.example");
+    assert!(alice.run(&["login"]).status.success());
+    assert!(bob.run(&["login"]).status.success());
+    let before = bob.json_lines(&["send", ALICE_OID, "sent before the watch", "--json"]);
+    let chat_id = before[0]["chatId"].as_str().unwrap().to_owned();
+
+    let mut watch = alice
+        .command(&["watch", "--json", "--interval-ms", "200"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("start convene-cli watch");
+    let (lines, received) = mpsc::channel();
+    let stdout = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    // Let the watch take its first look, then bob writes twice.
+    std::thread::sleep(Duration::from_millis(1500));
+    bob.json_lines(&["send", &chat_id, "one", "--json"]);
+    bob.json_lines(&["send", &chat_id, "<b>two</b>", "--json"]);
+
+    let mut bodies = Vec::new();
+    while bodies.len() < 2 {
+        let line = received
+            .recv_timeout(Duration::from_secs(15))
+            .unwrap_or_else(|_| panic!("watch printed only {bodies:?}"));
+        let message: Value = serde_json::from_str(&line).expect("one JSON object per line");
+        assert_eq!(message["chatId"], chat_id.as_str());
+        assert_eq!(message["fromName"], "Bob Example");
+        bodies.push(message["body"].as_str().unwrap().to_owned());
+    }
+    assert_eq!(bodies, ["one", "&lt;b&gt;two&lt;/b&gt;"]);
+    // Nothing else: not the message from before the watch, no repeats.
+    assert!(received.recv_timeout(Duration::from_millis(1000)).is_err());
+
+    let _ = watch.kill();
+    let _ = watch.wait();
     assert!(alice.run(&["logout"]).status.success());
     assert!(bob.run(&["logout"]).status.success());
 }

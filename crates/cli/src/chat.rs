@@ -1,8 +1,10 @@
 //! `chats`, `messages` and `send`: chat from a terminal. Message bodies are
 //! printed sanitised, as the app shows them.
 
+use std::collections::{HashMap, HashSet};
 use std::io::Write;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Subcommand;
 use convene_core::chat::{sanitize_message_html, GraphChats};
@@ -29,6 +31,16 @@ pub enum ChatCommand {
         /// One JSON object per message.
         #[arg(long)]
         json: bool,
+    },
+    /// Print messages as they arrive (and edits and deletions), until
+    /// interrupted. Polls, as a delegated Graph client must.
+    Watch {
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+        /// Milliseconds between polls.
+        #[arg(long, default_value_t = 2000, value_parser = clap::value_parser!(u64).range(100..))]
+        interval_ms: u64,
     },
     /// Send a message to a chat id, or to a person (user id or username);
     /// a 1:1 chat is created when there is none.
@@ -113,6 +125,17 @@ pub async fn run(
                 print_message(&mut out, message, json)?;
             }
         }
+        ChatCommand::Watch { json, interval_ms } => {
+            drop(out);
+            watch(
+                sessions,
+                graph,
+                &me,
+                json,
+                Duration::from_millis(interval_ms),
+            )
+            .await?;
+        }
         ChatCommand::Send { to, text, json } => {
             let chat_id = resolve_chat(graph, &token, &me, &to).await?;
             let body = ItemBody {
@@ -128,6 +151,64 @@ pub async fn run(
         }
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Polls every chat for changes since the last one seen, printing each
+/// change once, oldest first; ends on Ctrl-C.
+async fn watch(
+    sessions: &Sessions,
+    graph: &GraphChats,
+    me: &AccountProfile,
+    json: bool,
+    every: Duration,
+) -> anyhow::Result<()> {
+    // Per chat: the newest lastModifiedDateTime seen, and the (id, time)
+    // pairs already printed at exactly that time (a `gt` filter may repeat
+    // them when several changes share a millisecond).
+    let mut seen: HashMap<String, (String, HashSet<(String, String)>)> = HashMap::new();
+    let mut first_round = true;
+    let mut ticks = tokio::time::interval(every);
+    loop {
+        tokio::select! {
+            _ = ticks.tick() => {}
+            _ = tokio::signal::ctrl_c() => return Ok(()),
+        }
+        // Renewed as needed; cheap while the cached token is fresh.
+        let token = sessions.access_token(me, Resource::Graph).await?;
+        for chat in graph.my_chats(&token).await? {
+            let since = seen.get(&chat.id).map(|(time, _)| time.clone());
+            let mut changes = graph
+                .messages_changed_since(&token, &chat.id, since.as_deref())
+                .await?;
+            changes.reverse();
+            let entry = seen
+                .entry(chat.id.clone())
+                .or_insert_with(|| (String::new(), HashSet::new()));
+            for message in changes {
+                let modified = message
+                    .last_modified_date_time
+                    .clone()
+                    .unwrap_or_else(|| message.created_date_time.clone());
+                let key = (message.id.clone(), modified.clone());
+                if entry.1.contains(&key) {
+                    continue;
+                }
+                if modified > entry.0 {
+                    // Only changes at the newest time can come back.
+                    entry.1.retain(|(_, time)| *time == modified);
+                    entry.0 = modified;
+                }
+                entry.1.insert(key);
+                // What was there before the watch began is history.
+                if !first_round || since.is_some() {
+                    let mut out = std::io::stdout().lock();
+                    print_message(&mut out, &message, json)?;
+                    out.flush()?;
+                }
+            }
+        }
+        first_round = false;
+    }
 }
 
 fn print_message(out: &mut impl Write, message: &ChatMessage, json: bool) -> anyhow::Result<()> {

@@ -148,6 +148,35 @@ impl GraphChats {
         Ok(page.value)
     }
 
+    /// Messages of a chat created, edited, reacted to or deleted after
+    /// `since` (a Graph timestamp), or its newest page when `since` is
+    /// `None`; newest first. This is how a delegated client catches up:
+    /// Graph's message delta is application-only.
+    pub async fn messages_changed_since(
+        &self,
+        token: &Secret,
+        chat_id: &str,
+        since: Option<&str>,
+    ) -> Result<Vec<ChatMessage>, GraphError> {
+        let mut url = self.url(&format!("chats/{}/messages", encode(chat_id)));
+        {
+            let mut query = url.query_pairs_mut();
+            query
+                .append_pair("$top", &MAX_PAGE.to_string())
+                .append_pair("$orderby", "lastModifiedDateTime desc");
+            if let Some(since) = since {
+                query.append_pair("$filter", &format!("lastModifiedDateTime gt {since}"));
+            }
+        }
+        match since {
+            Some(_) => self.all_pages(url, token).await,
+            None => Ok(self
+                .send::<Page<ChatMessage>>(self.http.get(url), token)
+                .await?
+                .value),
+        }
+    }
+
     /// The 1:1 chat between the signed-in user and `other` (both Entra
     /// object ids); Graph returns the existing one if there is one.
     pub async fn one_on_one(
