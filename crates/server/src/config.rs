@@ -16,6 +16,9 @@ use uuid::Uuid;
 
 use crate::acs::{endpoint_is_acceptable, AccessKey, AcsConfig};
 
+/// Chat API requests per second per user unless configured.
+pub const DEFAULT_GRAPH_RATE_LIMIT: u32 = 50;
+
 /// Loopback only by default: exposing the server is a deliberate choice.
 pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(
     Ipv4Addr::LOCALHOST,
@@ -113,6 +116,11 @@ pub struct Cli {
     #[arg(long, env = "CONVENE_DEV_TOKEN_LIFETIME", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub dev_token_lifetime: Option<u64>,
 
+    /// Chat API: requests per second per user before 429 Too Many
+    /// Requests, as Graph throttles; 0 for no limit [default: 50]
+    #[arg(long, env = "CONVENE_GRAPH_RATE_LIMIT", value_name = "PER_SECOND")]
+    pub graph_rate_limit: Option<u32>,
+
     /// Address to listen on, IP:PORT (port 0 picks a free one)
     /// [default: 127.0.0.1:8750]
     #[arg(long, env = "CONVENE_LISTEN", value_name = "ADDR")]
@@ -177,6 +185,7 @@ pub struct FileConfig {
     pub dev: Option<bool>,
     pub dev_password: Option<DevPassword>,
     pub dev_token_lifetime: Option<u64>,
+    pub graph_rate_limit: Option<u32>,
     pub authority: Option<Url>,
     pub client_id: Option<String>,
     pub allowed_tenants: Option<Vec<Uuid>>,
@@ -219,6 +228,8 @@ pub struct Config {
     pub dev_password: DevPassword,
     /// Dev mode: lifetime of access and ID tokens, if not Entra's hour.
     pub dev_token_lifetime: Option<std::time::Duration>,
+    /// Chat API requests per second per user; 0 for no limit.
+    pub graph_rate_limit: u32,
     /// Settings that were given but mean nothing in this mode (tenant
     /// settings in dev mode, `dev_password` in tenant mode), so that the
     /// caller can warn about them.
@@ -337,6 +348,10 @@ impl Config {
         };
         let dev = cli.dev.or(file.dev).unwrap_or(false);
         let dev_password = cli.dev_password.or(file.dev_password);
+        let graph_rate_limit = cli
+            .graph_rate_limit
+            .or(file.graph_rate_limit)
+            .unwrap_or(DEFAULT_GRAPH_RATE_LIMIT);
         let dev_token_lifetime = cli
             .dev_token_lifetime
             .or(file.dev_token_lifetime)
@@ -412,6 +427,7 @@ impl Config {
             mode,
             dev_password: dev_password.unwrap_or_default(),
             dev_token_lifetime,
+            graph_rate_limit,
             ignored,
             acs,
         })

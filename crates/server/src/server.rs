@@ -14,7 +14,7 @@ use crate::config::{Config, Mode};
 use crate::demo::{DEMO_TENANTS, DEMO_USERS};
 use crate::exchange::jwks::RemoteKeys;
 use crate::exchange::{CommunicationTokens, EntraValidator, Exchange, Trust};
-use crate::graph::Graph;
+use crate::graph::{Graph, Throttle};
 use crate::http::{self, AppState};
 use crate::issuer::{Clock, DevIssuer, KeyError, KeyStore, Lifetimes};
 use crate::store::{Store, StoreError};
@@ -165,6 +165,7 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
     let state = state.with_graph(Arc::new(Graph {
         store: store.clone(),
         validator: validator.clone(),
+        throttle: Throttle::new(config.graph_rate_limit),
     }));
     Ok(state.with_exchange(Arc::new(Exchange {
         validator,

@@ -702,3 +702,34 @@ async fn outsiders_cannot_change_messages() {
         message["lastModifiedDateTime"]
     );
 }
+
+#[tokio::test]
+async fn a_caller_over_the_rate_limit_is_told_when_to_retry() {
+    let dir = tempfile::tempdir().unwrap();
+    write_keys(dir.path());
+    let server = support::ServerCommand::dev(dir.path())
+        .args(["--graph-rate-limit", "2"])
+        .start();
+    let alice = graph_token(&server, "alice@convene.example").await;
+    let bob = graph_token(&server, "bob@convene.example").await;
+    let url = server.url("/v1.0/me/chats");
+
+    for _ in 0..2 {
+        assert_eq!(get(&url, &alice).await.0, StatusCode::OK);
+    }
+    let response = reqwest::Client::new()
+        .get(&url)
+        .bearer_auth(&alice)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(response.headers()["retry-after"], "1");
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "TooManyRequests");
+
+    // Bob is not held back by alice, and alice may go on after waiting.
+    assert_eq!(get(&url, &bob).await.0, StatusCode::OK);
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    assert_eq!(get(&url, &alice).await.0, StatusCode::OK);
+}

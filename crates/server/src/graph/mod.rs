@@ -12,6 +12,7 @@
 mod error;
 mod handlers;
 mod odata;
+mod throttle;
 mod users;
 
 use std::sync::Arc;
@@ -25,6 +26,7 @@ use crate::exchange::{EntraValidator, VerifiedToken};
 use crate::store::Store;
 
 pub use error::GraphError;
+pub use throttle::Throttle;
 
 /// The audience of Microsoft Graph access tokens.
 pub const GRAPH_AUDIENCE: &str = "https://graph.microsoft.com";
@@ -35,6 +37,7 @@ pub const MAX_MESSAGE_BYTES: usize = 28 * 1024;
 pub struct Graph {
     pub store: Store,
     pub validator: EntraValidator,
+    pub throttle: Throttle,
 }
 
 impl std::fmt::Debug for Graph {
@@ -186,6 +189,7 @@ impl Graph {
             )));
         }
         require(&verified, access)?;
+        self.throttle.check(verified.oid)?;
         Ok(Caller {
             tid: verified.tid,
             oid: verified.oid,
