@@ -3,7 +3,10 @@
 
 mod support;
 
-use std::process::{Command, Output};
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Output, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use serde_json::Value;
 use support::server::DevServer;
@@ -30,12 +33,17 @@ struct Person {
 }
 
 impl Person {
+    /// A person with their own terminal, signed in through the scripted
+    /// browser (their sign-in goes to the test session's keyring).
     fn signed_in(server: &DevServer, username: &'static str) -> Self {
-        Self {
+        let person = Self {
             server: server.url(),
             home: tempfile::tempdir().unwrap(),
             username,
-        }
+        };
+        let login = person.run(&["login"]);
+        assert!(login.status.success(), "{username} signs in: {login:?}");
+        person
     }
 
     /// Runs `convene-cli` as this person (their sign-in is in the test
@@ -78,9 +86,6 @@ fn alice_writes_and_bob_reads_with_bodies_sanitised() {
     let server = DevServer::start(scratch.path());
     let alice = Person::signed_in(&server, "alice@convene.example");
     let bob = Person::signed_in(&server, "bob@convene.example");
-    // The keyring is shared by the test session; sign-ins are per account.
-    assert!(alice.run(&["login"]).status.success());
-    assert!(bob.run(&["login"]).status.success());
 
     let sent = alice.json_lines(&["send", BOB_OID, "hello bob", "--json"]);
     let chat_id = sent[0]["chatId"].as_str().expect("a chat id").to_owned();
@@ -127,17 +132,11 @@ fn alice_writes_and_bob_reads_with_bodies_sanitised() {
 #[test]
 fn watch_prints_each_new_message_once_as_it_arrives() {
     let _turn = one_at_a_time();
-    use std::io::{BufRead, BufReader};
-    use std::process::Stdio;
-    use std::sync::mpsc;
-    use std::time::Duration;
 
     let scratch = tempfile::tempdir().unwrap();
     let server = DevServer::start(scratch.path());
     let alice = Person::signed_in(&server, "alice@convene.example");
     let bob = Person::signed_in(&server, "bob@convene.example");
-    assert!(alice.run(&["login"]).status.success());
-    assert!(bob.run(&["login"]).status.success());
     let before = bob.json_lines(&["send", ALICE_OID, "sent before the watch", "--json"]);
     let chat_id = before[0]["chatId"].as_str().unwrap().to_owned();
 
