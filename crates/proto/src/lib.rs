@@ -7,6 +7,7 @@
 pub mod dev;
 pub mod exchange;
 pub mod graph;
+pub mod live;
 pub mod server_info;
 
 pub use exchange::{
