@@ -45,6 +45,9 @@ pub fn bridge() -> tauri_specta::Builder<tauri::Wry> {
             commands::sign_out,
         ])
         .events(tauri_specta::collect_events![CoreEvent])
+        // Chat commands arrive with the sync engine; the UI is built against these now.
+        .typ::<convene_core::chat::view::ThreadPage>()
+        .typ::<convene_core::chat::view::Draft>()
 }
 
 /// TypeScript for the bridge, as committed in `ui/src/bindings.ts`.

@@ -131,6 +131,28 @@ name: string;
  */
 authority: string }
 export type AppInfo = { version: string; settings: ServerSettings }
+export type ChatKind = "oneOnOne" | "group" | "meeting"
+/**
+ * One row of the chat list.
+ */
+export type ChatSummary = { id: string; kind: ChatKind; 
+/**
+ * The topic, or the other members' names.
+ */
+title: string; 
+/**
+ * Everyone but the signed-in user.
+ */
+members: Person[]; lastMessage: MessagePreview | null; unreadCount: number; 
+/**
+ * When anything last happened in the chat; the list's sort key.
+ */
+updatedAt: string; 
+/**
+ * How far each other member has read, where the service tells
+ * (convene-server does; real Graph does not).
+ */
+readBy: ReadMark[] }
 /**
  * Something that happened in the client. New kinds are added as features
  * land, so match with a wildcard arm.
@@ -152,7 +174,29 @@ export type ClientEvent =
  * The account's session ended (revoked, expired, password changed):
  * it needs a new sign-in; nothing else is lost.
  */
-{ type: "sessionExpired"; account: AccountProfile }
+{ type: "sessionExpired"; account: AccountProfile } | 
+/**
+ * Chats were added or changed (new message, unread count, members):
+ * replace these rows of the chat list.
+ */
+{ type: "chats"; chats: ChatSummary[] } | 
+/**
+ * Messages of one chat were added or changed (arrived, edited,
+ * deleted, reacted to, sent, failed): replace them by `key`.
+ */
+{ type: "messages"; chatId: string; messages: ThreadMessage[] } | 
+/**
+ * Someone else just wrote a message: the moment for a notification.
+ */
+{ type: "incoming"; chat: ChatSummary; message: ThreadMessage } | 
+/**
+ * Someone is typing in a chat (true for a few seconds).
+ */
+{ type: "typing"; chatId: string; person: Person } | 
+/**
+ * Unread messages over all chats, for the tray and the taskbar.
+ */
+{ type: "unread"; total: number }
 export type ConnectionState = 
 /**
  * The first probe has not answered yet.
@@ -186,6 +230,56 @@ error: string | null }
  */
 export type CoreEvent = ClientEvent
 /**
+ * Where a message the user wrote is on its way out.
+ */
+export type Delivery = 
+/**
+ * In the outbox; it is retried until it is sent or clearly refused.
+ */
+{ state: "sending" } | { state: "sent" } | 
+/**
+ * Refused for good; the user may retry or discard it.
+ */
+{ state: "failed"; error: UserError }
+/**
+ * What the composer hands over.
+ */
+export type Draft = { 
+/**
+ * HTML from the composer (sanitised again in the core) or plain text.
+ */
+html: string; replyTo: string | null; 
+/**
+ * People mentioned; the body refers to them as `<at id="N">`, N being
+ * the index here.
+ */
+mentions: Person[] }
+export type MessagePreview = { from: string; 
+/**
+ * Plain text, short.
+ */
+text: string; at: string }
+/**
+ * A person in a chat, addressed by Entra object id.
+ */
+export type Person = { 
+/**
+ * Entra object id.
+ */
+id: string; displayName: string; 
+/**
+ * Sign-in name, when known (`bob@convene.example`).
+ */
+userPrincipalName: string | null }
+export type ReactionCount = { 
+/**
+ * The emoji itself (Graph's `reactionType` is a unicode emoji, or a
+ * legacy name such as `like`, which the core maps to one).
+ */
+reaction: string; count: number; mine: boolean; names: string[] }
+export type ReadMark = { userId: string; lastReadAt: string }
+export type ReplyPreview = { messageId: string; from: string; preview: string }
+/**
  * The settings as the UI and `--json` output show them.
  */
 export type ServerSettings = { serverUrl: string; authority: string; tenant: string; clientId: string }
@@ -194,6 +288,31 @@ export type SignInProgress =
  * The browser is open on the sign-in page.
  */
 { state: "waitingForBrowser" } | { state: "signedIn" } | { state: "cancelled" } | { state: "failed"; error: UserError }
+/**
+ * One message in a thread.
+ */
+export type ThreadMessage = { 
+/**
+ * Stable for the message's whole life, from "sending" to "sent", so a
+ * list keyed by it never remounts a row.
+ */
+key: string; 
+/**
+ * The service's id once it has one.
+ */
+id: string | null; chatId: string; from: Person; mine: boolean; createdAt: string; editedAt: string | null; deleted: boolean; 
+/**
+ * Sanitised HTML, safe to render.
+ */
+bodyHtml: string; delivery: Delivery; reactions: ReactionCount[]; replyTo: ReplyPreview | null }
+/**
+ * A slice of a thread, oldest first.
+ */
+export type ThreadPage = { chatId: string; messages: ThreadMessage[]; 
+/**
+ * Older messages exist (in the cache or on the service).
+ */
+hasOlder: boolean }
 /**
  * An error as the UI shows it: a stable code to branch on and a sentence
  * for the person.

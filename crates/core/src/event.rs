@@ -4,6 +4,7 @@
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::chat::view::{ChatSummary, Person, ThreadMessage};
 use crate::client::UserError;
 use crate::connection::ConnectionStatus;
 use crate::session::AccountProfile;
@@ -23,6 +24,26 @@ pub enum ClientEvent {
     /// The account's session ended (revoked, expired, password changed):
     /// it needs a new sign-in; nothing else is lost.
     SessionExpired { account: AccountProfile },
+    /// Chats were added or changed (new message, unread count, members):
+    /// replace these rows of the chat list.
+    Chats { chats: Vec<ChatSummary> },
+    /// Messages of one chat were added or changed (arrived, edited,
+    /// deleted, reacted to, sent, failed): replace them by `key`.
+    #[serde(rename_all = "camelCase")]
+    Messages {
+        chat_id: String,
+        messages: Vec<ThreadMessage>,
+    },
+    /// Someone else just wrote a message: the moment for a notification.
+    Incoming {
+        chat: ChatSummary,
+        message: ThreadMessage,
+    },
+    /// Someone is typing in a chat (true for a few seconds).
+    #[serde(rename_all = "camelCase")]
+    Typing { chat_id: String, person: Person },
+    /// Unread messages over all chats, for the tray and the taskbar.
+    Unread { total: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]

@@ -3,6 +3,7 @@
 
 pub mod graph;
 pub mod sanitize;
+pub mod view;
 
 pub use graph::{GraphChats, GraphError};
 pub use sanitize::{plain_text_to_html, sanitize_message_html};
