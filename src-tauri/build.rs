@@ -15,6 +15,18 @@ const COMMANDS: &[&str] = &[
     "cancel_sign_in",
     "switch_account",
     "sign_out",
+    "chats",
+    "thread",
+    "send_message",
+    "retry_message",
+    "discard_message",
+    "edit_message",
+    "delete_message",
+    "react",
+    "mark_read",
+    "typing",
+    "search_people",
+    "start_chat",
 ];
 
 fn main() {

@@ -1,5 +1,6 @@
 //! Commands the UI can call. Each one forwards to the core.
 
+use convene_core::chat::view::{ChatSummary, Draft, Person, ThreadMessage, ThreadPage};
 use convene_core::session::AccountProfile;
 use convene_core::{ConnectionStatus, ServerSettings, UserError};
 use serde::Serialize;
@@ -95,4 +96,133 @@ pub async fn switch_account(
 #[specta::specta]
 pub async fn sign_out(state: State<'_, AppState>, user_id: String) -> Result<(), UserError> {
     state.client.sign_out(&user_id).await
+}
+
+/// The chat list, newest activity first, from the local cache (changes
+/// arrive as `chats` events).
+#[tauri::command]
+#[specta::specta]
+pub async fn chats(state: State<'_, AppState>) -> Result<Vec<ChatSummary>, UserError> {
+    state.client.chats().await
+}
+
+/// Up to `limit` messages of a chat older than the message keyed `before`
+/// (the newest when null), oldest first; fetched from the service when the
+/// cache has no more.
+#[tauri::command]
+#[specta::specta]
+pub async fn thread(
+    state: State<'_, AppState>,
+    chat_id: String,
+    before: Option<String>,
+    limit: u32,
+) -> Result<ThreadPage, UserError> {
+    state
+        .client
+        .thread(&chat_id, before.as_deref(), limit)
+        .await
+}
+
+/// Puts a message in the outbox and returns it as "sending"; its progress
+/// arrives as `messages` events.
+#[tauri::command]
+#[specta::specta]
+pub async fn send_message(
+    state: State<'_, AppState>,
+    chat_id: String,
+    draft: Draft,
+) -> Result<ThreadMessage, UserError> {
+    state.client.send_message(&chat_id, draft).await
+}
+
+/// Sends a failed message again.
+#[tauri::command]
+#[specta::specta]
+pub async fn retry_message(state: State<'_, AppState>, key: String) -> Result<(), UserError> {
+    state.client.retry_message(&key).await
+}
+
+/// Drops a failed message from the outbox.
+#[tauri::command]
+#[specta::specta]
+pub async fn discard_message(state: State<'_, AppState>, key: String) -> Result<(), UserError> {
+    state.client.discard_message(&key).await
+}
+
+/// Replaces the body of one of the user's own messages.
+#[tauri::command]
+#[specta::specta]
+pub async fn edit_message(
+    state: State<'_, AppState>,
+    chat_id: String,
+    message_id: String,
+    html: String,
+) -> Result<(), UserError> {
+    state
+        .client
+        .edit_message(&chat_id, &message_id, &html)
+        .await
+}
+
+/// Deletes one of the user's own messages (Graph's soft delete).
+#[tauri::command]
+#[specta::specta]
+pub async fn delete_message(
+    state: State<'_, AppState>,
+    chat_id: String,
+    message_id: String,
+) -> Result<(), UserError> {
+    state.client.delete_message(&chat_id, &message_id).await
+}
+
+/// Adds (`on`) or removes the user's reaction to a message.
+#[tauri::command]
+#[specta::specta]
+pub async fn react(
+    state: State<'_, AppState>,
+    chat_id: String,
+    message_id: String,
+    reaction: String,
+    on: bool,
+) -> Result<(), UserError> {
+    state
+        .client
+        .react(&chat_id, &message_id, &reaction, on)
+        .await
+}
+
+/// Marks everything in the chat as read.
+#[tauri::command]
+#[specta::specta]
+pub async fn mark_read(state: State<'_, AppState>, chat_id: String) -> Result<(), UserError> {
+    state.client.mark_read(&chat_id).await
+}
+
+/// Tells the chat's other members that the user is typing.
+#[tauri::command]
+#[specta::specta]
+pub async fn typing(state: State<'_, AppState>, chat_id: String) -> Result<(), UserError> {
+    state.client.typing(&chat_id).await
+}
+
+/// People whose name or sign-in name starts with `query`.
+#[tauri::command]
+#[specta::specta]
+pub async fn search_people(
+    state: State<'_, AppState>,
+    query: String,
+) -> Result<Vec<Person>, UserError> {
+    state.client.search_people(&query).await
+}
+
+/// Opens the chat with these people (by user id): the existing 1:1 chat
+/// with one person, or a new group chat.
+#[tauri::command]
+#[specta::specta]
+pub async fn start_chat(
+    state: State<'_, AppState>,
+    user_ids: Vec<String>,
+    topic: Option<String>,
+) -> Result<ChatSummary, UserError> {
+    state.client.start_chat(user_ids, topic).await
 }

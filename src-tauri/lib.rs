@@ -43,11 +43,20 @@ pub fn bridge() -> tauri_specta::Builder<tauri::Wry> {
             commands::cancel_sign_in,
             commands::switch_account,
             commands::sign_out,
+            commands::chats,
+            commands::thread,
+            commands::send_message,
+            commands::retry_message,
+            commands::discard_message,
+            commands::edit_message,
+            commands::delete_message,
+            commands::react,
+            commands::mark_read,
+            commands::typing,
+            commands::search_people,
+            commands::start_chat,
         ])
         .events(tauri_specta::collect_events![CoreEvent])
-        // Chat commands arrive with the sync engine; the UI is built against these now.
-        .typ::<convene_core::chat::view::ThreadPage>()
-        .typ::<convene_core::chat::view::Draft>()
 }
 
 /// TypeScript for the bridge, as committed in `ui/src/bindings.ts`.

@@ -91,6 +91,143 @@ async signOut(userId: string) : Promise<Result<null, UserError>> {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * The chat list, newest activity first, from the local cache (changes
+ * arrive as `chats` events).
+ */
+async chats() : Promise<Result<ChatSummary[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("chats") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Up to `limit` messages of a chat older than the message keyed `before`
+ * (the newest when null), oldest first; fetched from the service when the
+ * cache has no more.
+ */
+async thread(chatId: string, before: string | null, limit: number) : Promise<Result<ThreadPage, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("thread", { chatId, before, limit }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Puts a message in the outbox and returns it as "sending"; its progress
+ * arrives as `messages` events.
+ */
+async sendMessage(chatId: string, draft: Draft) : Promise<Result<ThreadMessage, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("send_message", { chatId, draft }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Sends a failed message again.
+ */
+async retryMessage(key: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("retry_message", { key }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Drops a failed message from the outbox.
+ */
+async discardMessage(key: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("discard_message", { key }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Replaces the body of one of the user's own messages.
+ */
+async editMessage(chatId: string, messageId: string, html: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("edit_message", { chatId, messageId, html }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Deletes one of the user's own messages (Graph's soft delete).
+ */
+async deleteMessage(chatId: string, messageId: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("delete_message", { chatId, messageId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Adds (`on`) or removes the user's reaction to a message.
+ */
+async react(chatId: string, messageId: string, reaction: string, on: boolean) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("react", { chatId, messageId, reaction, on }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Marks everything in the chat as read.
+ */
+async markRead(chatId: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("mark_read", { chatId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Tells the chat's other members that the user is typing.
+ */
+async typing(chatId: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("typing", { chatId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * People whose name or sign-in name starts with `query`.
+ */
+async searchPeople(query: string) : Promise<Result<Person[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("search_people", { query }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Opens the chat with these people (by user id): the existing 1:1 chat
+ * with one person, or a new group chat.
+ */
+async startChat(userIds: string[], topic: string | null) : Promise<Result<ChatSummary, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("start_chat", { userIds, topic }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
 }
 }
 
@@ -322,7 +459,19 @@ export type UserErrorCode =
 /**
  * No keyring to keep the sign-in in.
  */
-"keyringUnavailable" | "notSignedIn" | "signInAgain" | "signInInProgress" | "unknownAccount" | "other"
+"keyringUnavailable" | "notSignedIn" | "signInAgain" | "signInInProgress" | "unknownAccount" | 
+/**
+ * The service cannot be reached now; the action is retried or can be.
+ */
+"offline" | 
+/**
+ * The service refused the request (not allowed, not found, too large).
+ */
+"refused" | 
+/**
+ * The request itself is not acceptable (empty message, unknown chat).
+ */
+"invalid" | "other"
 
 /** tauri-specta globals **/
 

@@ -8,6 +8,7 @@ use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
 use crate::auth::AuthError;
+use crate::chat::view::{ChatSummary, Draft, Person, ThreadMessage, ThreadPage};
 use crate::config::ClientConfig;
 use crate::connection::{
     ConnectionMonitor, ConnectionStatus, HttpProbe, MonitorTiming, ProbeError, ServerProbe,
@@ -34,6 +35,12 @@ pub enum UserErrorCode {
     SignInAgain,
     SignInInProgress,
     UnknownAccount,
+    /// The service cannot be reached now; the action is retried or can be.
+    Offline,
+    /// The service refused the request (not allowed, not found, too large).
+    Refused,
+    /// The request itself is not acceptable (empty message, unknown chat).
+    Invalid,
     Other,
 }
 
@@ -277,6 +284,80 @@ impl Client {
         *self.session_keeper.lock().expect("not poisoned") = Some(task);
     }
 
+    // Chat. The sync engine, cache and outbox land behind these next.
+
+    pub async fn chats(&self) -> Result<Vec<ChatSummary>, UserError> {
+        Err(chat_not_ready())
+    }
+
+    pub async fn thread(
+        &self,
+        _chat_id: &str,
+        _before: Option<&str>,
+        _limit: u32,
+    ) -> Result<ThreadPage, UserError> {
+        Err(chat_not_ready())
+    }
+
+    pub async fn send_message(
+        &self,
+        _chat_id: &str,
+        _draft: Draft,
+    ) -> Result<ThreadMessage, UserError> {
+        Err(chat_not_ready())
+    }
+
+    pub async fn retry_message(&self, _key: &str) -> Result<(), UserError> {
+        Err(chat_not_ready())
+    }
+
+    pub async fn discard_message(&self, _key: &str) -> Result<(), UserError> {
+        Err(chat_not_ready())
+    }
+
+    pub async fn edit_message(
+        &self,
+        _chat_id: &str,
+        _message_id: &str,
+        _html: &str,
+    ) -> Result<(), UserError> {
+        Err(chat_not_ready())
+    }
+
+    pub async fn delete_message(&self, _chat_id: &str, _message_id: &str) -> Result<(), UserError> {
+        Err(chat_not_ready())
+    }
+
+    pub async fn react(
+        &self,
+        _chat_id: &str,
+        _message_id: &str,
+        _reaction: &str,
+        _on: bool,
+    ) -> Result<(), UserError> {
+        Err(chat_not_ready())
+    }
+
+    pub async fn mark_read(&self, _chat_id: &str) -> Result<(), UserError> {
+        Err(chat_not_ready())
+    }
+
+    pub async fn typing(&self, _chat_id: &str) -> Result<(), UserError> {
+        Err(chat_not_ready())
+    }
+
+    pub async fn search_people(&self, _query: &str) -> Result<Vec<Person>, UserError> {
+        Err(chat_not_ready())
+    }
+
+    pub async fn start_chat(
+        &self,
+        _user_ids: Vec<String>,
+        _topic: Option<String>,
+    ) -> Result<ChatSummary, UserError> {
+        Err(chat_not_ready())
+    }
+
     /// One probe, without starting a client: for `convene-cli status`.
     pub async fn probe_server(
         config: &ClientConfig,
@@ -290,5 +371,12 @@ impl Client {
     /// The authority as configured, for display.
     pub fn authority(&self) -> &Url {
         &self.config.authority
+    }
+}
+
+fn chat_not_ready() -> UserError {
+    UserError {
+        code: UserErrorCode::Other,
+        message: "chat is not available in this build yet".into(),
     }
 }

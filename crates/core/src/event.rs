@@ -36,8 +36,8 @@ pub enum ClientEvent {
     },
     /// Someone else just wrote a message: the moment for a notification.
     Incoming {
-        chat: ChatSummary,
-        message: ThreadMessage,
+        chat: Box<ChatSummary>,
+        message: Box<ThreadMessage>,
     },
     /// Someone is typing in a chat (true for a few seconds).
     #[serde(rename_all = "camelCase")]
