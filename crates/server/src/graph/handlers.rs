@@ -11,11 +11,12 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use super::compose::{checked_body, compose, idempotency_key, ItemBody};
 use super::odata::{self, chat_json, member_json, message_json};
-use super::{Access, Caller, Graph, GraphError, MAX_MESSAGE_BYTES};
+use super::{Access, Caller, Graph, GraphError};
 use crate::store::{
-    ChangeOutcome, Chat, ChatType, CreateChat, Cursor, MessageChange, MessageQuery, NewChat,
-    NewMessage, User,
+    ChangeOutcome, Chat, ChatType, CreateChat, Cursor, InsertMessage, MessageChange, MessageQuery,
+    NewChat, NewMessage, User,
 };
 
 /// Graph's page size limit for chats and messages.
@@ -311,42 +312,6 @@ pub async fn messages(
     Ok(Json(body))
 }
 
-#[derive(Deserialize)]
-struct NewMessageBody {
-    body: ItemBody,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ItemBody {
-    content_type: Option<String>,
-    content: String,
-}
-
-/// The body's content type (`text` or `html`, default `text`) and content;
-/// 400 if empty, 413 if over 28 KB.
-fn checked_body(body: ItemBody) -> Result<(String, String), GraphError> {
-    let content_type = match body.content_type.as_deref().unwrap_or("text") {
-        t if t.eq_ignore_ascii_case("text") => "text",
-        t if t.eq_ignore_ascii_case("html") => "html",
-        other => {
-            return Err(GraphError::bad_request(format!(
-                "body.contentType must be 'text' or 'html', not '{other}'."
-            )))
-        }
-    };
-    if body.content.trim().is_empty() {
-        return Err(GraphError::bad_request("The message body is empty."));
-    }
-    if body.content.len() > MAX_MESSAGE_BYTES {
-        return Err(GraphError::too_large(format!(
-            "The message body is {} bytes; the limit is {MAX_MESSAGE_BYTES} (28 KB).",
-            body.content.len()
-        )));
-    }
-    Ok((content_type.to_owned(), body.content))
-}
-
 /// `POST /v1.0/chats/{id}/messages`.
 pub async fn send_message(
     State(graph): State<Arc<Graph>>,
@@ -355,19 +320,35 @@ pub async fn send_message(
     body: Bytes,
 ) -> Result<Created, GraphError> {
     let caller = graph.authorize(&headers, Access::Write).await?;
-    let request: NewMessageBody = parse_body(&body)?;
-    let (content_type, content) = checked_body(request.body)?;
+    let composed = compose(parse_body(&body)?)?;
+    let idempotency_key = idempotency_key(&headers)?;
     let chat = member_chat(&graph, &caller, &chat_id).await?;
-    let message = graph
+    let outcome = graph
         .store
         .insert_message(NewMessage {
             chat_id: chat.id.clone(),
             from_object_id: caller.oid,
-            content_type,
-            content,
+            content_type: composed.content_type,
+            content: composed.content,
+            mentions: composed.mentions,
+            references: composed.references,
+            idempotency_key,
             now_ms: now_ms(),
         })
         .await?;
+    let message = match outcome {
+        InsertMessage::Created(message) | InsertMessage::Existing(message) => message,
+        InsertMessage::UnknownMention(user) => {
+            return Err(GraphError::bad_request(format!(
+                "The mentioned user {user} is not a member of the chat."
+            )))
+        }
+        InsertMessage::UnknownReference(id) => {
+            return Err(GraphError::bad_request(format!(
+                "The referenced message {id} is not in this chat."
+            )))
+        }
+    };
     let mut value = message_json(&message);
     value["@odata.context"] = json!(format!(
         "{}/v1.0/$metadata#chats('{}')/messages/$entity",

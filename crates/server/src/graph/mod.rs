@@ -9,6 +9,7 @@
 //! `Chat.ReadWrite` in `scp`, writes `Chat.ReadWrite`; the people picker
 //! (`/v1.0/users`) needs `User.ReadBasic.All` (or a wider user scope).
 
+mod compose;
 mod error;
 mod handlers;
 mod odata;

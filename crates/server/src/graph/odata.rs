@@ -8,7 +8,8 @@ use time::OffsetDateTime;
 
 use super::GraphError;
 use crate::store::{
-    Chat, ChatMember, ChatMessage, Cursor, MessageField, Reaction, TimeFilter, User,
+    Chat, ChatMember, ChatMessage, Cursor, Mention, MessageField, MessageReference, Reaction,
+    TimeFilter, User,
 };
 
 /// The query string's `$`-options and others, decoded.
@@ -181,10 +182,18 @@ pub fn message_json(message: &ChatMessage) -> Value {
     } else {
         message.content.as_str()
     };
-    let reactions: Vec<Value> = if deleted {
-        Vec::new()
+    let (reactions, mentions, attachments): (Vec<Value>, Vec<Value>, Vec<Value>) = if deleted {
+        Default::default()
     } else {
-        message.reactions.iter().map(reaction_json).collect()
+        (
+            message.reactions.iter().map(reaction_json).collect(),
+            message
+                .mentions
+                .iter()
+                .map(|m| mention_json(m, message))
+                .collect(),
+            message.references.iter().map(reference_json).collect(),
+        )
     };
     json!({
         "id": message.id.to_string(),
@@ -219,9 +228,59 @@ pub fn message_json(message: &ChatMessage) -> Value {
             "contentType": message.content_type,
             "content": content,
         },
-        "attachments": [],
-        "mentions": [],
+        "attachments": attachments,
+        "mentions": mentions,
         "reactions": reactions,
+    })
+}
+
+/// A mention of a user; mentions are of members, who share the chat's
+/// tenant with the sender.
+fn mention_json(mention: &Mention, message: &ChatMessage) -> Value {
+    json!({
+        "id": mention.id,
+        "mentionText": mention.mention_text,
+        "mentioned": {
+            "application": null,
+            "device": null,
+            "conversation": null,
+            "tag": null,
+            "user": {
+                "@odata.type": "#microsoft.graph.teamworkUserIdentity",
+                "id": mention.user_id,
+                "displayName": mention.display_name,
+                "userIdentityType": "aadUser",
+                "tenantId": message.from_tenant_id,
+            },
+        },
+    })
+}
+
+/// A reply's quote, as Graph's `messageReference` attachment: its
+/// `content` is JSON in a string.
+fn reference_json(reference: &MessageReference) -> Value {
+    let content = json!({
+        "messageId": reference.message_id.to_string(),
+        "messagePreview": reference.preview,
+        "messageSender": {
+            "application": null,
+            "device": null,
+            "user": {
+                "userIdentityType": "aadUser",
+                "tenantId": reference.sender_tenant_id,
+                "id": reference.sender_id,
+                "displayName": reference.sender_name,
+            },
+        },
+    });
+    json!({
+        "id": reference.message_id.to_string(),
+        "contentType": "messageReference",
+        "contentUrl": null,
+        "content": content.to_string(),
+        "name": null,
+        "thumbnailUrl": null,
+        "teamsAppId": null,
     })
 }
 

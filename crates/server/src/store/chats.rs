@@ -5,6 +5,7 @@
 //! so far, so ids are unique and increase even within one millisecond.
 
 use rusqlite::{params, params_from_iter, Connection, OptionalExtension, Row};
+use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::sqlite::parse_uuid;
@@ -72,7 +73,35 @@ pub struct ChatMessage {
     pub deleted_ms: Option<i64>,
     /// Oldest first.
     pub reactions: Vec<Reaction>,
+    /// `<at id="N">` mentions of the body, in the order given.
+    pub mentions: Vec<Mention>,
+    /// The messages this one replies to (Graph's `messageReference`
+    /// attachments), as they were when it was sent.
+    pub references: Vec<MessageReference>,
 }
+
+/// A mention of a chat member: `<at id="{id}">{mention_text}</at>` in the
+/// body.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Mention {
+    pub id: i64,
+    pub mention_text: String,
+    pub user_id: Uuid,
+    pub display_name: String,
+}
+
+/// A quoted message: what a reply shows of its parent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MessageReference {
+    pub message_id: i64,
+    pub preview: String,
+    pub sender_tenant_id: Uuid,
+    pub sender_id: Uuid,
+    pub sender_name: String,
+}
+
+/// The longest preview kept of a quoted message, in characters.
+pub const PREVIEW_CHARS: usize = 200;
 
 /// One user's reaction to a message.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -138,13 +167,32 @@ pub enum CreateChat {
     UnknownUsers(Vec<Uuid>),
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NewMessage {
     pub chat_id: String,
     pub from_object_id: Uuid,
     pub content_type: String,
     pub content: String,
+    /// Mentions; each user must be a member of the chat. `display_name`
+    /// is replaced by the member's own.
+    pub mentions: Vec<Mention>,
+    /// Ids of messages of the same chat this one replies to.
+    pub references: Vec<i64>,
+    /// The sender's `Idempotency-Key`: a second message with the same key
+    /// from the same sender in the same chat is not stored again.
+    pub idempotency_key: Option<String>,
     pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InsertMessage {
+    Created(ChatMessage),
+    /// The message stored earlier under the same idempotency key.
+    Existing(ChatMessage),
+    /// A mentioned user who is not a member of the chat.
+    UnknownMention(Uuid),
+    /// A referenced message that is not in the chat.
+    UnknownReference(i64),
 }
 
 /// The two message times one can order and filter by.
@@ -190,7 +238,8 @@ pub struct MessageQuery {
 
 const CHAT_COLUMNS: &str = "id, tenant_id, chat_type, topic, created_ms, last_updated_ms";
 const MESSAGE_COLUMNS: &str = "id, chat_id, from_tenant_id, from_object_id, from_display_name, \
-     content_type, content, created_ms, modified_ms, deleted_ms, edited_ms";
+     content_type, content, created_ms, modified_ms, deleted_ms, edited_ms, mentions, \
+     message_references";
 
 impl Store {
     /// Creates a chat, or finds the one-on-one chat of the same two users.
@@ -239,9 +288,9 @@ impl Store {
     }
 
     /// Stores a message from a member (the caller has checked membership)
-    /// and returns it; committed with `synchronous=FULL` before this
-    /// returns.
-    pub async fn insert_message(&self, message: NewMessage) -> Result<ChatMessage, StoreError> {
+    /// and returns it, or the one stored before under the same idempotency
+    /// key; committed with `synchronous=FULL` before this returns.
+    pub async fn insert_message(&self, message: NewMessage) -> Result<InsertMessage, StoreError> {
         match &*self.backend {
             Backend::Sqlite(s) => s.call(move |conn| insert_message(conn, message)).await,
         }
@@ -303,7 +352,52 @@ fn message_row(row: &Row<'_>) -> rusqlite::Result<ChatMessage> {
         deleted_ms: row.get(9)?,
         edited_ms: row.get(10)?,
         reactions: Vec::new(),
+        mentions: json_column(row, 11)?,
+        references: json_column(row, 12)?,
     })
+}
+
+/// A JSON array column (mentions, references).
+fn json_column<T: for<'de> Deserialize<'de>>(row: &Row<'_>, index: usize) -> rusqlite::Result<T> {
+    let text: String = row.get(index)?;
+    serde_json::from_str(&text).map_err(|e| {
+        rusqlite::Error::FromSqlConversionFailure(index, rusqlite::types::Type::Text, Box::new(e))
+    })
+}
+
+fn to_json<T: Serialize>(value: &T) -> rusqlite::Result<String> {
+    serde_json::to_string(value).map_err(|e| rusqlite::Error::ToSqlConversionFailure(Box::new(e)))
+}
+
+/// The start of a message's text for a reply's quote: tags dropped,
+/// whitespace collapsed, at most [`PREVIEW_CHARS`] characters.
+pub fn preview_of(content_type: &str, content: &str) -> String {
+    let mut text = String::with_capacity(content.len().min(PREVIEW_CHARS * 4));
+    let mut in_tag = false;
+    for c in content.chars() {
+        match c {
+            '<' if content_type == "html" => in_tag = true,
+            '>' if in_tag => {
+                in_tag = false;
+                text.push(' ');
+            }
+            _ if in_tag => {}
+            _ => text.push(c),
+        }
+    }
+    let text = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    text.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
+        .chars()
+        .take(PREVIEW_CHARS)
+        .collect()
 }
 
 fn chat_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<Chat>> {
@@ -426,40 +520,95 @@ fn chat_members(conn: &Connection, chat_id: &str) -> rusqlite::Result<Vec<ChatMe
     rows.collect()
 }
 
-fn insert_message(conn: &mut Connection, message: NewMessage) -> rusqlite::Result<ChatMessage> {
+fn insert_message(conn: &mut Connection, message: NewMessage) -> rusqlite::Result<InsertMessage> {
     let tx = conn.transaction()?;
+    let sender = message.from_object_id.to_string();
+    if let Some(key) = &message.idempotency_key {
+        let earlier: Option<i64> = tx
+            .query_row(
+                "SELECT message_id FROM chat_message_keys
+                 WHERE chat_id = ?1 AND object_id = ?2 AND idempotency_key = ?3",
+                params![message.chat_id, sender, key],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if let Some(id) = earlier {
+            let stored = message_in_chat(&tx, &message.chat_id, id)?
+                .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+            return Ok(InsertMessage::Existing(stored));
+        }
+    }
     let (tenant, name): (String, String) = tx.query_row(
         "SELECT tenant_id, display_name FROM chat_members
          WHERE chat_id = ?1 AND object_id = ?2",
-        [&message.chat_id, &message.from_object_id.to_string()],
+        [&message.chat_id, &sender],
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?;
+    let mut mentions = message.mentions;
+    for mention in &mut mentions {
+        let member: Option<String> = tx
+            .query_row(
+                "SELECT display_name FROM chat_members WHERE chat_id = ?1 AND object_id = ?2",
+                [&message.chat_id, &mention.user_id.to_string()],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match member {
+            Some(name) => mention.display_name = name,
+            None => return Ok(InsertMessage::UnknownMention(mention.user_id)),
+        }
+    }
+    let mut references = Vec::with_capacity(message.references.len());
+    for id in message.references {
+        let Some(parent) = message_in_chat(&tx, &message.chat_id, id)? else {
+            return Ok(InsertMessage::UnknownReference(id));
+        };
+        let preview = if parent.deleted_ms.is_some() {
+            String::new()
+        } else {
+            preview_of(&parent.content_type, &parent.content)
+        };
+        references.push(MessageReference {
+            message_id: parent.id,
+            preview,
+            sender_tenant_id: parent.from_tenant_id,
+            sender_id: parent.from_object_id,
+            sender_name: parent.from_display_name,
+        });
+    }
     let last: i64 = tx.query_row("SELECT COALESCE(MAX(id), 0) FROM chat_messages", [], |r| {
         r.get(0)
     })?;
     let id = message.now_ms.max(last + 1);
     tx.execute(
         "INSERT INTO chat_messages (id, chat_id, from_tenant_id, from_object_id,
-             from_display_name, content_type, content, created_ms, modified_ms)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+             from_display_name, content_type, content, created_ms, modified_ms, mentions,
+             message_references)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9, ?10)",
         params![
             id,
             message.chat_id,
             tenant,
-            message.from_object_id.to_string(),
+            sender,
             name,
             message.content_type,
             message.content,
-            message.now_ms
+            message.now_ms,
+            to_json(&mentions)?,
+            to_json(&references)?,
         ],
     )?;
-    let stored = tx.query_row(
-        &format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE id = ?1"),
-        [id],
-        message_row,
-    )?;
+    if let Some(key) = &message.idempotency_key {
+        tx.execute(
+            "INSERT INTO chat_message_keys (chat_id, object_id, idempotency_key, message_id)
+             VALUES (?1, ?2, ?3, ?4)",
+            params![message.chat_id, sender, key, id],
+        )?;
+    }
+    let stored =
+        message_in_chat(&tx, &message.chat_id, id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
     tx.commit()?;
-    Ok(stored)
+    Ok(InsertMessage::Created(stored))
 }
 
 fn messages(conn: &Connection, query: MessageQuery) -> rusqlite::Result<Vec<ChatMessage>> {
@@ -635,16 +784,20 @@ mod tests {
 
         let mut ids = Vec::new();
         for _ in 0..3 {
-            let message = store
+            let InsertMessage::Created(message) = store
                 .insert_message(NewMessage {
                     chat_id: chat.id.clone(),
                     from_object_id: BOB,
                     content_type: "text".into(),
                     content: "hi".into(),
                     now_ms: 1_000,
+                    ..NewMessage::default()
                 })
                 .await
-                .unwrap();
+                .unwrap()
+            else {
+                panic!("not created");
+            };
             assert_eq!(message.from_display_name, "bob");
             ids.push(message.id);
         }
@@ -673,6 +826,79 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn replies_quote_their_parent_and_keys_make_sends_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_sqlite(dir.path()).await.unwrap();
+        store.upsert_users(vec![user(BOB, "bob")]).await.unwrap();
+        let CreateChat::Created(chat) = store.create_chat(one_on_one(1)).await.unwrap() else {
+            panic!("not created");
+        };
+        let send = |message: NewMessage| store.insert_message(message);
+        let base = NewMessage {
+            chat_id: chat.id.clone(),
+            from_object_id: ALICE,
+            content_type: "html".into(),
+            content: "<p>Hello <b>there</b>,   bob &amp; co</p>".into(),
+            now_ms: 1_000,
+            ..NewMessage::default()
+        };
+        let InsertMessage::Created(parent) = send(base.clone()).await.unwrap() else {
+            panic!("not created");
+        };
+        let reply = NewMessage {
+            from_object_id: BOB,
+            references: vec![parent.id],
+            mentions: vec![Mention {
+                id: 0,
+                mention_text: "Al".into(),
+                user_id: ALICE,
+                display_name: "whoever".into(),
+            }],
+            idempotency_key: Some("k1".into()),
+            ..base.clone()
+        };
+        let InsertMessage::Created(first) = send(reply.clone()).await.unwrap() else {
+            panic!("not created");
+        };
+        assert_eq!(first.references[0].preview, "Hello there , bob & co");
+        assert_eq!(first.references[0].sender_id, ALICE);
+        assert_eq!(first.mentions[0].display_name, "alice");
+        assert_eq!(
+            send(reply.clone()).await.unwrap(),
+            InsertMessage::Existing(first.clone())
+        );
+        // The key is the sender's own: alice's "k1" is another message.
+        let alices = NewMessage {
+            idempotency_key: Some("k1".into()),
+            ..base.clone()
+        };
+        assert!(matches!(
+            send(alices).await.unwrap(),
+            InsertMessage::Created(_)
+        ));
+        let stranger = Uuid::from_u128(9);
+        let bad_mention = NewMessage {
+            mentions: vec![Mention {
+                user_id: stranger,
+                ..first.mentions[0].clone()
+            }],
+            ..base.clone()
+        };
+        assert_eq!(
+            send(bad_mention).await.unwrap(),
+            InsertMessage::UnknownMention(stranger)
+        );
+        let bad_reference = NewMessage {
+            references: vec![42],
+            ..base
+        };
+        assert_eq!(
+            send(bad_reference).await.unwrap(),
+            InsertMessage::UnknownReference(42)
+        );
+    }
+
+    #[tokio::test]
     async fn changes_bump_modified_time_and_respect_authorship() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_sqlite(dir.path()).await.unwrap();
@@ -680,16 +906,20 @@ mod tests {
         let CreateChat::Created(chat) = store.create_chat(one_on_one(1)).await.unwrap() else {
             panic!("not created");
         };
-        let message = store
+        let InsertMessage::Created(message) = store
             .insert_message(NewMessage {
                 chat_id: chat.id.clone(),
                 from_object_id: ALICE,
                 content_type: "text".into(),
                 content: "hi".into(),
                 now_ms: 1_000,
+                ..NewMessage::default()
             })
             .await
-            .unwrap();
+            .unwrap()
+        else {
+            panic!("not created");
+        };
         let change = |actor, change, now_ms| {
             store.change_message(chat.id.clone(), message.id, actor, change, now_ms)
         };

@@ -113,6 +113,19 @@ const MIGRATION_STEPS: &[M<'static>] = &[
         PRIMARY KEY (message_id, object_id, reaction_type)
     ) STRICT;",
     ),
+    // Mentions and message references (replies), as JSON arrays, and the
+    // Idempotency-Key of each sent message, per sender and chat.
+    M::up(
+        "ALTER TABLE chat_messages ADD COLUMN mentions TEXT NOT NULL DEFAULT '[]';
+    ALTER TABLE chat_messages ADD COLUMN message_references TEXT NOT NULL DEFAULT '[]';
+    CREATE TABLE chat_message_keys (
+        chat_id TEXT NOT NULL REFERENCES chats (id),
+        object_id TEXT NOT NULL,
+        idempotency_key TEXT NOT NULL,
+        message_id INTEGER NOT NULL REFERENCES chat_messages (id),
+        PRIMARY KEY (chat_id, object_id, idempotency_key)
+    ) STRICT;",
+    ),
 ];
 
 /// Expired grants are kept this long (seconds) so that a late replay is

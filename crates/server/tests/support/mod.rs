@@ -7,6 +7,7 @@
 // Each test binary uses a different part of these helpers.
 #![allow(dead_code)]
 
+pub mod graph;
 pub mod oidc;
 
 use std::ffi::{OsStr, OsString};
