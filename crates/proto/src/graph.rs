@@ -25,6 +25,18 @@ pub struct Chat {
     pub last_updated_date_time: Option<String>,
     #[serde(default)]
     pub members: Option<Vec<ChatMember>>,
+    /// The signed-in user's view of the chat (read position).
+    #[serde(default)]
+    pub viewpoint: Option<ChatViewpoint>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatViewpoint {
+    #[serde(default)]
+    pub is_hidden: Option<bool>,
+    #[serde(default)]
+    pub last_message_read_date_time: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -35,6 +47,12 @@ pub struct ChatMember {
     /// The member's Entra object id.
     #[serde(default)]
     pub user_id: Option<String>,
+    #[serde(default)]
+    pub email: Option<String>,
+    /// How far the member has read. A convene-server extension (read
+    /// receipts); real Graph does not send it.
+    #[serde(default)]
+    pub last_message_read_date_time: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -46,11 +64,80 @@ pub struct ChatMessage {
     pub created_date_time: String,
     #[serde(default)]
     pub last_modified_date_time: Option<String>,
+    /// Set when the body was edited (not for reactions).
+    #[serde(default)]
+    pub last_edited_date_time: Option<String>,
     #[serde(default)]
     pub deleted_date_time: Option<String>,
     #[serde(default)]
     pub from: Option<MessageFrom>,
     pub body: ItemBody,
+    /// `message`, or a system event (`systemEventMessage`, …).
+    #[serde(default)]
+    pub message_type: Option<String>,
+    #[serde(default)]
+    pub attachments: Vec<ChatMessageAttachment>,
+    #[serde(default)]
+    pub mentions: Vec<ChatMessageMention>,
+    #[serde(default)]
+    pub reactions: Vec<ChatMessageReaction>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessageAttachment {
+    #[serde(default)]
+    pub id: Option<String>,
+    /// `messageReference` for a reply's quote.
+    #[serde(default)]
+    pub content_type: Option<String>,
+    /// For a `messageReference`: JSON text of a [`MessageReference`].
+    #[serde(default)]
+    pub content: Option<String>,
+}
+
+/// The content of a `messageReference` attachment.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageReference {
+    pub message_id: String,
+    #[serde(default)]
+    pub message_preview: Option<String>,
+    #[serde(default)]
+    pub message_sender: Option<MessageFrom>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessageMention {
+    /// Matches `<at id="N">` in the body.
+    pub id: i64,
+    #[serde(default)]
+    pub mention_text: Option<String>,
+    #[serde(default)]
+    pub mentioned: Option<MessageFrom>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ChatMessageReaction {
+    /// A unicode emoji, or a legacy name (`like`, `heart`, …).
+    pub reaction_type: String,
+    #[serde(default)]
+    pub display_name: Option<String>,
+    #[serde(default)]
+    pub created_date_time: Option<String>,
+    #[serde(default)]
+    pub user: Option<MessageFrom>,
+}
+
+/// A user's presence, as `/me/presence` and `getPresencesByUserId` return it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Presence {
+    pub id: String,
+    pub availability: String,
+    pub activity: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use convene_proto::graph::{Chat, ChatMessage, GraphErrorBody, ItemBody, Page, User};
+use convene_proto::graph::{
+    Chat, ChatMember, ChatMessage, GraphErrorBody, ItemBody, Page, Presence, User,
+};
 use serde::de::DeserializeOwned;
 use serde_json::json;
 use url::Url;
@@ -34,6 +36,21 @@ pub enum GraphError {
 }
 
 impl GraphError {
+    /// Worth trying again later: the service was unreachable, busy, or
+    /// failed on its side. Anything else will fail the same way again.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            GraphError::Unreachable(_) | GraphError::Throttled { .. } => true,
+            GraphError::Refused { status, .. } => *status >= 500 || *status == 408,
+            GraphError::Malformed(_) => false,
+        }
+    }
+
+    /// The token was not accepted: renew it and try again.
+    pub fn is_unauthenticated(&self) -> bool {
+        matches!(self, GraphError::Refused { status: 401, .. })
+    }
+
     fn from_http(error: HttpError, retry_after: Option<Duration>) -> Self {
         match error {
             HttpError::Status { status: 429, .. } => GraphError::Throttled {
@@ -89,14 +106,31 @@ impl GraphChats {
             .send()
             .await
             .map_err(|e| GraphError::Unreachable(http::describe(&e)))?;
-        let retry_after = response
-            .headers()
-            .get(reqwest::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = retry_after(&response);
         http::json_body(response)
             .await
+            .map_err(|e| GraphError::from_http(e, retry_after))
+    }
+
+    /// For actions that answer 204 (or any 2xx): the body is ignored.
+    async fn send_empty(
+        &self,
+        request: reqwest::RequestBuilder,
+        token: &Secret,
+    ) -> Result<(), GraphError> {
+        let response = request
+            .bearer_auth(token.expose())
+            .send()
+            .await
+            .map_err(|e| GraphError::Unreachable(http::describe(&e)))?;
+        if response.status().is_success() {
+            return Ok(());
+        }
+        let retry_after = retry_after(&response);
+        // Reuse the JSON path for the error envelope.
+        http::json_body::<serde_json::Value>(response)
+            .await
+            .map(|_| ())
             .map_err(|e| GraphError::from_http(e, retry_after))
     }
 
@@ -148,7 +182,7 @@ impl GraphChats {
         Ok(page.value)
     }
 
-    /// Messages of a chat created, edited, reacted to or deleted after
+    /// Messages of a chat created, edited, reacted to or deleted at or after
     /// `since` (a Graph timestamp), or its newest page when `since` is
     /// `None`; newest first. This is how a delegated client catches up:
     /// Graph's message delta is application-only.
@@ -165,7 +199,10 @@ impl GraphChats {
                 .append_pair("$top", &MAX_PAGE.to_string())
                 .append_pair("$orderby", "lastModifiedDateTime desc");
             if let Some(since) = since {
-                query.append_pair("$filter", &format!("lastModifiedDateTime gt {since}"));
+                // `ge`, not `gt`: two changes can share a millisecond, and a
+                // `gt` at that millisecond would skip the second. Callers
+                // drop what they already have by id.
+                query.append_pair("$filter", &format!("lastModifiedDateTime ge {since}"));
             }
         }
         match since {
@@ -185,16 +222,9 @@ impl GraphChats {
         me: &str,
         other: &str,
     ) -> Result<Chat, GraphError> {
-        let member = |oid: &str| {
-            json!({
-                "@odata.type": "#microsoft.graph.aadUserConversationMember",
-                "roles": ["owner"],
-                "user@odata.bind": format!("https://graph.microsoft.com/v1.0/users('{oid}')"),
-            })
-        };
         let body = json!({
             "chatType": "oneOnOne",
-            "members": [member(me), member(other)],
+            "members": [member_bind(me), member_bind(other)],
         });
         self.send(self.http.post(self.url("chats")).json(&body), token)
             .await
@@ -215,6 +245,167 @@ impl GraphChats {
         Ok(page.value.into_iter().next())
     }
 
+    /// One chat, with its members.
+    pub async fn chat(&self, token: &Secret, chat_id: &str) -> Result<Chat, GraphError> {
+        let mut url = self.url(&format!("chats/{}", encode(chat_id)));
+        url.query_pairs_mut().append_pair("$expand", "members");
+        self.send(self.http.get(url), token).await
+    }
+
+    /// A chat's members.
+    pub async fn members(
+        &self,
+        token: &Secret,
+        chat_id: &str,
+    ) -> Result<Vec<ChatMember>, GraphError> {
+        let url = self.url(&format!("chats/{}/members", encode(chat_id)));
+        self.all_pages(url, token).await
+    }
+
+    /// The newest page of a chat's messages, newest first, with the link to
+    /// the page before it.
+    pub async fn newest_messages(
+        &self,
+        token: &Secret,
+        chat_id: &str,
+    ) -> Result<Page<ChatMessage>, GraphError> {
+        let mut url = self.url(&format!("chats/{}/messages", encode(chat_id)));
+        url.query_pairs_mut()
+            .append_pair("$top", &MAX_PAGE.to_string())
+            .append_pair("$orderby", "createdDateTime desc");
+        self.send(self.http.get(url), token).await
+    }
+
+    /// The page a previous page's `@odata.nextLink` points at, verbatim.
+    pub async fn next_page<T: DeserializeOwned>(
+        &self,
+        token: &Secret,
+        next_link: &str,
+    ) -> Result<Page<T>, GraphError> {
+        let url = Url::parse(next_link).map_err(|e| GraphError::Malformed(e.to_string()))?;
+        self.send(self.http.get(url), token).await
+    }
+
+    /// A new group chat of the signed-in user and `others`.
+    pub async fn group_chat(
+        &self,
+        token: &Secret,
+        me: &str,
+        others: &[String],
+        topic: Option<&str>,
+    ) -> Result<Chat, GraphError> {
+        let members: Vec<_> = std::iter::once(me)
+            .chain(others.iter().map(String::as_str))
+            .map(member_bind)
+            .collect();
+        let mut body = json!({ "chatType": "group", "members": members });
+        if let Some(topic) = topic.filter(|t| !t.trim().is_empty()) {
+            body["topic"] = json!(topic.trim());
+        }
+        self.send(self.http.post(self.url("chats")).json(&body), token)
+            .await
+    }
+
+    /// People whose display name or sign-in name starts with `query`.
+    pub async fn search_users(&self, token: &Secret, query: &str) -> Result<Vec<User>, GraphError> {
+        let mut url = self.url("users");
+        // `$search` phrases are quoted; quotes inside are dropped.
+        let phrase = query.replace('"', "");
+        url.query_pairs_mut()
+            .append_pair(
+                "$search",
+                &format!("\"displayName:{phrase}\" OR \"userPrincipalName:{phrase}\""),
+            )
+            .append_pair("$top", "20");
+        let request = self.http.get(url).header("ConsistencyLevel", "eventual");
+        let page: Page<User> = self.send(request, token).await?;
+        Ok(page.value)
+    }
+
+    /// Posts a message with its mentions and attachments (a reply's
+    /// `messageReference`). `idempotency_key` is honoured by convene-server
+    /// (Graph ignores the header): the same key never makes two messages.
+    pub async fn post_message(
+        &self,
+        token: &Secret,
+        chat_id: &str,
+        message: &serde_json::Value,
+        idempotency_key: Option<&str>,
+    ) -> Result<ChatMessage, GraphError> {
+        let url = self.url(&format!("chats/{}/messages", encode(chat_id)));
+        let mut request = self.http.post(url).json(message);
+        if let Some(key) = idempotency_key {
+            request = request.header("Idempotency-Key", key);
+        }
+        self.send(request, token).await
+    }
+
+    /// Replaces the body of one of the user's messages.
+    pub async fn edit_message(
+        &self,
+        token: &Secret,
+        chat_id: &str,
+        message_id: &str,
+        body: &ItemBody,
+    ) -> Result<(), GraphError> {
+        let url = self.url(&message_url(chat_id, message_id));
+        self.send_empty(self.http.patch(url).json(&json!({ "body": body })), token)
+            .await
+    }
+
+    pub async fn soft_delete(
+        &self,
+        token: &Secret,
+        chat_id: &str,
+        message_id: &str,
+    ) -> Result<(), GraphError> {
+        let url = self.url(&format!("{}/softDelete", message_url(chat_id, message_id)));
+        self.send_empty(self.http.post(url), token).await
+    }
+
+    /// `setReaction` (`on`) or `unsetReaction`.
+    pub async fn react(
+        &self,
+        token: &Secret,
+        chat_id: &str,
+        message_id: &str,
+        reaction: &str,
+        on: bool,
+    ) -> Result<(), GraphError> {
+        let action = if on { "setReaction" } else { "unsetReaction" };
+        let url = self.url(&format!("{}/{action}", message_url(chat_id, message_id)));
+        let body = json!({ "reactionType": reaction });
+        self.send_empty(self.http.post(url).json(&body), token)
+            .await
+    }
+
+    /// Marks the chat read up to now for the signed-in user.
+    pub async fn mark_read(
+        &self,
+        token: &Secret,
+        chat_id: &str,
+        user_id: &str,
+        tenant_id: &str,
+    ) -> Result<(), GraphError> {
+        let url = self.url(&format!("chats/{}/markChatReadForUser", encode(chat_id)));
+        let body = json!({ "user": { "id": user_id, "tenantId": tenant_id } });
+        self.send_empty(self.http.post(url).json(&body), token)
+            .await
+    }
+
+    /// The presence of these users (Entra object ids).
+    pub async fn presences(
+        &self,
+        token: &Secret,
+        user_ids: &[String],
+    ) -> Result<Vec<Presence>, GraphError> {
+        let url = self.url("communications/getPresencesByUserId");
+        let page: Page<Presence> = self
+            .send(self.http.post(url).json(&json!({ "ids": user_ids })), token)
+            .await?;
+        Ok(page.value)
+    }
+
     /// Posts a message; the server answers with it as stored.
     pub async fn send_message(
         &self,
@@ -226,6 +417,27 @@ impl GraphChats {
         self.send(self.http.post(url).json(&json!({ "body": body })), token)
             .await
     }
+}
+
+fn retry_after(response: &reqwest::Response) -> Option<Duration> {
+    response
+        .headers()
+        .get(reqwest::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+fn message_url(chat_id: &str, message_id: &str) -> String {
+    format!("chats/{}/messages/{}", encode(chat_id), encode(message_id))
+}
+
+fn member_bind(oid: &str) -> serde_json::Value {
+    json!({
+        "@odata.type": "#microsoft.graph.aadUserConversationMember",
+        "roles": ["owner"],
+        "user@odata.bind": format!("https://graph.microsoft.com/v1.0/users('{oid}')"),
+    })
 }
 
 /// Chat ids contain `:` and `@`; keep them one path segment.

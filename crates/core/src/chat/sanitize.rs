@@ -81,6 +81,37 @@ pub fn sanitize_message_html(html: &str) -> String {
     cleaner().clean(html).to_string()
 }
 
+/// The words of a message without markup, on one line and at most
+/// `max_chars` long: for the chat list and notifications, shown as text.
+pub fn preview_text(html: &str, max_chars: usize) -> String {
+    static STRIPPER: OnceLock<Builder<'static>> = OnceLock::new();
+    let stripper = STRIPPER.get_or_init(|| {
+        let mut builder = Builder::empty();
+        // Keep the words of block elements apart when the tags go.
+        builder.clean_content_tags(["script", "style"].into_iter().collect());
+        builder
+    });
+    let spaced = html
+        .replace("<br", " <br")
+        .replace("</p>", "</p> ")
+        .replace("</li>", "</li> ")
+        .replace("</div>", "</div> ");
+    let escaped = stripper.clean(&spaced).to_string();
+    let text = escaped
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&nbsp;", " ")
+        .replace("&amp;", "&");
+    let mut words = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if let Some((cut, _)) = words.char_indices().nth(max_chars) {
+        words.truncate(cut);
+        words.push('…');
+    }
+    words
+}
+
 /// A plain-text message as HTML, every character shown as typed.
 pub fn plain_text_to_html(text: &str) -> String {
     let mut html = String::with_capacity(text.len() + text.len() / 8);
@@ -101,6 +132,17 @@ pub fn plain_text_to_html(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn previews_are_the_words_without_markup() {
+        assert_eq!(
+            preview_text("<p>Hi <at id=\"0\">Bob</at>,</p><p>5 &lt; 6 &amp; <b>bold</b></p>", 80),
+            "Hi Bob, 5 < 6 & bold"
+        );
+        assert_eq!(preview_text("<script>alert(1)</script>ok", 80), "ok");
+        assert_eq!(preview_text("abcdef", 3), "abc…");
+        assert_eq!(preview_text("line<br>next", 80), "line next");
+    }
 
     /// Things that must never survive, in any spelling.
     const FORBIDDEN: &[&str] = &[
