@@ -24,23 +24,28 @@ const MAX_TOP: usize = 50;
 const DEFAULT_MESSAGES_TOP: usize = 20;
 const DEFAULT_CHATS_TOP: usize = 50;
 const USER_BIND_PREFIX: &str = "https://graph.microsoft.com/v1.0/users('";
+const GRAPH_ROOT: &str = "https://graph.microsoft.com";
 
 type Created = (StatusCode, Json<Value>);
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, GraphError> {
+pub(super) fn parse_body<T: for<'de> Deserialize<'de>>(body: &[u8]) -> Result<T, GraphError> {
     serde_json::from_slice(body)
         .map_err(|error| GraphError::bad_request(format!("Invalid request body: {error}")))
 }
 
 /// The chat if the caller is a member. Unknown chats and chats of others
 /// are both 404 `NotFound`, so chat ids cannot be probed.
-async fn member_chat(graph: &Graph, caller: &Caller, chat_id: &str) -> Result<Chat, GraphError> {
+pub(super) async fn member_chat(
+    graph: &Graph,
+    caller: &Caller,
+    chat_id: &str,
+) -> Result<Chat, GraphError> {
     graph
         .store
         .chat_for_member(chat_id.to_owned(), caller.oid)
@@ -67,12 +72,16 @@ struct NewMemberBody {
     user_bind: Option<String>,
 }
 
-/// `https://graph.microsoft.com/v1.0/users('<oid>')` (or `users/<oid>`).
-fn bound_user(bind: &str) -> Option<Uuid> {
-    let id = bind
-        .strip_prefix(USER_BIND_PREFIX)
+/// `https://graph.microsoft.com/v1.0/users('<oid>')` (or `users/<oid>`),
+/// or the same under this server's own base URL.
+pub(super) fn bound_user(bind: &str, base: &str) -> Option<Uuid> {
+    let path = bind
+        .strip_prefix(GRAPH_ROOT)
+        .or_else(|| bind.strip_prefix(base))?;
+    let id = path
+        .strip_prefix("/v1.0/users('")
         .and_then(|rest| rest.strip_suffix("')"))
-        .or_else(|| bind.strip_prefix("https://graph.microsoft.com/v1.0/users/"))?;
+        .or_else(|| path.strip_prefix("/v1.0/users/"))?;
     Uuid::try_parse(id).ok()
 }
 
@@ -100,7 +109,7 @@ pub async fn create_chat(
         let oid = member
             .user_bind
             .as_deref()
-            .and_then(bound_user)
+            .and_then(|bind| bound_user(bind, &caller.base))
             .ok_or_else(|| {
                 GraphError::bad_request(format!(
                     "Each member needs user@odata.bind as {USER_BIND_PREFIX}<id>')."
@@ -276,9 +285,17 @@ pub async fn messages(
     let pairs = odata::query_pairs(query.as_deref());
     let top = odata::top(&pairs, DEFAULT_MESSAGES_TOP, MAX_TOP)?;
     let order = odata::order_by(&pairs)?;
-    let filters = odata::filters(&pairs)?;
+    let mut filters = odata::filters(&pairs)?;
     let after = odata::cursor(&pairs)?;
     let chat = member_chat(&graph, &caller, &chat_id).await?;
+    // A member added with limited history sees nothing older.
+    if let Some(from_ms) = chat.viewer_history_from_ms {
+        filters.push(crate::store::TimeFilter {
+            field: crate::store::MessageField::Created,
+            greater: true,
+            ms: from_ms - 1,
+        });
+    }
     let mut page = graph
         .store
         .messages(MessageQuery {

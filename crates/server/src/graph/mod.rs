@@ -12,6 +12,7 @@
 mod compose;
 mod error;
 mod handlers;
+mod members;
 mod odata;
 mod throttle;
 mod users;
@@ -117,7 +118,18 @@ impl Graph {
             .route("/v1.0/chats", post(handlers::create_chat))
             .route("/v1.0/me/chats", get(handlers::my_chats))
             .route("/v1.0/chats/{chat_id}", get(handlers::get_chat))
-            .route("/v1.0/chats/{chat_id}/members", get(handlers::members))
+            .route(
+                "/v1.0/chats/{chat_id}/members",
+                get(handlers::members).post(members::add_member),
+            )
+            .route(
+                "/v1.0/chats/{chat_id}/markChatReadForUser",
+                post(members::mark_read),
+            )
+            .route(
+                "/v1.0/chats/{chat_id}/markChatUnreadForUser",
+                post(members::mark_unread),
+            )
             .route(
                 "/v1.0/chats/{chat_id}/messages",
                 get(handlers::messages).post(handlers::send_message),

@@ -153,6 +153,10 @@ pub fn chat_json(chat: &Chat, members: Option<&[ChatMember]>) -> Value {
         "chatType": chat.chat_type.as_str(),
         "webUrl": null,
         "tenantId": chat.tenant_id,
+        "viewpoint": {
+            "isHidden": false,
+            "lastMessageReadDateTime": chat.viewer_last_read_ms.map(format_time),
+        },
     });
     if let Some(members) = members {
         value["members"] = members.iter().map(member_json).collect();
@@ -166,10 +170,14 @@ pub fn member_json(member: &ChatMember) -> Value {
         "id": STANDARD.encode(format!("{}#{}", member.chat_id, member.object_id)),
         "roles": member.roles,
         "displayName": member.display_name,
-        "visibleHistoryStartDateTime": "0001-01-01T00:00:00Z",
+        "visibleHistoryStartDateTime": member
+            .visible_history_ms
+            .map_or_else(|| "0001-01-01T00:00:00Z".to_owned(), format_time),
         "userId": member.object_id,
         "email": member.email,
         "tenantId": member.tenant_id,
+        // A Convene extension for read receipts; Graph clients ignore it.
+        "lastMessageReadDateTime": member.last_read_ms.map(format_time),
     })
 }
 

@@ -43,6 +43,10 @@ pub struct Chat {
     pub topic: Option<String>,
     pub created_ms: i64,
     pub last_updated_ms: i64,
+    /// The member it was read for: when they last read it.
+    pub viewer_last_read_ms: Option<i64>,
+    /// The member it was read for: the oldest messages they may see.
+    pub viewer_history_from_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,6 +58,33 @@ pub struct ChatMember {
     /// The user's sign-in name.
     pub email: String,
     pub roles: Vec<String>,
+    /// Their read viewpoint: messages up to this time are read.
+    pub last_read_ms: Option<i64>,
+    /// The oldest messages they may see; `None` for all.
+    pub visible_history_ms: Option<i64>,
+}
+
+/// A user to add to a group chat.
+#[derive(Debug, Clone)]
+pub struct NewMember {
+    pub chat_id: String,
+    /// The chat's tenant: members are its users.
+    pub tenant_id: Uuid,
+    pub object_id: Uuid,
+    pub roles: Vec<String>,
+    pub visible_history_ms: Option<i64>,
+    pub now_ms: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AddMember {
+    Added(ChatMember),
+    /// Already a member: unchanged.
+    Already(ChatMember),
+    /// One-on-one chats keep their two members.
+    NotGroup,
+    /// Not a user of the chat's tenant.
+    UnknownUser,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -236,12 +267,43 @@ pub struct MessageQuery {
     pub limit: usize,
 }
 
-const CHAT_COLUMNS: &str = "id, tenant_id, chat_type, topic, created_ms, last_updated_ms";
+/// A chat as no member in particular sees it.
+const CHAT_COLUMNS: &str =
+    "id, tenant_id, chat_type, topic, created_ms, last_updated_ms, NULL, NULL";
+/// A chat as member `m` sees it (joined as `m`).
+const VIEWED_CHAT_COLUMNS: &str = "chats.id, chats.tenant_id, chat_type, topic, created_ms, \
+     last_updated_ms, m.last_read_ms, m.visible_history_ms";
+const MEMBER_COLUMNS: &str = "chat_id, tenant_id, object_id, display_name, email, roles, \
+     last_read_ms, visible_history_ms";
 const MESSAGE_COLUMNS: &str = "id, chat_id, from_tenant_id, from_object_id, from_display_name, \
      content_type, content, created_ms, modified_ms, deleted_ms, edited_ms, mentions, \
      message_references";
 
 impl Store {
+    /// Adds a user of the chat's tenant to a group chat (the caller has
+    /// checked that the chat exists and the actor is in it).
+    pub async fn add_member(&self, member: NewMember) -> Result<AddMember, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => s.call(move |conn| add_member(conn, member)).await,
+        }
+    }
+
+    /// Moves `member`'s read viewpoint to `read_ms` (`None`: just before
+    /// the newest message). False if they are not a member.
+    pub async fn set_last_read(
+        &self,
+        chat_id: String,
+        member: Uuid,
+        read_ms: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        match &*self.backend {
+            Backend::Sqlite(s) => {
+                s.call(move |conn| set_last_read(conn, &chat_id, member, read_ms))
+                    .await
+            }
+        }
+    }
+
     /// Creates a chat, or finds the one-on-one chat of the same two users.
     pub async fn create_chat(&self, chat: NewChat) -> Result<CreateChat, StoreError> {
         match &*self.backend {
@@ -335,6 +397,8 @@ fn chat_row(row: &Row<'_>) -> rusqlite::Result<Chat> {
         topic: row.get(3)?,
         created_ms: row.get(4)?,
         last_updated_ms: row.get(5)?,
+        viewer_last_read_ms: row.get(6)?,
+        viewer_history_from_ms: row.get(7)?,
     })
 }
 
@@ -474,8 +538,9 @@ fn create_chat(conn: &mut Connection, chat: NewChat) -> rusqlite::Result<CreateC
 fn chat_for_member(conn: &Connection, id: &str, member: Uuid) -> rusqlite::Result<Option<Chat>> {
     conn.query_row(
         &format!(
-            "SELECT {CHAT_COLUMNS} FROM chats WHERE id = ?1 AND EXISTS
-             (SELECT 1 FROM chat_members m WHERE m.chat_id = chats.id AND m.object_id = ?2)"
+            "SELECT {VIEWED_CHAT_COLUMNS} FROM chats
+             JOIN chat_members m ON m.chat_id = chats.id AND m.object_id = ?2
+             WHERE chats.id = ?1"
         ),
         [id, &member.to_string()],
         chat_row,
@@ -491,33 +556,104 @@ fn chats_of(
 ) -> rusqlite::Result<Vec<Chat>> {
     let (ms, id) = after.map_or((i64::MAX, String::new()), |c| (c.ms, c.id));
     let mut query = conn.prepare(&format!(
-        "SELECT {CHAT_COLUMNS} FROM chats
-         WHERE id IN (SELECT chat_id FROM chat_members WHERE object_id = ?1)
-           AND (created_ms < ?2 OR (created_ms = ?2 AND (?3 = '' OR id < ?3)))
-         ORDER BY created_ms DESC, id DESC LIMIT ?4"
+        "SELECT {VIEWED_CHAT_COLUMNS} FROM chats
+         JOIN chat_members m ON m.chat_id = chats.id AND m.object_id = ?1
+         WHERE (created_ms < ?2 OR (created_ms = ?2 AND (?3 = '' OR chats.id < ?3)))
+         ORDER BY created_ms DESC, chats.id DESC LIMIT ?4"
     ))?;
     let limit = i64::try_from(limit + 1).unwrap_or(i64::MAX);
     let rows = query.query_map(params![member.to_string(), ms, id, limit], chat_row)?;
     rows.collect()
 }
 
+fn member_row(row: &Row<'_>) -> rusqlite::Result<ChatMember> {
+    let roles: String = row.get(5)?;
+    Ok(ChatMember {
+        chat_id: row.get(0)?,
+        tenant_id: parse_uuid(row, 1)?,
+        object_id: parse_uuid(row, 2)?,
+        display_name: row.get(3)?,
+        email: row.get(4)?,
+        roles: roles.split_whitespace().map(str::to_owned).collect(),
+        last_read_ms: row.get(6)?,
+        visible_history_ms: row.get(7)?,
+    })
+}
+
 fn chat_members(conn: &Connection, chat_id: &str) -> rusqlite::Result<Vec<ChatMember>> {
-    let mut query = conn.prepare(
-        "SELECT chat_id, tenant_id, object_id, display_name, email, roles
-         FROM chat_members WHERE chat_id = ?1 ORDER BY rowid",
-    )?;
-    let rows = query.query_map([chat_id], |row| {
-        let roles: String = row.get(5)?;
-        Ok(ChatMember {
-            chat_id: row.get(0)?,
-            tenant_id: parse_uuid(row, 1)?,
-            object_id: parse_uuid(row, 2)?,
-            display_name: row.get(3)?,
-            email: row.get(4)?,
-            roles: roles.split_whitespace().map(str::to_owned).collect(),
-        })
-    })?;
+    let mut query = conn.prepare(&format!(
+        "SELECT {MEMBER_COLUMNS} FROM chat_members WHERE chat_id = ?1 ORDER BY rowid"
+    ))?;
+    let rows = query.query_map([chat_id], member_row)?;
     rows.collect()
+}
+
+fn chat_member(
+    conn: &Connection,
+    chat_id: &str,
+    member: Uuid,
+) -> rusqlite::Result<Option<ChatMember>> {
+    conn.query_row(
+        &format!("SELECT {MEMBER_COLUMNS} FROM chat_members WHERE chat_id = ?1 AND object_id = ?2"),
+        [chat_id, &member.to_string()],
+        member_row,
+    )
+    .optional()
+}
+
+fn add_member(conn: &mut Connection, member: NewMember) -> rusqlite::Result<AddMember> {
+    let tx = conn.transaction()?;
+    let Some(chat) = chat_by_id(&tx, &member.chat_id)? else {
+        return Err(rusqlite::Error::QueryReturnedNoRows);
+    };
+    if chat.chat_type != ChatType::Group {
+        return Ok(AddMember::NotGroup);
+    }
+    if let Some(existing) = chat_member(&tx, &member.chat_id, member.object_id)? {
+        return Ok(AddMember::Already(existing));
+    }
+    let oid = member.object_id.to_string();
+    let inserted = tx.execute(
+        "INSERT INTO chat_members (chat_id, tenant_id, object_id, display_name, email, roles,
+             visible_history_ms)
+         SELECT ?1, tenant_id, object_id, display_name, user_principal_name, ?4, ?5
+         FROM users WHERE tenant_id = ?2 AND object_id = ?3",
+        params![
+            member.chat_id,
+            member.tenant_id.to_string(),
+            oid,
+            member.roles.join(" "),
+            member.visible_history_ms
+        ],
+    )?;
+    if inserted == 0 {
+        return Ok(AddMember::UnknownUser);
+    }
+    tx.execute(
+        "UPDATE chats SET last_updated_ms = MAX(last_updated_ms, ?2) WHERE id = ?1",
+        params![member.chat_id, member.now_ms],
+    )?;
+    let added = chat_member(&tx, &member.chat_id, member.object_id)?
+        .ok_or(rusqlite::Error::QueryReturnedNoRows)?;
+    tx.commit()?;
+    Ok(AddMember::Added(added))
+}
+
+/// Sets `member`'s read viewpoint to `read_ms`, or with `None` to just
+/// before the chat's newest message (unread). False if not a member.
+fn set_last_read(
+    conn: &Connection,
+    chat_id: &str,
+    member: Uuid,
+    read_ms: Option<i64>,
+) -> rusqlite::Result<bool> {
+    let changed = conn.execute(
+        "UPDATE chat_members SET last_read_ms = COALESCE(?3,
+             (SELECT MAX(created_ms) - 1 FROM chat_messages WHERE chat_id = ?1))
+         WHERE chat_id = ?1 AND object_id = ?2",
+        params![chat_id, member.to_string(), read_ms],
+    )?;
+    Ok(changed == 1)
 }
 
 fn insert_message(conn: &mut Connection, message: NewMessage) -> rusqlite::Result<InsertMessage> {
@@ -597,6 +733,12 @@ fn insert_message(conn: &mut Connection, message: NewMessage) -> rusqlite::Resul
             to_json(&mentions)?,
             to_json(&references)?,
         ],
+    )?;
+    // What one has written, one has read (as in Teams).
+    tx.execute(
+        "UPDATE chat_members SET last_read_ms = MAX(COALESCE(last_read_ms, 0), ?3)
+         WHERE chat_id = ?1 AND object_id = ?2",
+        params![message.chat_id, sender, message.now_ms],
     )?;
     if let Some(key) = &message.idempotency_key {
         tx.execute(
@@ -822,7 +964,11 @@ mod tests {
             .await
             .unwrap()
             .is_none());
-        assert_eq!(store.chats_of(BOB, None, 10).await.unwrap(), [chat]);
+        let bobs = store.chats_of(BOB, None, 10).await.unwrap();
+        assert_eq!(bobs.len(), 1);
+        assert_eq!(bobs[0].id, chat.id);
+        // Bob has read what he wrote.
+        assert_eq!(bobs[0].viewer_last_read_ms, Some(1_000));
     }
 
     #[tokio::test]

@@ -15,9 +15,9 @@ use std::sync::Arc;
 use uuid::Uuid;
 
 pub use chats::{
-    preview_of, ChangeOutcome, Chat, ChatMember, ChatMessage, ChatType, CreateChat, Cursor,
-    InsertMessage, Mention, MessageChange, MessageField, MessageQuery, MessageReference, NewChat,
-    NewMessage, Reaction, TimeFilter, PREVIEW_CHARS,
+    preview_of, AddMember, ChangeOutcome, Chat, ChatMember, ChatMessage, ChatType, CreateChat,
+    Cursor, InsertMessage, Mention, MessageChange, MessageField, MessageQuery, MessageReference,
+    NewChat, NewMember, NewMessage, Reaction, TimeFilter, PREVIEW_CHARS,
 };
 pub use grants::{AuthorizationCode, RefreshToken, Rotation, SecretHash};
 pub use sqlite::DATABASE_FILE;

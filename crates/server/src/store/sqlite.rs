@@ -126,6 +126,12 @@ const MIGRATION_STEPS: &[M<'static>] = &[
         PRIMARY KEY (chat_id, object_id, idempotency_key)
     ) STRICT;",
     ),
+    // Each member's read viewpoint, and the history a member added later
+    // may see (NULL: all of it).
+    M::up(
+        "ALTER TABLE chat_members ADD COLUMN last_read_ms INTEGER;
+    ALTER TABLE chat_members ADD COLUMN visible_history_ms INTEGER;",
+    ),
 ];
 
 /// Expired grants are kept this long (seconds) so that a late replay is

@@ -13,8 +13,13 @@ pub const CAROL_OID: &str = "00000000-ca01-4000-8000-000000000003";
 
 /// `username`'s Graph access token with `scopes`.
 pub async fn token_with(server: &ServerProcess, username: &str, scopes: &str) -> String {
-    let code = code_for_user_at(server, TENANT, username, REDIRECT_URI, scopes).await;
-    let (status, body) = redeem(server, &code, REDIRECT_URI, VERIFIER).await;
+    let tenant = if username.ends_with("@fabrikam.example") {
+        FABRIKAM_TENANT
+    } else {
+        TENANT
+    };
+    let code = code_for_user_at(server, tenant, username, REDIRECT_URI, scopes).await;
+    let (status, body) = redeem_at(server, tenant, &code, REDIRECT_URI, VERIFIER).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["access_token"].as_str().unwrap().to_owned()
 }
@@ -95,14 +100,22 @@ pub fn assert_odata_error(status: StatusCode, body: &Value, expected: StatusCode
     );
 }
 
-/// A chat of `members` created by `token`'s user: `oneOnOne` for two,
-/// else `group`.
+/// The `oneOnOne` chat of two users, created by `token`'s user.
 pub async fn chat_of(server: &ServerProcess, token: &str, members: &[&str]) -> String {
-    let chat_type = if members.len() == 2 {
-        "oneOnOne"
-    } else {
-        "group"
-    };
+    new_chat(server, token, "oneOnOne", members).await
+}
+
+/// A `group` chat of `members`, created by `token`'s user.
+pub async fn group_of(server: &ServerProcess, token: &str, members: &[&str]) -> String {
+    new_chat(server, token, "group", members).await
+}
+
+async fn new_chat(
+    server: &ServerProcess,
+    token: &str,
+    chat_type: &str,
+    members: &[&str],
+) -> String {
     let members: Vec<Value> = members.iter().map(|m| member_bind(m)).collect();
     let (status, chat) = post(
         &server.url("/v1.0/chats"),
