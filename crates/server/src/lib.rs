@@ -14,6 +14,8 @@ pub mod exchange;
 pub mod graph;
 pub mod http;
 pub mod issuer;
+pub mod live;
+pub mod presence;
 pub mod server;
 pub mod shutdown;
 pub mod store;

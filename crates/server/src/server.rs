@@ -17,6 +17,8 @@ use crate::exchange::{CommunicationTokens, EntraValidator, Exchange, Trust};
 use crate::graph::{Graph, Throttle};
 use crate::http::{self, AppState};
 use crate::issuer::{Clock, DevIssuer, KeyError, KeyStore, Lifetimes};
+use crate::live::hub::{Hub, LocalHub};
+use crate::presence::Presence;
 use crate::store::{Store, StoreError};
 
 /// How long in-flight requests get to finish after a stop signal; past it
@@ -162,10 +164,14 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
         None => None,
     };
     let tokens = CommunicationTokens::open(&config.data_dir, clock)?;
+    let hub: Arc<dyn Hub> = Arc::new(LocalHub::new());
+    let presence = Presence::new(Arc::clone(&hub));
     let state = state.with_graph(Arc::new(Graph {
         store: store.clone(),
         validator: validator.clone(),
         throttle: Throttle::new(config.graph_rate_limit),
+        hub,
+        presence,
     }));
     Ok(state.with_exchange(Arc::new(Exchange {
         validator,

@@ -14,6 +14,7 @@ mod error;
 mod handlers;
 mod members;
 mod odata;
+mod presence;
 mod throttle;
 mod users;
 
@@ -25,6 +26,8 @@ use axum::Router;
 use uuid::Uuid;
 
 use crate::exchange::{EntraValidator, VerifiedToken};
+use crate::live::hub::Hub;
+use crate::presence::Presence;
 use crate::store::Store;
 
 pub use error::GraphError;
@@ -40,6 +43,9 @@ pub struct Graph {
     pub store: Store,
     pub validator: EntraValidator,
     pub throttle: Throttle,
+    /// Where chat changes are announced (the live sockets).
+    pub hub: Arc<dyn Hub>,
+    pub presence: Arc<Presence>,
 }
 
 impl std::fmt::Debug for Graph {
@@ -70,6 +76,8 @@ pub enum Access {
     Users,
     /// The caller's own profile, or others' with [`Access::Users`]'s scopes.
     Profile,
+    PresenceRead,
+    PresenceWrite,
 }
 
 impl Access {
@@ -79,6 +87,8 @@ impl Access {
             Access::Read => &["Chat.Read", "Chat.ReadWrite"],
             Access::Write => &["Chat.ReadWrite"],
             Access::Users => USER_SCOPES,
+            Access::PresenceRead => &["Presence.Read", "Presence.Read.All", "Presence.ReadWrite"],
+            Access::PresenceWrite => &["Presence.ReadWrite"],
             Access::Profile => &[
                 "User.Read",
                 "User.ReadBasic.All",
@@ -153,6 +163,20 @@ impl Graph {
             .route(
                 "/v1.0/chats/{chat_id}/messages/{message_id}/unsetReaction",
                 post(handlers::unset_reaction),
+            )
+            .route("/v1.0/me/presence", get(presence::mine))
+            .route("/v1.0/users/{user}/presence", get(presence::of_user))
+            .route(
+                "/v1.0/users/{user}/presence/setPresence",
+                post(presence::set),
+            )
+            .route(
+                "/v1.0/users/{user}/presence/clearPresence",
+                post(presence::clear),
+            )
+            .route(
+                "/v1.0/communications/getPresencesByUserId",
+                post(presence::by_user_ids),
             )
             .route("/v1.0/users", get(users::list))
             .route("/v1.0/users/{user}", get(users::one))

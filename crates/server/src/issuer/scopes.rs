@@ -39,6 +39,7 @@ impl Resource {
                 "Chat.ReadWrite",
                 "Presence.Read",
                 "Presence.Read.All",
+                "Presence.ReadWrite",
             ],
             Resource::Communication => &["Teams.ManageCalls", "Teams.ManageChats"],
         }
