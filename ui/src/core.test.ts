@@ -39,7 +39,7 @@ vi.mock("./bindings", () => ({
   },
 }));
 
-const { onConnectionChange, onSessionEvent, reportUiReady, signIn, switchAccount } = await import("./core");
+const { onChatEvent, onConnectionChange, onSessionEvent, reportUiReady, signIn, switchAccount } = await import("./core");
 const { CoreUserError } = await import("./coreError");
 
 const reachable = { state: "reachable", server: "https://convene.example.org", serverVersion: "0.1.0", error: null };
@@ -125,6 +125,25 @@ describe("onSessionEvent", () => {
 
     bridge.callbacks[0]?.({ payload: { type: "account", account: null } });
     expect(listener).not.toHaveBeenCalled();
+  });
+});
+
+describe("onChatEvent", () => {
+  it("passes on chat, message, incoming, typing and unread events, and nothing else", () => {
+    const listener = vi.fn();
+    onChatEvent(listener);
+    const person = { id: "p", displayName: "Bob", userPrincipalName: null };
+    const events = [
+      { type: "chats", chats: [] },
+      { type: "messages", chatId: "c", messages: [] },
+      { type: "typing", chatId: "c", person },
+      { type: "unread", total: 3 },
+    ];
+    for (const payload of events) bridge.callbacks[0]?.({ payload });
+    bridge.callbacks[0]?.({ payload: { type: "account", account: null } });
+    bridge.callbacks[0]?.({ payload: { type: "connection", status: reachable } });
+
+    expect(listener.mock.calls.map(([event]: unknown[]) => event)).toEqual(events);
   });
 });
 

@@ -7,12 +7,23 @@ import { CoreUserError } from "./coreError";
 import type {
   AccountProfile,
   AppInfo,
+  ChatKind,
+  ChatSummary,
   ClientEvent,
   ConnectionState,
   ConnectionStatus,
+  Delivery,
+  Draft,
+  MessagePreview,
+  Person,
+  ReactionCount,
+  ReadMark,
+  ReplyPreview,
   Result,
   ServerSettings,
   SignInProgress,
+  ThreadMessage,
+  ThreadPage,
   UserError,
   UserErrorCode,
 } from "./bindings";
@@ -20,10 +31,21 @@ import type {
 export type {
   AccountProfile,
   AppInfo,
+  ChatKind,
+  ChatSummary,
   ConnectionState,
   ConnectionStatus,
+  Delivery,
+  Draft,
+  MessagePreview,
+  Person,
+  ReactionCount,
+  ReadMark,
+  ReplyPreview,
   ServerSettings,
   SignInProgress,
+  ThreadMessage,
+  ThreadPage,
   UserError,
   UserErrorCode,
 };
@@ -92,6 +114,66 @@ export async function signOut(userId: string): Promise<void> {
   unwrap(await commands.signOut(userId));
 }
 
+/** The chat list, newest activity first. Rejects with a CoreUserError. */
+export async function getChats(): Promise<ChatSummary[]> {
+  return unwrap(await commands.chats());
+}
+
+/** Up to `limit` messages older than the one keyed `before` (the newest when null), oldest first. */
+export async function getThread(chatId: string, before: string | null, limit: number): Promise<ThreadPage> {
+  return unwrap(await commands.thread(chatId, before, limit));
+}
+
+/** Queue a message; it comes back as "sending" and its progress arrives as `messages` events. */
+export async function sendMessage(chatId: string, draft: Draft): Promise<ThreadMessage> {
+  return unwrap(await commands.sendMessage(chatId, draft));
+}
+
+/** Send a failed message again. */
+export async function retryMessage(key: string): Promise<void> {
+  unwrap(await commands.retryMessage(key));
+}
+
+/** Drop a failed message from the outbox. */
+export async function discardMessage(key: string): Promise<void> {
+  unwrap(await commands.discardMessage(key));
+}
+
+/** Replace the body of one of the user's own messages. */
+export async function editMessage(chatId: string, messageId: string, html: string): Promise<void> {
+  unwrap(await commands.editMessage(chatId, messageId, html));
+}
+
+/** Delete one of the user's own messages. */
+export async function deleteMessage(chatId: string, messageId: string): Promise<void> {
+  unwrap(await commands.deleteMessage(chatId, messageId));
+}
+
+/** Add (`on`) or remove the user's reaction to a message. */
+export async function react(chatId: string, messageId: string, reaction: string, on: boolean): Promise<void> {
+  unwrap(await commands.react(chatId, messageId, reaction, on));
+}
+
+/** Mark everything in the chat as read. */
+export async function markRead(chatId: string): Promise<void> {
+  unwrap(await commands.markRead(chatId));
+}
+
+/** Tell the chat's other members that the user is typing. */
+export async function sendTyping(chatId: string): Promise<void> {
+  unwrap(await commands.typing(chatId));
+}
+
+/** People whose name or sign-in name starts with `query`. */
+export async function searchPeople(query: string): Promise<Person[]> {
+  return unwrap(await commands.searchPeople(query));
+}
+
+/** The 1:1 chat with one person, or a new group chat with several. */
+export async function startChat(userIds: string[], topic: string | null): Promise<ChatSummary> {
+  return unwrap(await commands.startChat(userIds, topic));
+}
+
 /** The core events about who is signed in. */
 export type SessionEvent = Extract<ClientEvent, { type: "signIn" | "account" | "sessionExpired" }>;
 
@@ -121,6 +203,26 @@ export function onSessionEvent(listener: (event: SessionEvent) => void): () => v
         break;
       default:
         // ClientEvent is non-exhaustive on the Rust side: more kinds will come.
+        break;
+    }
+  });
+}
+
+/** The core events about chats, their messages, typing and the unread total. */
+export type ChatEvent = Extract<ClientEvent, { type: "chats" | "messages" | "incoming" | "typing" | "unread" }>;
+
+/** Call `listener` with every chat event the core pushes, in order. Same unsubscribe as `onConnectionChange`. */
+export function onChatEvent(listener: (event: ChatEvent) => void): () => void {
+  return onCoreEvent((event) => {
+    switch (event.type) {
+      case "chats":
+      case "messages":
+      case "incoming":
+      case "typing":
+      case "unread":
+        listener(event);
+        break;
+      default:
         break;
     }
   });

@@ -1,6 +1,8 @@
 import { useState, type ReactNode } from "react";
 import { makeStyles, tokens } from "@fluentui/react-components";
 import { AccountMenu } from "../account/AccountMenu";
+import { ChatScreen } from "../chat/ChatScreen";
+import { useUnreadTotal } from "../chat/useUnreadTotal";
 import { useAppInfo } from "../appInfo/useAppInfo";
 import { useConnectionStatus } from "../connection/useConnectionStatus";
 import { SignedInPlaceholder } from "../home/SignedInPlaceholder";
@@ -42,6 +44,7 @@ export function AppFrame({ theme }: { theme: ThemeChoice }) {
   const connection = useConnectionStatus();
   const session = useSession();
   const { account } = session;
+  const unread = useUnreadTotal(account?.userId ?? null);
   useReportUiReady();
 
   let content: ReactNode;
@@ -62,6 +65,9 @@ export function AppFrame({ theme }: { theme: ThemeChoice }) {
         onDismissSignInError={session.dismissSignInError}
       />
     );
+  } else if (pane === "chat") {
+    // Keyed by account: another account's chats start from scratch.
+    content = <ChatScreen key={account.userId} />;
   } else {
     content = <SignedInPlaceholder purpose={pane} account={account} />;
   }
@@ -72,6 +78,7 @@ export function AppFrame({ theme }: { theme: ThemeChoice }) {
       <AppRail
         current={pane}
         onNavigate={setPane}
+        badges={{ chat: unread }}
         account={
           account === null ? undefined : (
             <AccountMenu

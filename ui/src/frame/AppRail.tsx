@@ -1,6 +1,7 @@
 import type { ReactNode } from "react";
 import {
   Caption2,
+  CounterBadge,
   makeStyles,
   mergeClasses,
   tokens,
@@ -88,6 +89,7 @@ const useStyles = makeStyles({
     },
   },
   icon: { fontSize: "24px" },
+  badge: { position: "absolute", top: "6px", right: "10px" },
   label: { color: "inherit" },
 });
 
@@ -96,6 +98,8 @@ interface AppRailProps {
   onNavigate: (pane: Pane) => void;
   /** The signed-in account's menu, under the app bar's items (its own Tab stop). */
   account?: ReactNode;
+  /** Counts shown on items (unread chats); zero shows nothing. */
+  badges?: Partial<Record<Pane, number>>;
 }
 
 /**
@@ -103,23 +107,36 @@ interface AppRailProps {
  * mover), Tab leaves it for the account button (when signed in), then the
  * main pane; Enter or a click opens an item.
  */
-export function AppRail({ current, onNavigate, account }: AppRailProps) {
+export function AppRail({ current, onNavigate, account, badges = {} }: AppRailProps) {
   const styles = useStyles();
   const arrowNavigation = useArrowNavigationGroup({ axis: "vertical", circular: true, memorizeCurrent: true });
 
   const item = (pane: PaneEntry) => {
     const isCurrent = pane.id === current;
     const Icon = pane.icon;
+    const count = badges[pane.id] ?? 0;
     return (
       <button
         key={pane.id}
         type="button"
         className={mergeClasses(styles.item, isCurrent && styles.current)}
         aria-current={isCurrent ? "page" : undefined}
+        aria-label={count > 0 ? `${pane.label}, ${count} unread` : undefined}
         data-testid={`rail-${pane.id}`}
         onClick={() => onNavigate(pane.id)}
       >
         <Icon className={styles.icon} filled={isCurrent} aria-hidden />
+        {count > 0 && (
+          <CounterBadge
+            className={styles.badge}
+            count={count}
+            overflowCount={99}
+            size="small"
+            color="danger"
+            aria-hidden
+            data-testid="unread-badge"
+          />
+        )}
         <Caption2 className={styles.label}>{pane.label}</Caption2>
       </button>
     );

@@ -23,8 +23,8 @@ describe("signed in", () => {
   it("shows a previously signed-in account without any click", async () => {
     await renderSignedIn();
 
-    expect(screen.getByTestId("signed-in-user")).toHaveTextContent("Adele Vance");
-    expect(screen.getByText("Signed in as adele.vance@contoso.example")).toBeInTheDocument();
+    expect(screen.getByTestId("account-button")).toHaveAccessibleName("Account: Adele Vance");
+    expect(screen.getByTestId("chat-list")).toBeInTheDocument();
     expect(screen.queryByTestId("sign-in-screen")).not.toBeInTheDocument();
     expect(fakeCore.signIn).not.toHaveBeenCalled();
   });
@@ -33,7 +33,7 @@ describe("signed in", () => {
     const { user } = await renderSignedIn();
     await user.click(screen.getByRole("button", { name: "Calls" }));
 
-    expect(screen.getByTestId("signed-in-user")).toHaveTextContent("Adele Vance");
+    expect(screen.getByTestId("account-button")).toHaveAccessibleName("Account: Adele Vance");
     expect(screen.getByText("Calls arrive in a later version of Convene.")).toBeInTheDocument();
   });
 
@@ -47,7 +47,7 @@ describe("signed in", () => {
   it("follows the account the core pushes", async () => {
     await renderSignedIn();
     fakeCore.pushAccount(otherAccount);
-    expect(screen.getByTestId("signed-in-user")).toHaveTextContent("Megan Bowen");
+    expect(screen.getByTestId("account-button")).toHaveAccessibleName("Account: Megan Bowen");
   });
 });
 
@@ -74,7 +74,7 @@ describe("account menu", () => {
     await user.click(within(menu).getByRole("menuitem", { name: /Switch to Megan Bowen/ }));
 
     expect(fakeCore.switchAccount).toHaveBeenCalledExactlyOnceWith(otherAccount.userId);
-    await waitFor(() => expect(screen.getByTestId("signed-in-user")).toHaveTextContent("Megan Bowen"));
+    await waitFor(() => expect(screen.getByTestId("account-button")).toHaveAccessibleName("Account: Megan Bowen"));
   });
 
   it("says so when switching fails", async () => {
@@ -84,7 +84,7 @@ describe("account menu", () => {
     await user.click(within(menu).getByRole("menuitem", { name: /Switch to Megan Bowen/ }));
 
     expect(await screen.findByTestId("account-error")).toHaveTextContent("That account is no longer on this device.");
-    expect(screen.getByTestId("signed-in-user")).toHaveTextContent("Adele Vance");
+    expect(screen.getByTestId("account-button")).toHaveAccessibleName("Account: Adele Vance");
   });
 
   it("adds another account through the browser", async () => {
@@ -108,7 +108,7 @@ describe("account menu", () => {
     fakeCore.pushAccount(null);
     expect(screen.getByTestId("sign-in-screen")).toBeInTheDocument();
     expect(screen.queryByTestId("account-button")).not.toBeInTheDocument();
-    expect(screen.queryByTestId("signed-in-user")).not.toBeInTheDocument();
+    expect(screen.queryByTestId("chat-list")).not.toBeInTheDocument();
   });
 
   it("opens from the keyboard", async () => {
@@ -129,7 +129,7 @@ describe("session expired", () => {
     expect(banner).toHaveTextContent(
       "Your session for adele.vance@contoso.example has ended. Sign in again to keep using Convene.",
     );
-    expect(screen.getByTestId("signed-in-user")).toHaveTextContent("Adele Vance");
+    expect(screen.getByTestId("account-button")).toHaveAccessibleName("Account: Adele Vance");
 
     await user.click(within(banner).getByRole("button", { name: "Sign in again" }));
     expect(fakeCore.signIn).toHaveBeenCalledExactlyOnceWith("adele.vance@contoso.example");
@@ -137,7 +137,7 @@ describe("session expired", () => {
 
     fakeCore.pushSignIn({ state: "signedIn" });
     expect(screen.queryByTestId("session-expired")).not.toBeInTheDocument();
-    expect(screen.getByTestId("signed-in-user")).toHaveTextContent("Adele Vance");
+    expect(screen.getByTestId("account-button")).toHaveAccessibleName("Account: Adele Vance");
   });
 
   it("keeps the banner when signing in again fails", async () => {

@@ -5,7 +5,15 @@
 import { act } from "@testing-library/react";
 import { vi } from "vitest";
 import type * as Core from "../core";
-import type { AccountProfile, AppInfo, ConnectionState, ConnectionStatus, SessionEvent, SignInProgress } from "../core";
+import type {
+  AccountProfile,
+  AppInfo,
+  ChatEvent,
+  ConnectionState,
+  ConnectionStatus,
+  SessionEvent,
+  SignInProgress,
+} from "../core";
 
 export const sampleAppInfo: AppInfo = {
   version: "0.1.0",
@@ -46,6 +54,7 @@ export function connectionStatus(state: ConnectionState, details: Partial<Connec
 function createFakeCore() {
   const listeners = new Set<(status: ConnectionStatus) => void>();
   const sessionListeners = new Set<(event: SessionEvent) => void>();
+  const chatListeners = new Set<(event: ChatEvent) => void>();
   const push = (event: SessionEvent) =>
     act(() => {
       for (const listener of sessionListeners) listener(event);
@@ -71,6 +80,30 @@ function createFakeCore() {
       sessionListeners.add(listener);
       return () => sessionListeners.delete(listener);
     }),
+    chatListeners,
+    // Chat commands fail as the core does until its chat side lands; tests answer them.
+    getChats: vi.fn<typeof Core.getChats>(() => Promise.resolve([])),
+    getThread: vi.fn<typeof Core.getThread>((chatId) => Promise.resolve({ chatId, messages: [], hasOlder: false })),
+    sendMessage: vi.fn<typeof Core.sendMessage>(() => Promise.reject(new Error("not answered in this test"))),
+    retryMessage: vi.fn<typeof Core.retryMessage>(() => Promise.resolve()),
+    discardMessage: vi.fn<typeof Core.discardMessage>(() => Promise.resolve()),
+    editMessage: vi.fn<typeof Core.editMessage>(() => Promise.resolve()),
+    deleteMessage: vi.fn<typeof Core.deleteMessage>(() => Promise.resolve()),
+    react: vi.fn<typeof Core.react>(() => Promise.resolve()),
+    markRead: vi.fn<typeof Core.markRead>(() => Promise.resolve()),
+    sendTyping: vi.fn<typeof Core.sendTyping>(() => Promise.resolve()),
+    searchPeople: vi.fn<typeof Core.searchPeople>(() => Promise.resolve([])),
+    startChat: vi.fn<typeof Core.startChat>(() => Promise.reject(new Error("not answered in this test"))),
+    onChatEvent: vi.fn<typeof Core.onChatEvent>((listener) => {
+      chatListeners.add(listener);
+      return () => chatListeners.delete(listener);
+    }),
+    /** The core pushes a chat event (chats, messages, incoming, typing, unread). */
+    pushChat(event: ChatEvent) {
+      act(() => {
+        for (const listener of chatListeners) listener(event);
+      });
+    },
     /** The core reports how an interactive sign-in moves on. */
     pushSignIn(progress: SignInProgress) {
       push({ type: "signIn", progress });
@@ -113,4 +146,17 @@ export const fakeCoreModule: typeof Core = {
   switchAccount: (userId) => fakeCore.switchAccount(userId),
   signOut: (userId) => fakeCore.signOut(userId),
   onSessionEvent: (listener) => fakeCore.onSessionEvent(listener),
+  getChats: () => fakeCore.getChats(),
+  getThread: (chatId, before, limit) => fakeCore.getThread(chatId, before, limit),
+  sendMessage: (chatId, draft) => fakeCore.sendMessage(chatId, draft),
+  retryMessage: (key) => fakeCore.retryMessage(key),
+  discardMessage: (key) => fakeCore.discardMessage(key),
+  editMessage: (chatId, messageId, html) => fakeCore.editMessage(chatId, messageId, html),
+  deleteMessage: (chatId, messageId) => fakeCore.deleteMessage(chatId, messageId),
+  react: (chatId, messageId, reaction, on) => fakeCore.react(chatId, messageId, reaction, on),
+  markRead: (chatId) => fakeCore.markRead(chatId),
+  sendTyping: (chatId) => fakeCore.sendTyping(chatId),
+  searchPeople: (query) => fakeCore.searchPeople(query),
+  startChat: (userIds, topic) => fakeCore.startChat(userIds, topic),
+  onChatEvent: (listener) => fakeCore.onChatEvent(listener),
 };
