@@ -18,6 +18,7 @@ use crate::graph::{Graph, Throttle};
 use crate::http::{self, AppState};
 use crate::issuer::{Clock, DevIssuer, KeyError, KeyStore, Lifetimes};
 use crate::live::hub::{Hub, LocalHub};
+use crate::live::Live;
 use crate::presence::Presence;
 use crate::store::{Store, StoreError};
 
@@ -163,19 +164,26 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
         }
         None => None,
     };
-    let tokens = CommunicationTokens::open(&config.data_dir, clock)?;
+    let tokens = Arc::new(CommunicationTokens::open(&config.data_dir, clock)?);
     let hub: Arc<dyn Hub> = Arc::new(LocalHub::new());
     let presence = Presence::new(Arc::clone(&hub));
-    let state = state.with_graph(Arc::new(Graph {
-        store: store.clone(),
-        validator: validator.clone(),
-        throttle: Throttle::new(config.graph_rate_limit),
-        hub,
-        presence,
-    }));
+    let state = state
+        .with_graph(Arc::new(Graph {
+            store: store.clone(),
+            validator: validator.clone(),
+            throttle: Throttle::new(config.graph_rate_limit),
+            hub: Arc::clone(&hub),
+            presence: Arc::clone(&presence),
+        }))
+        .with_live(Arc::new(Live {
+            tokens: Arc::clone(&tokens),
+            store: store.clone(),
+            hub,
+            presence,
+        }));
     Ok(state.with_exchange(Arc::new(Exchange {
         validator,
-        tokens: Arc::new(tokens),
+        tokens,
         acs,
     })))
 }

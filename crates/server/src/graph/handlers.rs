@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use convene_proto::live::ChangeKind;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -166,7 +167,10 @@ pub async fn create_chat(
         })
         .await?;
     let (status, chat) = match outcome {
-        CreateChat::Created(chat) => (StatusCode::CREATED, chat),
+        CreateChat::Created(chat) => {
+            graph.notify(&chat.id, None, ChangeKind::Chat).await;
+            (StatusCode::CREATED, chat)
+        }
         CreateChat::Existing(chat) => (StatusCode::CREATED, chat),
         CreateChat::UnknownUsers(unknown) => {
             let ids: Vec<String> = unknown.iter().map(Uuid::to_string).collect();
@@ -354,7 +358,12 @@ pub async fn send_message(
         })
         .await?;
     let message = match outcome {
-        InsertMessage::Created(message) | InsertMessage::Existing(message) => message,
+        InsertMessage::Created(message) => {
+            let id = Some(message.id);
+            graph.notify(&chat.id, id, ChangeKind::MessageCreated).await;
+            message
+        }
+        InsertMessage::Existing(message) => message,
         InsertMessage::UnknownMention(user) => {
             return Err(GraphError::bad_request(format!(
                 "The mentioned user {user} is not a member of the chat."
@@ -396,10 +405,15 @@ async fn change(
     let id: i64 = message_id.parse().map_err(|_| not_found())?;
     match graph
         .store
-        .change_message(chat.id, id, caller.oid, change, now_ms())
+        .change_message(chat.id.clone(), id, caller.oid, change, now_ms())
         .await?
     {
-        ChangeOutcome::Done(_) => Ok(StatusCode::NO_CONTENT),
+        ChangeOutcome::Done(_) => {
+            graph
+                .notify(&chat.id, Some(id), ChangeKind::MessageUpdated)
+                .await;
+            Ok(StatusCode::NO_CONTENT)
+        }
         ChangeOutcome::NotFound => Err(not_found()),
         ChangeOutcome::NotAuthor => Err(GraphError::forbidden(
             "Only the sender of a message can change or delete it.",

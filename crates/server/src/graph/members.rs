@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use convene_proto::live::ChangeKind;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -89,7 +90,11 @@ pub async fn add_member(
         })
         .await?;
     let member = match outcome {
-        AddMember::Added(member) | AddMember::Already(member) => member,
+        AddMember::Added(member) => {
+            graph.notify(&chat.id, None, ChangeKind::Chat).await;
+            member
+        }
+        AddMember::Already(member) => member,
         AddMember::NotGroup => {
             return Err(GraphError::forbidden(
                 "Members cannot be added to a oneOnOne chat; create a group chat instead.",
@@ -155,6 +160,7 @@ pub async fn mark_read(
         .store
         .set_last_read(chat.id.clone(), caller.oid, Some(now_ms()))
         .await?;
+    graph.notify(&chat.id, None, ChangeKind::Read).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -182,5 +188,6 @@ pub async fn mark_unread(
         .store
         .set_last_read(chat.id.clone(), caller.oid, read_ms)
         .await?;
+    graph.notify(&chat.id, None, ChangeKind::Read).await;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -23,6 +23,7 @@ use std::sync::Arc;
 use axum::http::{header, HeaderMap};
 use axum::routing::{get, patch, post};
 use axum::Router;
+use convene_proto::live::{ChangeKind, ServerFrame};
 use uuid::Uuid;
 
 use crate::exchange::{EntraValidator, VerifiedToken};
@@ -122,6 +123,26 @@ pub fn require(token: &VerifiedToken, access: Access) -> Result<(), GraphError> 
 }
 
 impl Graph {
+    /// Hints to every member's sockets (the actor's other devices too)
+    /// that the chat changed. A failure to read the members is logged, not
+    /// returned: the change itself is already stored.
+    pub async fn notify(&self, chat_id: &str, message_id: Option<i64>, change: ChangeKind) {
+        let members = match self.store.chat_members(chat_id.to_owned()).await {
+            Ok(members) => members,
+            Err(error) => {
+                tracing::warn!(%error, "graph: cannot tell the chat's members of a change");
+                return;
+            }
+        };
+        let users: Vec<Uuid> = members.iter().map(|m| m.object_id).collect();
+        let frame = ServerFrame::ChatChanged {
+            chat_id: chat_id.to_owned(),
+            message_id: message_id.map(|id| id.to_string()),
+            change,
+        };
+        self.hub.send_to_users(&users, &frame, None);
+    }
+
     pub fn router(self: Arc<Self>) -> Router {
         Router::new()
             .without_v07_checks()

@@ -13,6 +13,7 @@ use tower_http::trace::TraceLayer;
 use crate::exchange::Exchange;
 use crate::graph::Graph;
 use crate::issuer::DevIssuer;
+use crate::live::Live;
 use crate::store::Store;
 
 pub use error::{ApiError, ErrorBody, ErrorDetail};
@@ -28,6 +29,8 @@ pub struct AppState {
     pub exchange: Option<Arc<Exchange>>,
     /// The Graph-compatible chat API (`/v1.0`), mounted when set.
     pub graph: Option<Arc<Graph>>,
+    /// The live WebSocket, mounted when set.
+    pub live: Option<Arc<Live>>,
 }
 
 impl AppState {
@@ -43,6 +46,7 @@ impl AppState {
             issuer: None,
             exchange: None,
             graph: None,
+            live: None,
         }
     }
 
@@ -62,6 +66,14 @@ impl AppState {
         }
     }
 
+    /// Mounts the live WebSocket too.
+    pub fn with_live(self, live: Arc<Live>) -> Self {
+        Self {
+            live: Some(live),
+            ..self
+        }
+    }
+
     /// Mounts the dev issuer too.
     pub fn with_issuer(self, issuer: Arc<DevIssuer>) -> Self {
         Self {
@@ -77,6 +89,7 @@ pub fn router(state: AppState) -> Router {
     let issuer = state.issuer.clone();
     let exchange = state.exchange.clone();
     let graph = state.graph.clone();
+    let live = state.live.clone();
     // axum 0.8 refuses path segments starting with `:` (the old capture
     // syntax) unless told otherwise; ACS's exchange path has a literal one.
     // Captures are `{name}` everywhere here, so nothing is lost.
@@ -92,6 +105,9 @@ pub fn router(state: AppState) -> Router {
     }
     if let Some(graph) = graph {
         app = app.merge(graph.router());
+    }
+    if let Some(live) = live {
+        app = app.merge(live.router());
     }
     if let Some(issuer) = issuer {
         app = app.merge(issuer.router());

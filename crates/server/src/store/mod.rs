@@ -67,6 +67,14 @@ pub struct Store {
     backend: Arc<Backend>,
 }
 
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("location", &self.location())
+            .finish()
+    }
+}
+
 enum Backend {
     Sqlite(sqlite::SqliteStore),
 }
