@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::sqlite::parse_uuid;
-use super::{Backend, Store, StoreError};
+use super::{Store, StoreError};
 
 /// `chatType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -283,9 +283,7 @@ impl Store {
     /// Adds a user of the chat's tenant to a group chat (the caller has
     /// checked that the chat exists and the actor is in it).
     pub async fn add_member(&self, member: NewMember) -> Result<AddMember, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.call(move |conn| add_member(conn, member)).await,
-        }
+        self.backend.add_member(member).await
     }
 
     /// Moves `member`'s read viewpoint to `read_ms` (`None`: just before
@@ -296,19 +294,12 @@ impl Store {
         member: Uuid,
         read_ms: Option<i64>,
     ) -> Result<bool, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => {
-                s.call(move |conn| set_last_read(conn, &chat_id, member, read_ms))
-                    .await
-            }
-        }
+        self.backend.set_last_read(chat_id, member, read_ms).await
     }
 
     /// Creates a chat, or finds the one-on-one chat of the same two users.
     pub async fn create_chat(&self, chat: NewChat) -> Result<CreateChat, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.call(move |conn| create_chat(conn, chat)).await,
-        }
+        self.backend.create_chat(chat).await
     }
 
     /// The chat if `member` is in it (unknown and foreign chats alike are
@@ -318,12 +309,7 @@ impl Store {
         chat_id: String,
         member: Uuid,
     ) -> Result<Option<Chat>, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => {
-                s.call(move |conn| chat_for_member(conn, &chat_id, member))
-                    .await
-            }
-        }
+        self.backend.chat_for_member(chat_id, member).await
     }
 
     /// A page of `member`'s chats, newest first; `limit + 1` are asked for
@@ -334,28 +320,19 @@ impl Store {
         after: Option<Cursor>,
         limit: usize,
     ) -> Result<Vec<Chat>, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => {
-                s.call(move |conn| chats_of(conn, member, after, limit))
-                    .await
-            }
-        }
+        self.backend.chats_of(member, after, limit).await
     }
 
     /// The members of a chat, in the order they were added.
     pub async fn chat_members(&self, chat_id: String) -> Result<Vec<ChatMember>, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.call(move |conn| chat_members(conn, &chat_id)).await,
-        }
+        self.backend.chat_members(chat_id).await
     }
 
     /// Stores a message from a member (the caller has checked membership)
     /// and returns it, or the one stored before under the same idempotency
     /// key; committed with `synchronous=FULL` before this returns.
     pub async fn insert_message(&self, message: NewMessage) -> Result<InsertMessage, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.call(move |conn| insert_message(conn, message)).await,
-        }
+        self.backend.insert_message(message).await
     }
 
     /// Changes message `message_id` of `chat_id` on behalf of `actor` (a
@@ -370,21 +347,14 @@ impl Store {
         change: MessageChange,
         now_ms: i64,
     ) -> Result<ChangeOutcome, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => {
-                s.call(move |conn| {
-                    change_message(conn, &chat_id, message_id, actor, change, now_ms)
-                })
-                .await
-            }
-        }
+        self.backend
+            .change_message(chat_id, message_id, actor, change, now_ms)
+            .await
     }
 
     /// A page of messages (up to `limit + 1`).
     pub async fn messages(&self, query: MessageQuery) -> Result<Vec<ChatMessage>, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.call(move |conn| messages(conn, query)).await,
-        }
+        self.backend.messages(query).await
     }
 }
 
@@ -473,7 +443,7 @@ fn chat_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<Chat>> {
     .optional()
 }
 
-fn create_chat(conn: &mut Connection, chat: NewChat) -> rusqlite::Result<CreateChat> {
+pub(super) fn create_chat(conn: &mut Connection, chat: NewChat) -> rusqlite::Result<CreateChat> {
     let tx = conn.transaction()?;
     let tenant = chat.tenant_id.to_string();
     let creator = &chat.creator;
@@ -535,7 +505,11 @@ fn create_chat(conn: &mut Connection, chat: NewChat) -> rusqlite::Result<CreateC
     Ok(CreateChat::Created(created))
 }
 
-fn chat_for_member(conn: &Connection, id: &str, member: Uuid) -> rusqlite::Result<Option<Chat>> {
+pub(super) fn chat_for_member(
+    conn: &Connection,
+    id: &str,
+    member: Uuid,
+) -> rusqlite::Result<Option<Chat>> {
     conn.query_row(
         &format!(
             "SELECT {VIEWED_CHAT_COLUMNS} FROM chats
@@ -548,7 +522,7 @@ fn chat_for_member(conn: &Connection, id: &str, member: Uuid) -> rusqlite::Resul
     .optional()
 }
 
-fn chats_of(
+pub(super) fn chats_of(
     conn: &Connection,
     member: Uuid,
     after: Option<Cursor>,
@@ -580,7 +554,7 @@ fn member_row(row: &Row<'_>) -> rusqlite::Result<ChatMember> {
     })
 }
 
-fn chat_members(conn: &Connection, chat_id: &str) -> rusqlite::Result<Vec<ChatMember>> {
+pub(super) fn chat_members(conn: &Connection, chat_id: &str) -> rusqlite::Result<Vec<ChatMember>> {
     let mut query = conn.prepare(&format!(
         "SELECT {MEMBER_COLUMNS} FROM chat_members WHERE chat_id = ?1 ORDER BY rowid"
     ))?;
@@ -601,7 +575,7 @@ fn chat_member(
     .optional()
 }
 
-fn add_member(conn: &mut Connection, member: NewMember) -> rusqlite::Result<AddMember> {
+pub(super) fn add_member(conn: &mut Connection, member: NewMember) -> rusqlite::Result<AddMember> {
     let tx = conn.transaction()?;
     let Some(chat) = chat_by_id(&tx, &member.chat_id)? else {
         return Err(rusqlite::Error::QueryReturnedNoRows);
@@ -641,7 +615,7 @@ fn add_member(conn: &mut Connection, member: NewMember) -> rusqlite::Result<AddM
 
 /// Sets `member`'s read viewpoint to `read_ms`, or with `None` to just
 /// before the chat's newest message (unread). False if not a member.
-fn set_last_read(
+pub(super) fn set_last_read(
     conn: &Connection,
     chat_id: &str,
     member: Uuid,
@@ -656,7 +630,10 @@ fn set_last_read(
     Ok(changed == 1)
 }
 
-fn insert_message(conn: &mut Connection, message: NewMessage) -> rusqlite::Result<InsertMessage> {
+pub(super) fn insert_message(
+    conn: &mut Connection,
+    message: NewMessage,
+) -> rusqlite::Result<InsertMessage> {
     let tx = conn.transaction()?;
     let sender = message.from_object_id.to_string();
     if let Some(key) = &message.idempotency_key {
@@ -753,7 +730,10 @@ fn insert_message(conn: &mut Connection, message: NewMessage) -> rusqlite::Resul
     Ok(InsertMessage::Created(stored))
 }
 
-fn messages(conn: &Connection, query: MessageQuery) -> rusqlite::Result<Vec<ChatMessage>> {
+pub(super) fn messages(
+    conn: &Connection,
+    query: MessageQuery,
+) -> rusqlite::Result<Vec<ChatMessage>> {
     let order = query.order.column();
     let mut sql = format!("SELECT {MESSAGE_COLUMNS} FROM chat_messages WHERE chat_id = ?");
     let mut values: Vec<rusqlite::types::Value> = vec![query.chat_id.into()];
@@ -814,7 +794,7 @@ fn message_in_chat(
     Ok(Some(message))
 }
 
-fn change_message(
+pub(super) fn change_message(
     conn: &mut Connection,
     chat_id: &str,
     message_id: i64,

@@ -1,10 +1,11 @@
 //! Persistent storage behind one small API.
 //!
-//! `Store` is what the rest of the server talks to. Today its only backend is
-//! SQLite (one file in the data directory); PostgreSQL for larger deployments
-//! is meant to become a second `Backend` variant, so callers never see which
-//! database answers.
+//! `Store` is what the rest of the server talks to. It holds a [`Backend`]
+//! trait object; today the one implementation is SQLite (one file in the
+//! data directory). PostgreSQL for larger deployments is meant to become a
+//! second implementation, so callers never see which database answers.
 
+mod backend;
 mod chats;
 mod grants;
 mod sqlite;
@@ -13,6 +14,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use uuid::Uuid;
+
+use backend::Backend;
 
 pub use chats::{
     preview_of, AddMember, ChangeOutcome, Chat, ChatMember, ChatMessage, ChatType, CreateChat,
@@ -64,7 +67,7 @@ pub enum StoreError {
 /// Handle to the server's storage; cheap to clone, shared by all requests.
 #[derive(Clone)]
 pub struct Store {
-    backend: Arc<Backend>,
+    backend: Arc<dyn Backend>,
 }
 
 impl std::fmt::Debug for Store {
@@ -75,47 +78,35 @@ impl std::fmt::Debug for Store {
     }
 }
 
-enum Backend {
-    Sqlite(sqlite::SqliteStore),
-}
-
 impl Store {
     /// Opens (creating if needed) `convene.db` in `data_dir` and migrates it
     /// to the current schema.
     pub async fn open_sqlite(data_dir: &Path) -> Result<Self, StoreError> {
         let store = sqlite::SqliteStore::open(data_dir.to_owned()).await?;
         Ok(Self {
-            backend: Arc::new(Backend::Sqlite(store)),
+            backend: Arc::new(store),
         })
     }
 
     /// Where the data lives, for logs.
     pub fn location(&self) -> String {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.path().display().to_string(),
-        }
+        self.backend.location()
     }
 
     /// Runs a trivial query: proves the database answers, for `/healthz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.ping().await,
-        }
+        self.backend.ping().await
     }
 
     /// Inserts the users, or updates the names of those already there (same
     /// tenant and object id). Idempotent, so seeding can run on every start.
     pub async fn upsert_users(&self, users: Vec<User>) -> Result<(), StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.upsert_users(users).await,
-        }
+        self.backend.upsert_users(users).await
     }
 
     /// The users of one tenant, ordered by sign-in name.
     pub async fn users(&self, tenant_id: Uuid) -> Result<Vec<User>, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.users(tenant_id).await,
-        }
+        self.backend.users(tenant_id).await
     }
 
     /// Stores a new authorization code, and forgets codes that expired
@@ -125,9 +116,7 @@ impl Store {
         code: AuthorizationCode,
         now: i64,
     ) -> Result<(), StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.insert_authorization_code(code, now).await,
-        }
+        self.backend.insert_authorization_code(code, now).await
     }
 
     /// The code with this hash, redeemed or not.
@@ -135,9 +124,7 @@ impl Store {
         &self,
         code_hash: SecretHash,
     ) -> Result<Option<AuthorizationCode>, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.authorization_code(code_hash).await,
-        }
+        self.backend.authorization_code(code_hash).await
     }
 
     /// Marks the code redeemed at `now`. False if it was already redeemed
@@ -147,9 +134,7 @@ impl Store {
         code_hash: SecretHash,
         now: i64,
     ) -> Result<bool, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.redeem_authorization_code(code_hash, now).await,
-        }
+        self.backend.redeem_authorization_code(code_hash, now).await
     }
 
     /// Stores the first refresh token of a family, and forgets refresh
@@ -159,9 +144,7 @@ impl Store {
         token: RefreshToken,
         now: i64,
     ) -> Result<(), StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.insert_refresh_token(token, now).await,
-        }
+        self.backend.insert_refresh_token(token, now).await
     }
 
     /// The refresh token with this hash, used, revoked or not.
@@ -169,9 +152,7 @@ impl Store {
         &self,
         token_hash: SecretHash,
     ) -> Result<Option<RefreshToken>, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.refresh_token(token_hash).await,
-        }
+        self.backend.refresh_token(token_hash).await
     }
 
     /// In one transaction: marks `old` used at `now` and stores `new`; or,
@@ -182,23 +163,17 @@ impl Store {
         new: RefreshToken,
         now: i64,
     ) -> Result<Rotation, StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.rotate_refresh_token(old, new, now).await,
-        }
+        self.backend.rotate_refresh_token(old, new, now).await
     }
 
     /// Revokes every refresh token of a family (a reused token's).
     pub async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.revoke_refresh_family(family_id).await,
-        }
+        self.backend.revoke_refresh_family(family_id).await
     }
 
     /// Finishes queued work and closes the database. Calls after this fail
     /// with [`StoreError::Closed`]; closing twice is harmless.
     pub async fn close(&self) -> Result<(), StoreError> {
-        match &*self.backend {
-            Backend::Sqlite(s) => s.close().await,
-        }
+        self.backend.close().await
     }
 }

@@ -12,7 +12,12 @@ use rusqlite_migration::{Migrations, M};
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
-use super::{AuthorizationCode, RefreshToken, Rotation, SecretHash, StoreError, User};
+use super::backend::Backend;
+use super::{
+    chats, AddMember, AuthorizationCode, ChangeOutcome, Chat, ChatMember, ChatMessage, CreateChat,
+    Cursor, InsertMessage, MessageChange, MessageQuery, NewChat, NewMember, NewMessage,
+    RefreshToken, Rotation, SecretHash, StoreError, User,
+};
 
 /// File name of the database inside the data directory.
 pub const DATABASE_FILE: &str = "convene.db";
@@ -165,10 +170,6 @@ impl SqliteStore {
                 source,
             })?;
         Ok(Self { path, jobs })
-    }
-
-    pub(super) fn path(&self) -> &Path {
-        &self.path
     }
 
     /// Runs `f` on the database thread and returns its result.
@@ -415,6 +416,144 @@ impl SqliteStore {
             Ok(result) => Ok(result?),
             Err(_) => Ok(()), // closed by an earlier call meanwhile
         }
+    }
+}
+
+/// The trait's SQLite side: the issuer's grants are the inherent methods
+/// above, chats are the queries in `chats.rs`, each run on the database
+/// thread.
+#[async_trait::async_trait]
+impl Backend for SqliteStore {
+    fn location(&self) -> String {
+        self.path.display().to_string()
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        SqliteStore::ping(self).await
+    }
+
+    async fn close(&self) -> Result<(), StoreError> {
+        SqliteStore::close(self).await
+    }
+
+    async fn upsert_users(&self, users: Vec<User>) -> Result<(), StoreError> {
+        SqliteStore::upsert_users(self, users).await
+    }
+
+    async fn users(&self, tenant_id: Uuid) -> Result<Vec<User>, StoreError> {
+        SqliteStore::users(self, tenant_id).await
+    }
+
+    async fn insert_authorization_code(
+        &self,
+        code: AuthorizationCode,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        SqliteStore::insert_authorization_code(self, code, now).await
+    }
+
+    async fn authorization_code(
+        &self,
+        code_hash: SecretHash,
+    ) -> Result<Option<AuthorizationCode>, StoreError> {
+        SqliteStore::authorization_code(self, code_hash).await
+    }
+
+    async fn redeem_authorization_code(
+        &self,
+        code_hash: SecretHash,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        SqliteStore::redeem_authorization_code(self, code_hash, now).await
+    }
+
+    async fn insert_refresh_token(&self, token: RefreshToken, now: i64) -> Result<(), StoreError> {
+        SqliteStore::insert_refresh_token(self, token, now).await
+    }
+
+    async fn refresh_token(
+        &self,
+        token_hash: SecretHash,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        SqliteStore::refresh_token(self, token_hash).await
+    }
+
+    async fn rotate_refresh_token(
+        &self,
+        old: SecretHash,
+        new: RefreshToken,
+        now: i64,
+    ) -> Result<Rotation, StoreError> {
+        SqliteStore::rotate_refresh_token(self, old, new, now).await
+    }
+
+    async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), StoreError> {
+        SqliteStore::revoke_refresh_family(self, family_id).await
+    }
+
+    async fn create_chat(&self, chat: NewChat) -> Result<CreateChat, StoreError> {
+        self.call(move |conn| chats::create_chat(conn, chat)).await
+    }
+
+    async fn chat_for_member(
+        &self,
+        chat_id: String,
+        member: Uuid,
+    ) -> Result<Option<Chat>, StoreError> {
+        self.call(move |conn| chats::chat_for_member(conn, &chat_id, member))
+            .await
+    }
+
+    async fn chats_of(
+        &self,
+        member: Uuid,
+        after: Option<Cursor>,
+        limit: usize,
+    ) -> Result<Vec<Chat>, StoreError> {
+        self.call(move |conn| chats::chats_of(conn, member, after, limit))
+            .await
+    }
+
+    async fn chat_members(&self, chat_id: String) -> Result<Vec<ChatMember>, StoreError> {
+        self.call(move |conn| chats::chat_members(conn, &chat_id))
+            .await
+    }
+
+    async fn add_member(&self, member: NewMember) -> Result<AddMember, StoreError> {
+        self.call(move |conn| chats::add_member(conn, member)).await
+    }
+
+    async fn set_last_read(
+        &self,
+        chat_id: String,
+        member: Uuid,
+        read_ms: Option<i64>,
+    ) -> Result<bool, StoreError> {
+        self.call(move |conn| chats::set_last_read(conn, &chat_id, member, read_ms))
+            .await
+    }
+
+    async fn insert_message(&self, message: NewMessage) -> Result<InsertMessage, StoreError> {
+        self.call(move |conn| chats::insert_message(conn, message))
+            .await
+    }
+
+    async fn change_message(
+        &self,
+        chat_id: String,
+        message_id: i64,
+        actor: Uuid,
+        change: MessageChange,
+        now_ms: i64,
+    ) -> Result<ChangeOutcome, StoreError> {
+        self.call(move |conn| {
+            chats::change_message(conn, &chat_id, message_id, actor, change, now_ms)
+        })
+        .await
+    }
+
+    async fn messages(&self, query: MessageQuery) -> Result<Vec<ChatMessage>, StoreError> {
+        self.call(move |conn| chats::messages(conn, query)).await
     }
 }
 
