@@ -80,7 +80,9 @@ export function ChatRow({ chat, selected, onSelect }: ChatRowProps) {
         shape={chat.kind === "oneOnOne" ? "circular" : "square"}
         aria-hidden
       />
-      <Text className={mergeClasses(styles.title, unread && styles.unread)}>{chat.title}</Text>
+      <Text className={mergeClasses(styles.title, unread && styles.unread)} data-testid="chat-row-title">
+        {chat.title}
+      </Text>
       <Caption1 className={styles.time} title={fullTime(chat.updatedAt)}>
         {relativeTime(chat.updatedAt)}
       </Caption1>

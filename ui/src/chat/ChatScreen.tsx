@@ -91,6 +91,10 @@ export function ChatScreen() {
     [addChat, select],
   );
 
+  const loadOlderInOpenChat = useCallback(() => {
+    if (selectedId !== null) loadOlder(selectedId);
+  }, [selectedId, loadOlder]);
+
   const fail = useCallback((error: unknown) => setActionError(describeCoreError(error)), []);
 
   const handlers = useMemo<MessageHandlers>(
@@ -193,17 +197,17 @@ export function ChatScreen() {
               <DismissibleError message={thread.error} onDismiss={() => dismissError(chat.id)} testId="thread-load-error" />
             )}
             <Thread
-              key={chat.id}
+              key={`thread-${chat.id}`}
               thread={thread}
               readBy={chat.readBy}
               handlers={handlers}
-              onLoadOlder={() => loadOlder(chat.id)}
+              onLoadOlder={loadOlderInOpenChat}
               onRetryLoad={() => openThread(chat.id)}
               sentRevision={sentRevision}
             />
             <TypingIndicator people={state.typing[chat.id] ?? []} />
             <Composer
-              key={chat.id}
+              key={`composer-${chat.id}`}
               chatTitle={chat.title}
               members={chat.members}
               draft={draft}

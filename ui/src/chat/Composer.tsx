@@ -1,4 +1,4 @@
-import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 import {
   Button,
   Caption1,
@@ -118,6 +118,15 @@ export function Composer({ chatTitle, members, draft, onChange, onSubmit, editin
     pendingSelection.current = null;
     ref.current.setSelectionRange(selection.start, selection.end);
   });
+
+  // Starting an edit or a reply (from a message's actions) continues here, at the end of the text.
+  const replyKey = draft.replyTo?.key ?? null;
+  useEffect(() => {
+    const element = ref.current;
+    if (element === null || (!editing && replyKey === null)) return;
+    element.focus();
+    element.setSelectionRange(element.value.length, element.value.length);
+  }, [editing, replyKey]);
 
   const query = mentionQuery(draft.text, caret);
   const candidates = query === null || query.start === dismissedAt ? [] : mentionCandidates(members, query.query);

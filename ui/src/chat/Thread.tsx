@@ -1,5 +1,5 @@
 import { useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
-import { useVirtualizer } from "@tanstack/react-virtual";
+import { measureElement, useVirtualizer } from "@tanstack/react-virtual";
 import {
   Button,
   Caption1,
@@ -95,6 +95,11 @@ export function Thread({ thread, readBy, handlers, onLoadOlder, onRetryLoad, sen
     getScrollElement: () => scrollRef.current,
     estimateSize: (index) => estimateSize(rows[index]),
     getItemKey: (index) => rows[index]?.key ?? index,
+    // A row that measures 0 is not laid out (yet): keep its estimate rather than collapse it.
+    measureElement: (element, entry, instance) => {
+      const size = measureElement(element, entry, instance);
+      return size > 0 ? size : estimateSize(rows[instance.indexFromElement(element)]);
+    },
     overscan: 6,
     paddingStart: 8,
     paddingEnd: 8,
@@ -119,6 +124,13 @@ export function Thread({ thread, readBy, handlers, onLoadOlder, onRetryLoad, sen
   }, [sentRevision, virtualizer]);
 
   const { hasOlder, loadingOlder } = thread;
+  // A first page too short to scroll can never be scrolled to the top: fill the view instead.
+  const totalSize = virtualizer.getTotalSize();
+  useEffect(() => {
+    const height = scrollRef.current?.clientHeight ?? 0;
+    if (hasOlder && !loadingOlder && height > 0 && totalSize < height) onLoadOlder();
+  }, [hasOlder, loadingOlder, totalSize, onLoadOlder]);
+
   const onScroll = () => {
     const element = scrollRef.current;
     if (element !== null && element.scrollTop < LOAD_OLDER_WITHIN && hasOlder && !loadingOlder) onLoadOlder();

@@ -24,6 +24,21 @@ export function installLayoutEmulation(): void {
   };
 }
 
+/** The chat thread's height: its virtualiser renders the rows that fit in it (none at 0 px). */
+export const THREAD_VIEWPORT_PX = 600;
+
+/** Give scroll containers that virtualise a viewport, as a laid-out window would. */
+export function installViewportEmulation(): void {
+  const clientHeight = Object.getOwnPropertyDescriptor(Element.prototype, "clientHeight");
+  Object.defineProperty(HTMLElement.prototype, "clientHeight", {
+    configurable: true,
+    get(this: HTMLElement): number {
+      if (this.dataset.testid === "thread") return THREAD_VIEWPORT_PX;
+      return (clientHeight?.get?.call(this) as number | undefined) ?? 0;
+    },
+  });
+}
+
 /** Fluent's MessageBar measures itself for reflow; jsdom has no ResizeObserver. */
 export function installResizeObserver(): void {
   if (typeof window.ResizeObserver === "function") return;
