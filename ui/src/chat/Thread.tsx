@@ -47,6 +47,7 @@ const useStyles = makeStyles({
     justifyContent: "center",
     gap: tokens.spacingVerticalS,
     flexGrow: 1,
+    height: "100%",
     color: tokens.colorNeutralForeground3,
     textAlign: "center",
   },
@@ -73,8 +74,8 @@ interface ThreadProps {
 }
 
 function estimateSize(row: ThreadRow | undefined): number {
-  if (row === undefined || row.kind === "day") return 44;
-  return row.continued ? 40 : 76;
+  if (row === undefined) return 76;
+  return (row.continued ? 40 : 76) + (row.startsDay ? 44 : 0);
 }
 
 /**
@@ -185,13 +186,12 @@ export function Thread({ thread, readBy, handlers, onLoadOlder, onRetryLoad, sen
                       This is the beginning of the conversation.
                     </Caption1>
                   )}
-                  {row.kind === "day" ? (
+                  {row.startsDay && (
                     <Divider className={styles.day} role="separator" data-testid="day-separator">
-                      {dayLabel(row.at)}
+                      {dayLabel(row.message.createdAt)}
                     </Divider>
-                  ) : (
-                    <MessageRow message={row.message} continued={row.continued} seen={row.seen} handlers={handlers} />
                   )}
+                  <MessageRow message={row.message} continued={row.continued} seen={row.seen} handlers={handlers} />
                 </div>
               );
             })}

@@ -5,7 +5,10 @@ import { threadRows } from "./threadRows";
 const at = (time: string) => `2026-03-02T${time}Z`;
 
 function shape(rows: ReturnType<typeof threadRows>) {
-  return rows.map((row) => (row.kind === "day" ? "day" : `${row.message.from.displayName}${row.continued ? " +" : ""}`));
+  return rows.flatMap((row) => [
+    ...(row.startsDay ? ["day"] : []),
+    `${row.message.from.displayName}${row.continued ? " +" : ""}`,
+  ]);
 }
 
 describe("threadRows", () => {
@@ -37,7 +40,7 @@ describe("threadRows", () => {
     const mine = message({ mine: true, createdAt: at("09:05:00") });
     const messages = [message({ createdAt: at("09:00:00") }), mine];
     const seen = (readAt: string) =>
-      threadRows(messages, [{ userId: bob.id, lastReadAt: readAt }]).filter((r) => r.kind === "message" && r.seen);
+      threadRows(messages, [{ userId: bob.id, lastReadAt: readAt }]).filter((r) => r.seen);
     expect(seen(at("09:04:00"))).toHaveLength(0);
     expect(seen(at("09:05:00")).map((r) => r.key)).toEqual([mine.key]);
   });

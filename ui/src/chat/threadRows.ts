@@ -1,22 +1,24 @@
-// What the virtualised thread shows, row by row: day separators between
-// days, and messages marked as continuing the previous sender's group.
+// What the virtualised thread shows, one row per message: whether a day
+// separator goes above it, and whether it continues the previous sender's
+// group. Separators live inside the rows (not as rows of their own) so every
+// row's key is a message key, which the virtualiser uses to keep the reading
+// position when older pages are added above.
 import type { ReadMark, ThreadMessage } from "../core";
 import { dayKey } from "./time";
 
 /** Messages from one sender this close together share one name and avatar. */
 export const GROUP_GAP_MS = 5 * 60_000;
 
-export type ThreadRow =
-  | { kind: "day"; key: string; at: string }
-  | {
-      kind: "message";
-      key: string;
-      message: ThreadMessage;
-      /** Continues the group above: no name or avatar. */
-      continued: boolean;
-      /** The last message I wrote, and someone has read it. */
-      seen: boolean;
-    };
+export interface ThreadRow {
+  key: string;
+  message: ThreadMessage;
+  /** The first message of a day: a separator with this day goes above it. */
+  startsDay: boolean;
+  /** Continues the group above: no name or avatar. */
+  continued: boolean;
+  /** The last message I wrote, and someone has read it. */
+  seen: boolean;
+}
 
 /** The key of my last sent message if another member has read up to it, else null. */
 export function seenKey(messages: readonly ThreadMessage[], readBy: readonly ReadMark[]): string | null {
@@ -36,14 +38,13 @@ export function threadRows(messages: readonly ThreadMessage[], readBy: readonly 
   for (const message of messages) {
     const day = dayKey(message.createdAt);
     const newDay = previous === undefined || dayKey(previous.createdAt) !== day;
-    if (newDay) rows.push({ kind: "day", key: `day-${day}`, at: message.createdAt });
     const continued =
       !newDay &&
       previous !== undefined &&
       previous.from.id === message.from.id &&
       !previous.deleted &&
       Date.parse(message.createdAt) - Date.parse(previous.createdAt) < GROUP_GAP_MS;
-    rows.push({ kind: "message", key: message.key, message, continued, seen: message.key === seen });
+    rows.push({ key: message.key, message, startsDay: newDay, continued, seen: message.key === seen });
     previous = message;
   }
   return rows;
