@@ -15,6 +15,7 @@ import type { ChatSummary } from "../core";
 import { DismissibleError } from "../session/DismissibleError";
 import { ChatRow } from "./ChatRow";
 import { NewChatDialog } from "./NewChatDialog";
+import { useMinuteClock } from "./useMinuteClock";
 
 const useStyles = makeStyles({
   pane: {
@@ -82,6 +83,7 @@ interface ChatListProps {
 export function ChatList({ chats, loading, error, onDismissError, selectedId, onSelect, onStarted }: ChatListProps) {
   const styles = useStyles();
   const [filter, setFilter] = useState("");
+  const now = useMinuteClock();
   const arrows = useArrowNavigationGroup({ axis: "vertical", memorizeCurrent: true });
   const shown = useMemo(() => chats.filter((chat) => matchesFilter(chat, filter)), [chats, filter]);
 
@@ -107,7 +109,7 @@ export function ChatList({ chats, loading, error, onDismissError, selectedId, on
         {loading && <ChatListSkeleton />}
         {shown.map((chat) => (
           <div role="listitem" key={chat.id}>
-            <ChatRow chat={chat} selected={chat.id === selectedId} onSelect={onSelect} />
+            <ChatRow chat={chat} selected={chat.id === selectedId} onSelect={onSelect} now={now} />
           </div>
         ))}
         {!loading && chats.length === 0 && error === null && (

@@ -51,10 +51,12 @@ interface ChatRowProps {
   chat: ChatSummary;
   selected: boolean;
   onSelect: (chatId: string) => void;
+  /** The list's clock, for the relative time. */
+  now: Date;
 }
 
 /** One chat in the list: avatar, title, last message, time, unread count. */
-export function ChatRow({ chat, selected, onSelect }: ChatRowProps) {
+export function ChatRow({ chat, selected, onSelect, now }: ChatRowProps) {
   const styles = useStyles();
   const unread = chat.unreadCount > 0;
   const preview = chat.lastMessage === null ? "" : `${chat.lastMessage.from}: ${chat.lastMessage.text}`;
@@ -84,7 +86,7 @@ export function ChatRow({ chat, selected, onSelect }: ChatRowProps) {
         {chat.title}
       </Text>
       <Caption1 className={styles.time} title={fullTime(chat.updatedAt)}>
-        {relativeTime(chat.updatedAt)}
+        {relativeTime(chat.updatedAt, now)}
       </Caption1>
       <Caption1 className={mergeClasses(styles.preview, unread && styles.unread)}>{preview}</Caption1>
       {unread ? (

@@ -34,7 +34,7 @@ const useStyles = makeStyles({
   first: { paddingTop: tokens.spacingVerticalM },
   mine: { flexDirection: "row-reverse" },
   gutter: { width: "32px", flexShrink: 0 },
-  column: { display: "flex", flexDirection: "column", maxWidth: "72%", minWidth: 0 },
+  column: { position: "relative", display: "flex", flexDirection: "column", maxWidth: "72%", minWidth: 0 },
   mineColumn: { alignItems: "flex-end" },
   header: { display: "flex", gap: tokens.spacingHorizontalS, alignItems: "baseline", marginBottom: "2px" },
   meta: { color: tokens.colorNeutralForeground3 },
@@ -75,7 +75,7 @@ const useStyles = makeStyles({
   failed: { color: tokens.colorPaletteRedForeground1, flexWrap: "wrap" },
   actions: {
     position: "absolute",
-    top: "-12px",
+    top: 0,
     display: "flex",
     gap: "2px",
     padding: "2px",
@@ -85,8 +85,9 @@ const useStyles = makeStyles({
     opacity: 0,
     zIndex: 1,
   },
-  actionsOthers: { right: tokens.spacingHorizontalXXL },
-  actionsMine: { left: tokens.spacingHorizontalXXL },
+  // Beside the bubble, on the empty side of the row, so it hides no words.
+  actionsOthers: { left: "100%", marginLeft: tokens.spacingHorizontalS },
+  actionsMine: { right: "100%", marginRight: tokens.spacingHorizontalS },
 });
 
 interface MessageRowProps {
@@ -162,44 +163,44 @@ export function MessageRow({ message, continued, seen, handlers }: MessageRowPro
           />
         )}
         <DeliveryLine message={message} seen={seen} handlers={handlers} />
+        {canAct && (
+          <div
+            className={mergeClasses("message-actions", styles.actions, mine ? styles.actionsMine : styles.actionsOthers)}
+            role="toolbar"
+            aria-label={`Actions for the message from ${who}`}
+          >
+            <ReactionPicker reactions={message.reactions} onToggle={(r, on) => handlers.onReact(message, r, on)} />
+            <Button
+              size="small"
+              appearance="subtle"
+              icon={<ArrowReplyRegular />}
+              aria-label="Reply"
+              title="Reply"
+              onClick={() => handlers.onReply(message)}
+            />
+            {mine && (
+              <>
+                <Button
+                  size="small"
+                  appearance="subtle"
+                  icon={<EditRegular />}
+                  aria-label="Edit"
+                  title="Edit"
+                  onClick={() => handlers.onEdit(message)}
+                />
+                <Button
+                  size="small"
+                  appearance="subtle"
+                  icon={<DeleteRegular />}
+                  aria-label="Delete"
+                  title="Delete"
+                  onClick={() => handlers.onDelete(message)}
+                />
+              </>
+            )}
+          </div>
+        )}
       </div>
-      {canAct && (
-        <div
-          className={mergeClasses("message-actions", styles.actions, mine ? styles.actionsMine : styles.actionsOthers)}
-          role="toolbar"
-          aria-label={`Actions for the message from ${who}`}
-        >
-          <ReactionPicker reactions={message.reactions} onToggle={(r, on) => handlers.onReact(message, r, on)} />
-          <Button
-            size="small"
-            appearance="subtle"
-            icon={<ArrowReplyRegular />}
-            aria-label="Reply"
-            title="Reply"
-            onClick={() => handlers.onReply(message)}
-          />
-          {mine && (
-            <>
-              <Button
-                size="small"
-                appearance="subtle"
-                icon={<EditRegular />}
-                aria-label="Edit"
-                title="Edit"
-                onClick={() => handlers.onEdit(message)}
-              />
-              <Button
-                size="small"
-                appearance="subtle"
-                icon={<DeleteRegular />}
-                aria-label="Delete"
-                title="Delete"
-                onClick={() => handlers.onDelete(message)}
-              />
-            </>
-          )}
-        </div>
-      )}
     </div>
   );
 }
