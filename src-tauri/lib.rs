@@ -9,10 +9,11 @@ mod tray;
 
 use std::time::Instant;
 
+use convene_core::chat::ChatStorage;
 use convene_core::config::ConfigLayer;
 use convene_core::session::{SessionError, Sessions};
 use convene_core::vault::{Vault, VaultKind};
-use convene_core::{Client, ClientConfig, MonitorTiming};
+use convene_core::{ChatOptions, Client, ClientConfig, MonitorTiming};
 use tauri::{Manager, WindowEvent};
 
 pub use commands::AppInfo;
@@ -136,6 +137,7 @@ pub fn run() {
             tray::show_main_window(app);
         }))
         .plugin(tauri_plugin_window_state::Builder::default().build())
+        .plugin(tauri_plugin_notification::init())
         .invoke_handler(bridge.invoke_handler())
         .setup(move |app| {
             bridge.mount_events(app);
@@ -144,7 +146,11 @@ pub fn run() {
                 if let Err(error) = &sessions {
                     tracing::error!(%error, "signing in is not possible");
                 }
-                Client::start(config, MonitorTiming::default(), sessions)
+                let chat = ChatOptions {
+                    storage: ChatStorage::default_disk(),
+                    ..ChatOptions::default()
+                };
+                Client::start_with_chat(config, MonitorTiming::default(), sessions, chat)
             });
             tracing::info!(server = %client.config().server_url, "client started");
             app.manage(AppState { client, launched });

@@ -38,6 +38,21 @@ pub fn create<R: Runtime>(app: &AppHandle<R>) -> tauri::Result<()> {
     Ok(())
 }
 
+/// Shows the unread count on the tray icon: in its tooltip, and as the
+/// label beside the icon where the tray host shows one (AppIndicator).
+pub fn show_unread<R: Runtime>(app: &AppHandle<R>, total: u32) {
+    let Some(tray) = app.tray_by_id(TRAY_ID) else {
+        return;
+    };
+    let (tooltip, title) = match total {
+        0 => ("Convene".to_owned(), None),
+        1 => ("Convene: 1 unread message".to_owned(), Some("1".to_owned())),
+        n => (format!("Convene: {n} unread messages"), Some(n.to_string())),
+    };
+    let _ = tray.set_tooltip(Some(tooltip));
+    let _ = tray.set_title(title);
+}
+
 /// Whether a tray icon exists to bring the window back from.
 pub fn is_available<R: Runtime>(app: &AppHandle<R>) -> bool {
     app.tray_by_id(TRAY_ID).is_some()

@@ -4,6 +4,7 @@
 #![allow(dead_code)] // each test binary uses a different part of this module
 
 pub mod app;
+pub mod chat;
 pub mod person;
 pub mod server;
 

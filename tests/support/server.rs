@@ -82,6 +82,26 @@ impl DevServer {
         }
     }
 
+    /// Kills it with SIGKILL, as a crash or a pulled plug would.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts it again (after `stop` or `kill`) on the same address and
+    /// data directory.
+    pub fn resume(&mut self) {
+        assert!(self.child.is_none(), "the server is still running");
+        let again = Self::launch(
+            &self.addr.to_string(),
+            &self.data_dir.clone(),
+            self.extra.clone(),
+        );
+        *self = again;
+    }
+
     /// Starts it again on the same address and data directory.
     pub fn restart(&mut self) {
         self.stop();

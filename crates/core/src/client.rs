@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::auth::AuthError;
 use crate::chat::view::{ChatSummary, Draft, Person, ThreadMessage, ThreadPage};
+use crate::chat::{ChatService, ChatSetup, ChatStorage, PollTiming};
 use crate::config::ClientConfig;
 use crate::connection::{
     ConnectionMonitor, ConnectionStatus, HttpProbe, MonitorTiming, ProbeError, ServerProbe,
@@ -74,6 +75,70 @@ pub struct Client {
     /// threads without one (a UI thread).
     runtime: tokio::runtime::Handle,
     session_keeper: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    chat: Arc<ChatSlot>,
+}
+
+/// Where chat keeps its cache and how often it polls.
+#[derive(Debug, Clone)]
+pub struct ChatOptions {
+    pub storage: ChatStorage,
+    pub timing: PollTiming,
+}
+
+impl Default for ChatOptions {
+    /// In memory: the desktop app and the CLI choose the disk explicitly.
+    fn default() -> Self {
+        Self {
+            storage: ChatStorage::Memory,
+            timing: PollTiming::default(),
+        }
+    }
+}
+
+/// The chat service of the account in use, started when an account
+/// becomes current and stopped when it stops being so.
+struct ChatSlot {
+    options: ChatOptions,
+    config: ClientConfig,
+    events: mpsc::UnboundedSender<ClientEvent>,
+    service: tokio::sync::Mutex<Option<Arc<ChatService>>>,
+}
+
+impl ChatSlot {
+    /// The service for `account`, started if it is not the one running.
+    async fn follow(
+        &self,
+        sessions: &Arc<Sessions>,
+        account: Option<AccountProfile>,
+    ) -> Result<Option<Arc<ChatService>>, UserError> {
+        let mut slot = self.service.lock().await;
+        let Some(account) = account else {
+            *slot = None;
+            return Ok(None);
+        };
+        if let Some(service) = slot.as_ref() {
+            if service.account().user_id == account.user_id
+                && service.account().tenant_id == account.tenant_id
+            {
+                return Ok(Some(service.clone()));
+            }
+        }
+        *slot = None;
+        let service = ChatService::start(ChatSetup {
+            account,
+            sessions: sessions.clone(),
+            http: crate::http::client(std::time::Duration::from_secs(30)),
+            graph_url: self.config.graph_url.clone(),
+            server_url: self.config.server_url.clone(),
+            storage: self.options.storage.clone(),
+            timing: self.options.timing,
+            events: self.events.clone(),
+        })
+        .map_err(UserError::from)?;
+        let service = Arc::new(service);
+        *slot = Some(service.clone());
+        Ok(Some(service))
+    }
 }
 
 impl Drop for Client {
@@ -103,10 +168,28 @@ impl Client {
         timing: MonitorTiming,
         sessions: Result<Sessions, SessionError>,
     ) -> (Self, EventStream) {
+        Self::start_with_chat(config, timing, sessions, ChatOptions::default())
+    }
+
+    /// [`Client::start`], with chat's cache where `chat` says. Chat starts
+    /// at once for the account in use, so messages arrive before the UI
+    /// asks for them.
+    pub fn start_with_chat(
+        config: ClientConfig,
+        timing: MonitorTiming,
+        sessions: Result<Sessions, SessionError>,
+        chat: ChatOptions,
+    ) -> (Self, EventStream) {
         let (events, receiver) = mpsc::unbounded_channel();
         let probe = HttpProbe::new(config.server_url.clone(), timing.probe_timeout);
         let monitor = ConnectionMonitor::spawn(&config.server_url, probe, timing, events.clone());
         let sessions = sessions.map(Arc::new).map_err(|e| UserError::from(&e));
+        let chat = Arc::new(ChatSlot {
+            options: chat,
+            config: config.clone(),
+            events: events.clone(),
+            service: tokio::sync::Mutex::new(None),
+        });
         let client = Self {
             config,
             monitor,
@@ -115,8 +198,10 @@ impl Client {
             cancel_sign_in: Mutex::new(None),
             runtime: tokio::runtime::Handle::current(),
             session_keeper: Mutex::new(None),
+            chat,
         };
         client.keep_sessions_fresh(timing.session_check);
+        client.follow_account_with_chat();
         (client, EventStream(receiver))
     }
 
@@ -171,6 +256,7 @@ impl Client {
             *slot = Some(cancel);
         }
         let events = self.events.clone();
+        let chat = self.chat.clone();
         let _ = events.send(ClientEvent::SignIn {
             progress: SignInProgress::WaitingForBrowser,
         });
@@ -197,8 +283,11 @@ impl Client {
             let _ = events.send(ClientEvent::SignIn { progress });
             if let Ok(profile) = outcome {
                 let _ = events.send(ClientEvent::Account {
-                    account: Some(profile),
+                    account: Some(profile.clone()),
                 });
+                if let Err(error) = chat.follow(&sessions, Some(profile)).await {
+                    tracing::warn!(?error, "chat could not start");
+                }
             }
         });
         Ok(())
@@ -221,6 +310,9 @@ impl Client {
         let _ = self.events.send(ClientEvent::Account {
             account: Some(profile.clone()),
         });
+        self.chat
+            .follow(self.sessions()?, Some(profile.clone()))
+            .await?;
         Ok(profile)
     }
 
@@ -239,7 +331,10 @@ impl Client {
             .await
             .map_err(|e| UserError::from(&e))?;
         let current = sessions.current().await.map_err(|e| UserError::from(&e))?;
-        let _ = self.events.send(ClientEvent::Account { account: current });
+        let _ = self.events.send(ClientEvent::Account {
+            account: current.clone(),
+        });
+        self.chat.follow(sessions, current).await?;
         Ok(())
     }
 
@@ -284,78 +379,115 @@ impl Client {
         *self.session_keeper.lock().expect("not poisoned") = Some(task);
     }
 
-    // Chat. The sync engine, cache and outbox land behind these next.
+    /// Starts chat for the account in use, if any, in the background.
+    fn follow_account_with_chat(&self) {
+        let Ok(sessions) = self.sessions().cloned() else {
+            return;
+        };
+        let chat = self.chat.clone();
+        self.runtime.spawn(async move {
+            match sessions.current().await {
+                Ok(current) => {
+                    if let Err(error) = chat.follow(&sessions, current).await {
+                        tracing::warn!(?error, "chat could not start");
+                    }
+                }
+                Err(error) => tracing::info!(%error, "no account to start chat for"),
+            }
+        });
+    }
 
+    /// Chat for the account in use.
+    pub async fn chat(&self) -> Result<Arc<ChatService>, UserError> {
+        let sessions = self.sessions()?;
+        let current = sessions.current().await.map_err(|e| UserError::from(&e))?;
+        self.chat
+            .follow(sessions, current)
+            .await?
+            .ok_or_else(|| UserError::from(&SessionError::NotSignedIn))
+    }
+
+    /// The chat list, newest activity first.
     pub async fn chats(&self) -> Result<Vec<ChatSummary>, UserError> {
-        Err(chat_not_ready())
+        Ok(self.chat().await?.chats()?)
     }
 
     pub async fn thread(
         &self,
-        _chat_id: &str,
-        _before: Option<&str>,
-        _limit: u32,
+        chat_id: &str,
+        before: Option<&str>,
+        limit: u32,
     ) -> Result<ThreadPage, UserError> {
-        Err(chat_not_ready())
+        Ok(self.chat().await?.thread(chat_id, before, limit).await?)
     }
 
     pub async fn send_message(
         &self,
-        _chat_id: &str,
-        _draft: Draft,
+        chat_id: &str,
+        draft: Draft,
     ) -> Result<ThreadMessage, UserError> {
-        Err(chat_not_ready())
+        Ok(self.chat().await?.send(chat_id, draft)?)
     }
 
-    pub async fn retry_message(&self, _key: &str) -> Result<(), UserError> {
-        Err(chat_not_ready())
+    pub async fn retry_message(&self, key: &str) -> Result<(), UserError> {
+        Ok(self.chat().await?.retry(key)?)
     }
 
-    pub async fn discard_message(&self, _key: &str) -> Result<(), UserError> {
-        Err(chat_not_ready())
+    pub async fn discard_message(&self, key: &str) -> Result<(), UserError> {
+        self.chat().await?.discard(key)?;
+        Ok(())
     }
 
     pub async fn edit_message(
         &self,
-        _chat_id: &str,
-        _message_id: &str,
-        _html: &str,
+        chat_id: &str,
+        message_id: &str,
+        html: &str,
     ) -> Result<(), UserError> {
-        Err(chat_not_ready())
+        Ok(self.chat().await?.edit(chat_id, message_id, html).await?)
     }
 
-    pub async fn delete_message(&self, _chat_id: &str, _message_id: &str) -> Result<(), UserError> {
-        Err(chat_not_ready())
+    pub async fn delete_message(&self, chat_id: &str, message_id: &str) -> Result<(), UserError> {
+        Ok(self.chat().await?.delete(chat_id, message_id).await?)
     }
 
     pub async fn react(
         &self,
-        _chat_id: &str,
-        _message_id: &str,
-        _reaction: &str,
-        _on: bool,
+        chat_id: &str,
+        message_id: &str,
+        reaction: &str,
+        on: bool,
     ) -> Result<(), UserError> {
-        Err(chat_not_ready())
+        Ok(self
+            .chat()
+            .await?
+            .react(chat_id, message_id, reaction, on)
+            .await?)
     }
 
-    pub async fn mark_read(&self, _chat_id: &str) -> Result<(), UserError> {
-        Err(chat_not_ready())
+    pub async fn mark_read(&self, chat_id: &str) -> Result<(), UserError> {
+        Ok(self.chat().await?.mark_read(chat_id)?)
     }
 
-    pub async fn typing(&self, _chat_id: &str) -> Result<(), UserError> {
-        Err(chat_not_ready())
+    pub async fn typing(&self, chat_id: &str) -> Result<(), UserError> {
+        self.chat().await?.typing(chat_id);
+        Ok(())
     }
 
-    pub async fn search_people(&self, _query: &str) -> Result<Vec<Person>, UserError> {
-        Err(chat_not_ready())
+    pub async fn search_people(&self, query: &str) -> Result<Vec<Person>, UserError> {
+        Ok(self.chat().await?.search_people(query).await?)
     }
 
     pub async fn start_chat(
         &self,
-        _user_ids: Vec<String>,
-        _topic: Option<String>,
+        user_ids: Vec<String>,
+        topic: Option<String>,
     ) -> Result<ChatSummary, UserError> {
-        Err(chat_not_ready())
+        Ok(self
+            .chat()
+            .await?
+            .start_chat(&user_ids, topic.as_deref())
+            .await?)
     }
 
     /// One probe, without starting a client: for `convene-cli status`.
@@ -371,12 +503,5 @@ impl Client {
     /// The authority as configured, for display.
     pub fn authority(&self) -> &Url {
         &self.config.authority
-    }
-}
-
-fn chat_not_ready() -> UserError {
-    UserError {
-        code: UserErrorCode::Other,
-        message: "chat is not available in this build yet".into(),
     }
 }

@@ -17,8 +17,8 @@ use rusqlite_migration::{Migrations, M};
 use super::sanitize::{plain_text_to_html, preview_text, sanitize_message_html};
 use super::time::normalize;
 use super::view::{
-    ChatKind, ChatSummary, Delivery, MessagePreview, Person, ReactionCount, ReadMark,
-    ReplyPreview, ThreadMessage,
+    ChatKind, ChatSummary, Delivery, MessagePreview, Person, ReactionCount, ReadMark, ReplyPreview,
+    ThreadMessage,
 };
 use crate::client::{UserError, UserErrorCode};
 
@@ -329,7 +329,10 @@ impl Cache {
             ids
         };
         ids.iter()
-            .map(|id| self.chat_summary(id).map(|s| s.expect("listed chat exists")))
+            .map(|id| {
+                self.chat_summary(id)
+                    .map(|s| s.expect("listed chat exists"))
+            })
             .collect()
     }
 
@@ -453,7 +456,10 @@ impl Cache {
                     |r| r.get(0),
                 )
                 .optional()?;
-            if previous.as_deref().is_some_and(|p| p >= row.modified_at.as_str()) {
+            if previous
+                .as_deref()
+                .is_some_and(|p| p >= row.modified_at.as_str())
+            {
                 continue;
             }
             tx.execute(
@@ -607,8 +613,10 @@ impl Cache {
     /// Counts an attempt before it is made: after a crash mid-send, the
     /// worker knows the service may already have the message.
     pub fn note_attempt(&mut self, key: &str) -> Result<(), CacheError> {
-        self.conn
-            .execute("UPDATE outbox SET attempts = attempts + 1 WHERE key = ?1", [key])?;
+        self.conn.execute(
+            "UPDATE outbox SET attempts = attempts + 1 WHERE key = ?1",
+            [key],
+        )?;
         Ok(())
     }
 
@@ -621,7 +629,9 @@ impl Cache {
     ) -> Result<ThreadMessage, CacheError> {
         let chat_id: String = self
             .conn
-            .query_row("SELECT chat_id FROM outbox WHERE key = ?1", [key], |r| r.get(0))
+            .query_row("SELECT chat_id FROM outbox WHERE key = ?1", [key], |r| {
+                r.get(0)
+            })
             .optional()?
             .ok_or_else(|| CacheError::UnknownOutboxItem(key.to_owned()))?;
         let tx = self.conn.transaction()?;
@@ -653,7 +663,11 @@ impl Cache {
     }
 
     /// Refused for good: kept, shown as failed until retried or discarded.
-    pub fn mark_failed(&mut self, key: &str, error: &UserError) -> Result<ThreadMessage, CacheError> {
+    pub fn mark_failed(
+        &mut self,
+        key: &str,
+        error: &UserError,
+    ) -> Result<ThreadMessage, CacheError> {
         let changed = self.conn.execute(
             "UPDATE outbox SET failure = ?2 WHERE key = ?1",
             params![key, serde_json::to_string(error).expect("errors serialise")],
@@ -686,16 +700,17 @@ impl Cache {
             )
             .optional()?
             .ok_or_else(|| CacheError::UnknownOutboxItem(key.to_owned()))?;
-        self.conn.execute("DELETE FROM outbox WHERE key = ?1", [key])?;
+        self.conn
+            .execute("DELETE FROM outbox WHERE key = ?1", [key])?;
         Ok(chat_id)
     }
 
     /// Service ids already matched to an outbox entry in this chat: a
     /// reconciliation must not claim them twice.
     pub fn claimed_ids(&self, chat_id: &str) -> Result<HashSet<String>, CacheError> {
-        let mut statement = self.conn.prepare(
-            "SELECT id FROM messages WHERE chat_id = ?1 AND local_key IS NOT NULL",
-        )?;
+        let mut statement = self
+            .conn
+            .prepare("SELECT id FROM messages WHERE chat_id = ?1 AND local_key IS NOT NULL")?;
         let ids = statement
             .query_map([chat_id], |r| r.get(0))?
             .collect::<Result<_, _>>()?;
@@ -812,9 +827,7 @@ impl MessageRow {
                 StoredReaction {
                     reaction: emoji_for(&r.reaction_type),
                     user_id: who.map(|u| u.id.clone()).unwrap_or_default(),
-                    name: who
-                        .and_then(|u| u.display_name.clone())
-                        .unwrap_or_default(),
+                    name: who.and_then(|u| u.display_name.clone()).unwrap_or_default(),
                 }
             })
             .collect();

@@ -182,7 +182,7 @@ impl GraphChats {
         Ok(page.value)
     }
 
-    /// Messages of a chat created, edited, reacted to or deleted at or after
+    /// Messages of a chat created, edited, reacted to or deleted after
     /// `since` (a Graph timestamp), or its newest page when `since` is
     /// `None`; newest first. This is how a delegated client catches up:
     /// Graph's message delta is application-only.
@@ -199,10 +199,10 @@ impl GraphChats {
                 .append_pair("$top", &MAX_PAGE.to_string())
                 .append_pair("$orderby", "lastModifiedDateTime desc");
             if let Some(since) = since {
-                // `ge`, not `gt`: two changes can share a millisecond, and a
-                // `gt` at that millisecond would skip the second. Callers
-                // drop what they already have by id.
-                query.append_pair("$filter", &format!("lastModifiedDateTime ge {since}"));
+                // Graph accepts only `gt` and `lt` here. Two changes can
+                // share a millisecond, so callers ask from a millisecond
+                // before what they have and drop what they already hold.
+                query.append_pair("$filter", &format!("lastModifiedDateTime gt {since}"));
             }
         }
         match since {

@@ -136,7 +136,10 @@ mod tests {
     #[test]
     fn previews_are_the_words_without_markup() {
         assert_eq!(
-            preview_text("<p>Hi <at id=\"0\">Bob</at>,</p><p>5 &lt; 6 &amp; <b>bold</b></p>", 80),
+            preview_text(
+                "<p>Hi <at id=\"0\">Bob</at>,</p><p>5 &lt; 6 &amp; <b>bold</b></p>",
+                80
+            ),
             "Hi Bob, 5 < 6 & bold"
         );
         assert_eq!(preview_text("<script>alert(1)</script>ok", 80), "ok");

@@ -29,6 +29,15 @@ fn format(at: OffsetDateTime) -> String {
         .expect("a UTC time formats")
 }
 
+/// `at` moved by `millis`, in the canonical form (unparseable text is
+/// returned as it is).
+pub fn shift(at: &str, millis: i64) -> String {
+    match OffsetDateTime::parse(at, &Rfc3339) {
+        Ok(t) => format(t + time::Duration::milliseconds(millis)),
+        Err(_) => at.to_owned(),
+    }
+}
+
 /// Milliseconds between two canonical times (`b - a`), if both parse.
 pub fn millis_between(a: &str, b: &str) -> Option<i64> {
     let a = OffsetDateTime::parse(a, &Rfc3339).ok()?;
@@ -42,11 +51,24 @@ mod tests {
 
     #[test]
     fn graph_timestamps_become_comparable_text() {
-        assert_eq!(normalize("2026-11-27T11:26:29Z"), "2026-11-27T11:26:29.000Z");
-        assert_eq!(normalize("2026-11-27T11:26:29.1234567Z"), "2026-11-27T11:26:29.123Z");
-        assert_eq!(normalize("2026-11-27T12:26:29.5+01:00"), "2026-11-27T11:26:29.500Z");
+        assert_eq!(
+            normalize("2026-11-27T11:26:29Z"),
+            "2026-11-27T11:26:29.000Z"
+        );
+        assert_eq!(
+            normalize("2026-11-27T11:26:29.1234567Z"),
+            "2026-11-27T11:26:29.123Z"
+        );
+        assert_eq!(
+            normalize("2026-11-27T12:26:29.5+01:00"),
+            "2026-11-27T11:26:29.500Z"
+        );
         assert_eq!(normalize("not a time"), "not a time");
         assert!(normalize("2026-11-27T11:26:29.9Z") > normalize("2026-11-27T11:26:29.10Z"));
+        assert_eq!(
+            shift("2026-11-27T11:26:29.000Z", -1),
+            "2026-11-27T11:26:28.999Z"
+        );
         assert_eq!(
             millis_between("2026-11-27T11:26:29.000Z", "2026-11-27T11:26:30.250Z"),
             Some(1250)

@@ -1,0 +1,154 @@
+//! What the chat workers share: the account, the Graph client, the cache
+//! and the way out to the client's event stream.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use tokio::sync::mpsc;
+
+use super::cache::{Cache, CacheError};
+use super::graph::{GraphChats, GraphError};
+use super::view::ThreadMessage;
+use crate::client::{UserError, UserErrorCode};
+use crate::event::ClientEvent;
+use crate::session::{AccountProfile, Resource, SessionError, Sessions};
+use crate::Secret;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChatError {
+    #[error(transparent)]
+    Graph(#[from] GraphError),
+    #[error(transparent)]
+    Cache(#[from] CacheError),
+    #[error(transparent)]
+    Session(#[from] SessionError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+impl ChatError {
+    /// Worth trying again later (offline, throttled, the service failed).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            ChatError::Graph(e) => e.is_transient() || e.is_unauthenticated(),
+            // Token renewal that could not reach the authority or the
+            // exchange; anything else about the session needs the user.
+            ChatError::Session(SessionError::Auth(_) | SessionError::Exchange(_)) => true,
+            ChatError::Session(_) => false,
+            ChatError::Cache(_) | ChatError::Invalid(_) => false,
+        }
+    }
+}
+
+impl From<&ChatError> for UserError {
+    fn from(error: &ChatError) -> Self {
+        let code = match error {
+            ChatError::Session(e) => return UserError::from(e),
+            ChatError::Graph(e) if e.is_transient() => UserErrorCode::Offline,
+            ChatError::Graph(GraphError::Refused { status, .. }) if *status < 500 => {
+                UserErrorCode::Refused
+            }
+            ChatError::Invalid(_) | ChatError::Cache(CacheError::UnknownChat(_)) => {
+                UserErrorCode::Invalid
+            }
+            ChatError::Cache(CacheError::UnknownOutboxItem(_)) => UserErrorCode::Invalid,
+            _ => UserErrorCode::Other,
+        };
+        UserError {
+            code,
+            message: error.to_string(),
+        }
+    }
+}
+
+impl From<ChatError> for UserError {
+    fn from(error: ChatError) -> Self {
+        UserError::from(&error)
+    }
+}
+
+/// The state every chat worker holds a reference to.
+pub struct Engine {
+    pub account: AccountProfile,
+    pub sessions: Arc<Sessions>,
+    pub graph: GraphChats,
+    cache: Mutex<Cache>,
+    events: mpsc::UnboundedSender<ClientEvent>,
+    /// Held while a message is being posted and recorded as sent, and
+    /// while a catch-up stores what it fetched: so a catch-up never stores
+    /// the user's just-posted message before the outbox has tied it to its
+    /// outbox key.
+    pub post_lock: tokio::sync::Mutex<()>,
+}
+
+impl std::fmt::Debug for Engine {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Engine")
+            .field("account", &self.account.user_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Engine {
+    pub fn new(
+        account: AccountProfile,
+        sessions: Arc<Sessions>,
+        graph: GraphChats,
+        cache: Cache,
+        events: mpsc::UnboundedSender<ClientEvent>,
+    ) -> Self {
+        Self {
+            account,
+            sessions,
+            graph,
+            cache: Mutex::new(cache),
+            events,
+            post_lock: tokio::sync::Mutex::new(()),
+        }
+    }
+
+    /// The cache, for one short synchronous use (never across an await).
+    pub fn cache(&self) -> MutexGuard<'_, Cache> {
+        self.cache
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub async fn graph_token(&self) -> Result<Secret, ChatError> {
+        Ok(self
+            .sessions
+            .access_token(&self.account, Resource::Graph)
+            .await?)
+    }
+
+    pub fn emit(&self, event: ClientEvent) {
+        let _ = self.events.send(event);
+    }
+
+    /// Tells the UI about changed messages of one chat, and what that did
+    /// to the chat's row and the unread total.
+    pub fn publish_messages(&self, chat_id: &str, messages: Vec<ThreadMessage>) {
+        if !messages.is_empty() {
+            self.emit(ClientEvent::Messages {
+                chat_id: chat_id.to_owned(),
+                messages,
+            });
+        }
+        self.publish_chats(&[chat_id]);
+    }
+
+    /// Sends the rows of these chats and the unread total.
+    pub fn publish_chats(&self, chat_ids: &[&str]) {
+        let (chats, total) = {
+            let cache = self.cache();
+            let chats: Vec<_> = chat_ids
+                .iter()
+                .filter_map(|id| cache.chat_summary(id).ok().flatten())
+                .collect();
+            (chats, cache.unread_total().unwrap_or(0))
+        };
+        if !chats.is_empty() {
+            self.emit(ClientEvent::Chats { chats });
+        }
+        self.emit(ClientEvent::Unread { total });
+    }
+}

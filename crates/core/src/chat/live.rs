@@ -1,0 +1,229 @@
+//! The live channel: a WebSocket to convene-server that brings change
+//! hints and typing notifications, authenticated with the communication
+//! token. It reconnects by itself with backoff; every (re)connection is
+//! reported so the sync engine can catch up on what it missed.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use convene_proto::live::{ClientFrame, ServerFrame, LIVE_PATH};
+use futures_util::{SinkExt, StreamExt};
+use tokio::sync::{mpsc, watch};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+use tokio_tungstenite::tungstenite::Message;
+use url::Url;
+
+use crate::session::{AccountProfile, SessionError, Sessions};
+
+/// What the live channel tells the sync engine.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LiveEvent {
+    /// Connected (again): anything may have happened meanwhile.
+    Connected,
+    Disconnected,
+    Frame(ServerFrame),
+}
+
+/// Sends frames over the live channel while it is up.
+#[derive(Debug, Clone)]
+pub struct LiveSender {
+    frames: mpsc::Sender<ClientFrame>,
+    connected: watch::Receiver<bool>,
+}
+
+impl LiveSender {
+    /// Sends if connected; a frame that cannot go now is dropped (typing
+    /// notifications are worthless later).
+    pub fn try_send(&self, frame: ClientFrame) -> bool {
+        *self.connected.borrow() && self.frames.try_send(frame).is_ok()
+    }
+
+    pub fn is_connected(&self) -> bool {
+        *self.connected.borrow()
+    }
+}
+
+/// The WebSocket URL of the live channel on `server`.
+pub fn live_url(server: &Url) -> Url {
+    let mut url = server.clone();
+    let scheme = if server.scheme() == "https" {
+        "wss"
+    } else {
+        "ws"
+    };
+    url.set_scheme(scheme)
+        .expect("ws and wss are valid schemes");
+    url.set_path(LIVE_PATH);
+    url.set_query(None);
+    url
+}
+
+/// Keeps the live channel up for as long as the returned task runs.
+pub fn spawn(
+    server: Url,
+    sessions: Arc<Sessions>,
+    account: AccountProfile,
+    events: mpsc::UnboundedSender<LiveEvent>,
+) -> (LiveSender, tokio::task::JoinHandle<()>) {
+    let (frames_tx, mut frames_rx) = mpsc::channel::<ClientFrame>(32);
+    let (connected_tx, connected_rx) = watch::channel(false);
+    let url = live_url(&server);
+    let task = tokio::spawn(async move {
+        let mut backoff = Backoff::default();
+        loop {
+            match connect(&url, &sessions, &account).await {
+                Ok(socket) => {
+                    backoff.reset();
+                    let _ = connected_tx.send(true);
+                    if events.send(LiveEvent::Connected).is_err() {
+                        return;
+                    }
+                    let reason = run(socket, &mut frames_rx, &events).await;
+                    let _ = connected_tx.send(false);
+                    tracing::info!(%reason, "live channel closed");
+                    if events.send(LiveEvent::Disconnected).is_err() {
+                        return;
+                    }
+                }
+                Err(ConnectError::SignInAgain) => {
+                    // The session keeper tells the user; try again slowly
+                    // in case they sign in again.
+                    tracing::info!("live channel waits for a new sign-in");
+                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    continue;
+                }
+                Err(ConnectError::Other(reason)) => {
+                    tracing::debug!(%reason, "live channel cannot connect");
+                }
+            }
+            tokio::time::sleep(backoff.next_delay()).await;
+        }
+    });
+    (
+        LiveSender {
+            frames: frames_tx,
+            connected: connected_rx,
+        },
+        task,
+    )
+}
+
+enum ConnectError {
+    SignInAgain,
+    Other(String),
+}
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn connect(
+    url: &Url,
+    sessions: &Sessions,
+    account: &AccountProfile,
+) -> Result<Socket, ConnectError> {
+    let token = match sessions.communication_token(account).await {
+        Ok(token) => token,
+        Err(SessionError::SignInAgain { .. }) => return Err(ConnectError::SignInAgain),
+        Err(error) => return Err(ConnectError::Other(error.to_string())),
+    };
+    let mut request = url
+        .as_str()
+        .into_client_request()
+        .map_err(|e| ConnectError::Other(e.to_string()))?;
+    let bearer = HeaderValue::from_str(&format!("Bearer {}", token.token.expose()))
+        .map_err(|_| ConnectError::Other("the token is not a valid header value".into()))?;
+    request.headers_mut().insert("Authorization", bearer);
+    let connecting = tokio_tungstenite::connect_async(request);
+    match tokio::time::timeout(Duration::from_secs(10), connecting).await {
+        Ok(Ok((socket, _response))) => Ok(socket),
+        // The error names the URL and status, never the request headers.
+        Ok(Err(error)) => Err(ConnectError::Other(error.to_string())),
+        Err(_) => Err(ConnectError::Other("timed out".into())),
+    }
+}
+
+/// Pumps frames both ways until the socket ends; returns why.
+async fn run(
+    socket: Socket,
+    outgoing: &mut mpsc::Receiver<ClientFrame>,
+    events: &mpsc::UnboundedSender<LiveEvent>,
+) -> String {
+    let (mut write, mut read) = socket.split();
+    // The server pings every 20 s; silence for much longer means the path
+    // is dead even if TCP has not noticed.
+    let silence_limit = Duration::from_secs(60);
+    loop {
+        tokio::select! {
+            incoming = tokio::time::timeout(silence_limit, read.next()) => {
+                let message = match incoming {
+                    Err(_) => return "no word from the server for 60 s".into(),
+                    Ok(None) => return "closed by the server".into(),
+                    Ok(Some(Err(error))) => return error.to_string(),
+                    Ok(Some(Ok(message))) => message,
+                };
+                match message {
+                    Message::Text(text) => match serde_json::from_str::<ServerFrame>(&text) {
+                        Ok(ServerFrame::Unknown) => {}
+                        Ok(frame) => {
+                            if events.send(LiveEvent::Frame(frame)).is_err() {
+                                return "the client stopped".into();
+                            }
+                        }
+                        Err(error) => tracing::debug!(%error, "unreadable live frame skipped"),
+                    },
+                    Message::Close(_) => return "closed by the server".into(),
+                    // tungstenite answers pings itself.
+                    _ => {}
+                }
+            }
+            frame = outgoing.recv() => {
+                let Some(frame) = frame else { return "the client stopped".into() };
+                let text = serde_json::to_string(&frame).expect("client frames serialise");
+                if let Err(error) = write.send(Message::text(text)).await {
+                    return error.to_string();
+                }
+            }
+        }
+    }
+}
+
+/// 0.5 s, 1 s, 2 s … up to 15 s between attempts.
+#[derive(Debug, Default)]
+struct Backoff {
+    failures: u32,
+}
+
+impl Backoff {
+    fn next_delay(&mut self) -> Duration {
+        let delay = Duration::from_millis(500) * 2u32.saturating_pow(self.failures.min(5));
+        self.failures += 1;
+        delay.min(Duration::from_secs(15))
+    }
+
+    fn reset(&mut self) {
+        self.failures = 0;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_live_url_follows_the_server_scheme() {
+        let url = live_url(&Url::parse("http://127.0.0.1:8750/").unwrap());
+        assert_eq!(url.as_str(), "ws://127.0.0.1:8750/v1/live");
+        let url = live_url(&Url::parse("https://chat.example.org/base?x=1").unwrap());
+        assert_eq!(url.as_str(), "wss://chat.example.org/v1/live");
+    }
+
+    #[test]
+    fn reconnection_backs_off_to_a_ceiling() {
+        let mut backoff = Backoff::default();
+        let delays: Vec<_> = (0..8).map(|_| backoff.next_delay().as_millis()).collect();
+        assert_eq!(delays, [500, 1000, 2000, 4000, 8000, 15000, 15000, 15000]);
+        backoff.reset();
+        assert_eq!(backoff.next_delay(), Duration::from_millis(500));
+    }
+}

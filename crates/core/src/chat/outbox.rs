@@ -1,0 +1,215 @@
+//! The outbox: a message the user wrote is on disk before any network
+//! call, and leaves the outbox only when the service has it, exactly once.
+//!
+//! Graph has no idempotency key, so a message whose POST may have reached
+//! the service (the app died or the connection dropped mid-request) is
+//! looked for among the chat's recent messages before it is sent again.
+//! convene-server also honours an `Idempotency-Key` header, which closes
+//! the same gap from the other side.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use convene_proto::graph::ChatMessage;
+use serde_json::json;
+use tokio::sync::Notify;
+
+use super::cache::OutboxItem;
+use super::engine::{ChatError, Engine};
+use super::sanitize::{preview_text, sanitize_message_html};
+use super::time::{millis_between, now, shift};
+use super::view::{Draft, ThreadMessage};
+
+/// How far before an outbox entry's creation a matching message may be
+/// stamped by the service (clocks differ).
+const CLOCK_SKEW_MS: i64 = 5 * 60 * 1000;
+/// Longest message body Graph accepts.
+const MAX_BODY_BYTES: usize = 28 * 1024;
+
+/// Puts a draft in the outbox (sanitised, with Graph's mentions and reply
+/// attachment) and returns it as the UI shows it: sending.
+pub fn enqueue(engine: &Engine, chat_id: &str, draft: Draft) -> Result<ThreadMessage, ChatError> {
+    let mut html = sanitize_message_html(&draft.html);
+    if preview_text(&html, 1).is_empty() {
+        return Err(ChatError::Invalid("the message is empty".into()));
+    }
+    let mentions: Vec<_> = draft
+        .mentions
+        .iter()
+        .enumerate()
+        .map(|(i, person)| {
+            json!({
+                "id": i,
+                "mentionText": person.display_name,
+                "mentioned": { "user": {
+                    "id": person.id,
+                    "displayName": person.display_name,
+                    "userIdentityType": "aadUser",
+                }},
+            })
+        })
+        .collect();
+    let mut attachments = Vec::new();
+    if let Some(parent_id) = &draft.reply_to {
+        let parent = engine.cache().message(chat_id, parent_id)?.ok_or_else(|| {
+            ChatError::Invalid("the message replied to is not in this chat".into())
+        })?;
+        let reference = json!({
+            "messageId": parent_id,
+            "messagePreview": preview_text(&parent.body_html, 200),
+            "messageSender": { "user": {
+                "id": parent.from.id,
+                "displayName": parent.from.display_name,
+                "userIdentityType": "aadUser",
+            }},
+        });
+        attachments.push(json!({
+            "id": parent_id,
+            "contentType": "messageReference",
+            "content": reference.to_string(),
+        }));
+        html = format!("<attachment id=\"{parent_id}\"></attachment>{html}");
+    }
+    if html.len() > MAX_BODY_BYTES {
+        return Err(ChatError::Invalid(format!(
+            "the message is too long ({} KB; the limit is 28 KB)",
+            html.len() / 1024
+        )));
+    }
+    let item = OutboxItem {
+        key: uuid::Uuid::new_v4().to_string(),
+        chat_id: chat_id.to_owned(),
+        created_at: now(),
+        request: json!({
+            "body": { "contentType": "html", "content": html },
+            "mentions": mentions,
+            "attachments": attachments,
+        }),
+        body_html: sanitize_message_html(&html),
+        attempts: 0,
+    };
+    Ok(engine.cache().enqueue(&item)?)
+}
+
+/// Sends what is in the outbox, in order, until the process ends. Woken by
+/// new entries and by reconnection; otherwise retries with backoff.
+pub async fn run(engine: Arc<Engine>, wake: Arc<Notify>) {
+    let mut failures = 0u32;
+    loop {
+        let pending = match engine.cache().pending() {
+            Ok(pending) => pending,
+            Err(error) => {
+                tracing::error!(%error, "cannot read the outbox");
+                Vec::new()
+            }
+        };
+        let mut stalled = false;
+        for item in pending {
+            match deliver(&engine, &item).await {
+                Ok(message) => {
+                    failures = 0;
+                    engine.publish_messages(&item.chat_id, vec![message]);
+                }
+                Err(error) if error.is_transient() => {
+                    tracing::info!(%error, key = %item.key, "message not sent yet; will retry");
+                    stalled = true;
+                    // Later messages wait: a chat's order is kept.
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, key = %item.key, "message refused");
+                    match engine.cache().mark_failed(&item.key, &(&error).into()) {
+                        Ok(message) => engine.publish_messages(&item.chat_id, vec![message]),
+                        Err(error) => tracing::error!(%error, "cannot record a failed message"),
+                    }
+                }
+            }
+        }
+        if stalled {
+            failures += 1;
+            let delay = retry_delay(failures);
+            tokio::select! {
+                _ = tokio::time::sleep(delay) => {}
+                _ = wake.notified() => {}
+            }
+        } else {
+            wake.notified().await;
+        }
+    }
+}
+
+fn retry_delay(failures: u32) -> Duration {
+    (Duration::from_millis(250) * 2u32.saturating_pow(failures.min(7))).min(Duration::from_secs(20))
+}
+
+/// One message to the service, exactly once.
+async fn deliver(engine: &Engine, item: &OutboxItem) -> Result<ThreadMessage, ChatError> {
+    let token = engine.graph_token().await?;
+    let _posting = engine.post_lock.lock().await;
+    if item.attempts > 0 {
+        if let Some(found) = find_delivered(engine, item, &token).await? {
+            tracing::info!(key = %item.key, id = %found.id, "message had already arrived");
+            return Ok(engine.cache().mark_sent(&item.key, &found)?);
+        }
+    }
+    engine.cache().note_attempt(&item.key)?;
+    let sent = engine
+        .graph
+        .post_message(&token, &item.chat_id, &item.request, Some(&item.key))
+        .await?;
+    Ok(engine.cache().mark_sent(&item.key, &sent)?)
+}
+
+/// The service's copy of an outbox entry whose earlier POST may have
+/// arrived: a message of the user's, not yet tied to another entry, stamped
+/// no earlier than the entry (less clock skew), with the same words.
+async fn find_delivered(
+    engine: &Engine,
+    item: &OutboxItem,
+    token: &crate::Secret,
+) -> Result<Option<ChatMessage>, ChatError> {
+    let since = shift(&item.created_at, -CLOCK_SKEW_MS);
+    let recent = engine
+        .graph
+        .messages_changed_since(token, &item.chat_id, Some(&since))
+        .await?;
+    let claimed = engine.cache().claimed_ids(&item.chat_id)?;
+    let words = preview_text(&item.body_html, usize::MAX);
+    let me = &engine.account.user_id;
+    let mut matches: Vec<ChatMessage> = recent
+        .into_iter()
+        .filter(|m| {
+            m.from
+                .as_ref()
+                .and_then(|f| f.user.as_ref())
+                .is_some_and(|u| &u.id == me)
+                && !claimed.contains(&m.id)
+                && m.deleted_date_time.is_none()
+                && millis_between(&item.created_at, &m.created_date_time)
+                    .is_some_and(|d| d >= -CLOCK_SKEW_MS)
+                && preview_text(&sanitize_message_html(&m.body.content), usize::MAX) == words
+        })
+        .collect();
+    // The oldest match: two identical messages sent in a row match in order.
+    matches.sort_by(|a, b| a.created_date_time.cmp(&b.created_date_time));
+    Ok(matches.into_iter().next())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shifting_keeps_the_canonical_form() {
+        assert_eq!(
+            shift("2026-11-27T11:26:29.000Z", -CLOCK_SKEW_MS),
+            "2026-11-27T11:21:29.000Z"
+        );
+    }
+
+    #[test]
+    fn retries_back_off_to_twenty_seconds() {
+        assert_eq!(retry_delay(1), Duration::from_millis(500));
+        assert_eq!(retry_delay(30), Duration::from_secs(20));
+    }
+}

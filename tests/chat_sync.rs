@@ -1,0 +1,183 @@
+//! The chat engine between two people through the real convene-server:
+//! messages arrive, and the outbox loses nothing and doubles nothing when
+//! the server goes away, crashes mid-send, or the client quits.
+
+mod support;
+
+use std::time::Duration;
+
+use convene_core::chat::view::{Delivery, ThreadMessage};
+use convene_core::{Client, ClientEvent, EventStream};
+use support::chat::{delivered, next_matching, text, Account};
+use support::server::DevServer;
+
+const WITHIN: Duration = Duration::from_secs(20);
+
+fn words(message: &convene_proto::graph::ChatMessage) -> String {
+    convene_core::chat::preview_text(&message.body.content, 200)
+}
+
+/// Waits until the client's first sync has put `chat_id` in its list.
+async fn wait_for_chat(events: &mut EventStream, chat_id: &str) {
+    next_matching(events, WITHIN, "the chat in the list", |e| match e {
+        ClientEvent::Chats { chats } => chats.iter().any(|c| c.id == chat_id).then_some(()),
+        _ => None,
+    })
+    .await
+}
+
+/// Waits until every key has been reported sent.
+async fn wait_until_sent(events: &mut EventStream, keys: &[String], within: Duration) {
+    let mut waiting: Vec<&String> = keys.iter().collect();
+    tokio::time::timeout(within, async {
+        while !waiting.is_empty() {
+            let event = events.next().await.expect("client running");
+            waiting.retain(|key| delivered(&event, key, true).is_none());
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("still not sent after {within:?}: {waiting:?}"));
+}
+
+async fn chat_between(alice: &Client, bob: &Account) -> String {
+    alice
+        .start_chat(vec![bob.profile.user_id.clone()], None)
+        .await
+        .expect("alice starts a chat with bob")
+        .id
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_reaches_the_other_person_once() {
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(&scratch.path().join("server"));
+    let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
+    let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
+    let (alice_client, mut alice_events) = alice.client(&scratch.path().join("alice")).await;
+    let chat_id = chat_between(&alice_client, &bob).await;
+    let (bob_client, mut bob_events) = bob.client(&scratch.path().join("bob")).await;
+    wait_for_chat(&mut bob_events, &chat_id).await;
+
+    let sending = alice_client
+        .send_message(&chat_id, text("Hello <b>Bob</b>"))
+        .await
+        .unwrap();
+    assert_eq!(sending.delivery, Delivery::Sending);
+    assert!(sending.mine);
+    next_matching(&mut alice_events, WITHIN, "alice's message sent", |e| {
+        delivered(e, &sending.key, true)
+    })
+    .await;
+
+    let (chat, message) = next_matching(&mut bob_events, WITHIN, "bob's incoming", |e| match e {
+        ClientEvent::Incoming { chat, message } => Some((chat.clone(), message.clone())),
+        _ => None,
+    })
+    .await;
+    assert_eq!(chat.id, chat_id);
+    assert_eq!(message.from.display_name, "Alice Example");
+    assert_eq!(message.body_html, "Hello <b>Bob</b>");
+    assert!(!message.mine);
+
+    // Bob's list shows it unread; reading it clears the badge.
+    let row = bob_client
+        .chats()
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|c| c.id == chat_id)
+        .unwrap();
+    assert_eq!(row.unread_count, 1);
+    assert_eq!(row.last_message.unwrap().text, "Hello Bob");
+    bob_client.mark_read(&chat_id).await.unwrap();
+    let row = bob_client.chats().await.unwrap().remove(0);
+    assert_eq!(row.unread_count, 0);
+
+    let on_server = alice.server_messages(&chat_id).await;
+    assert_eq!(on_server.len(), 1, "exactly one copy on the server");
+    let thread = alice_client.thread(&chat_id, None, 50).await.unwrap();
+    let keys: Vec<&str> = thread.messages.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(
+        keys,
+        [sending.key.as_str()],
+        "the sent message keeps its key"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn messages_written_offline_go_out_once_after_a_restart() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut server = DevServer::start(&scratch.path().join("server"));
+    let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
+    let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
+    let cache = scratch.path().join("alice");
+    let (client, _events) = alice.client(&cache).await;
+    let chat_id = chat_between(&client, &bob).await;
+
+    server.stop();
+    let mut keys = Vec::new();
+    for n in 1..=3 {
+        let message: ThreadMessage = client
+            .send_message(&chat_id, text(&format!("offline {n}")))
+            .await
+            .expect("writing works offline");
+        assert_eq!(message.delivery, Delivery::Sending);
+        keys.push(message.key);
+    }
+    // The app quits with the three still in the outbox.
+    drop(client);
+
+    server.resume();
+    let (client, mut events) = alice.client(&cache).await;
+    let thread = client.thread(&chat_id, None, 50).await.unwrap();
+    assert_eq!(
+        thread
+            .messages
+            .iter()
+            .map(|m| m.key.clone())
+            .collect::<Vec<_>>(),
+        keys,
+        "the outbox came back from disk, in order"
+    );
+    wait_until_sent(&mut events, &keys, WITHIN).await;
+    let on_server: Vec<String> = alice
+        .server_messages(&chat_id)
+        .await
+        .iter()
+        .map(words)
+        .collect();
+    assert_eq!(on_server, ["offline 1", "offline 2", "offline 3"]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_server_crashes_mid_send_lose_nothing_and_double_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut server = DevServer::start(&scratch.path().join("server"));
+    let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
+    let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
+    let (client, mut events) = alice.client(&scratch.path().join("alice")).await;
+    let chat_id = chat_between(&client, &bob).await;
+
+    let mut keys = Vec::new();
+    for cut in 0..20u64 {
+        let message = client
+            .send_message(&chat_id, text(&format!("cut {cut}")))
+            .await
+            .unwrap();
+        keys.push(message.key);
+        // Kill the server at varied moments: before, during and after the
+        // POST lands.
+        tokio::time::sleep(Duration::from_millis(cut * 3 % 25)).await;
+        server.kill();
+        server.resume();
+    }
+    wait_until_sent(&mut events, &keys, Duration::from_secs(90)).await;
+    let on_server: Vec<String> = alice
+        .server_messages(&chat_id)
+        .await
+        .iter()
+        .map(words)
+        .collect();
+    let expected: Vec<String> = (0..20).map(|n| format!("cut {n}")).collect();
+    assert_eq!(on_server, expected, "each message exactly once, in order");
+}

@@ -1,0 +1,160 @@
+//! A person using the chat engine through a real `Client`: signed in with
+//! the dev issuer, the chat cache on disk in a folder the test owns.
+
+use std::future::pending;
+use std::path::Path;
+use std::time::Duration;
+
+use convene_core::chat::view::{Draft, ThreadMessage};
+use convene_core::chat::{ChatStorage, GraphChats, PollTiming};
+use convene_core::config::ConfigLayer;
+use convene_core::session::Resource;
+use convene_core::session::{AccountProfile, Sessions};
+use convene_core::vault::{Vault, VaultKind};
+use convene_core::{ChatOptions, Client, ClientConfig, ClientEvent, EventStream, MonitorTiming};
+use convene_proto::graph::ChatMessage;
+
+/// A signed-in person's vault, kept across client restarts.
+pub struct Account {
+    pub vault: Vault,
+    pub profile: AccountProfile,
+    pub config: ClientConfig,
+}
+
+impl Account {
+    /// Signs `username` in at the dev server (the password is the dev one).
+    pub async fn sign_in(server_url: &str, username: &str) -> Self {
+        // `RUST_LOG=convene_core=debug` shows what the engine does.
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+            .with_test_writer()
+            .try_init();
+        let config = ClientConfig::from_layer(ConfigLayer {
+            server: Some(server_url.to_owned()),
+            ..Default::default()
+        })
+        .unwrap();
+        let vault = Vault::open(VaultKind::Ephemeral).await.unwrap();
+        let sessions = sessions(&vault, &config);
+        let who = username.to_owned();
+        let profile = sessions
+            .sign_in(
+                move |url| {
+                    let url = url.clone();
+                    let who = who.clone();
+                    tokio::spawn(
+                        async move { super::person::sign_in_at(url, &who, "convene").await },
+                    );
+                    Ok(())
+                },
+                pending(),
+                None,
+            )
+            .await
+            .expect("signs in");
+        Self {
+            vault,
+            profile,
+            config,
+        }
+    }
+
+    /// A running client for this account, its chat cache in `cache_dir`.
+    pub async fn client(&self, cache_dir: &Path) -> (Client, EventStream) {
+        let sessions = sessions(&self.vault, &self.config);
+        sessions
+            .switch_to(&self.profile.user_id)
+            .await
+            .expect("the account is in the vault");
+        let chat = ChatOptions {
+            storage: ChatStorage::Disk(cache_dir.to_owned()),
+            timing: PollTiming {
+                with_push: Duration::from_secs(30),
+                without_push: Duration::from_millis(300),
+            },
+        };
+        Client::start_with_chat(
+            self.config.clone(),
+            MonitorTiming::default(),
+            Ok(sessions),
+            chat,
+        )
+    }
+}
+
+impl Account {
+    /// Every message of a chat as the service holds it, oldest first.
+    pub async fn server_messages(&self, chat_id: &str) -> Vec<ChatMessage> {
+        let sessions = sessions(&self.vault, &self.config);
+        let token = sessions
+            .access_token(&self.profile, Resource::Graph)
+            .await
+            .unwrap();
+        let graph = GraphChats::new(
+            convene_core::http::client(Duration::from_secs(10)),
+            self.config.graph_url.clone(),
+        );
+        let mut page = graph.newest_messages(&token, chat_id).await.unwrap();
+        let mut all = std::mem::take(&mut page.value);
+        while let Some(link) = page.next_link.take() {
+            page = graph.next_page(&token, &link).await.unwrap();
+            all.append(&mut page.value);
+        }
+        all.reverse();
+        all
+    }
+}
+
+fn sessions(vault: &Vault, config: &ClientConfig) -> Sessions {
+    Sessions::new(
+        vault.clone(),
+        convene_core::http::client(Duration::from_secs(10)),
+        config.clone(),
+        None,
+    )
+}
+
+pub fn text(body: &str) -> Draft {
+    Draft {
+        html: body.to_owned(),
+        reply_to: None,
+        mentions: Vec::new(),
+    }
+}
+
+/// Waits for the first event `pick` accepts, failing after `within`.
+pub async fn next_matching<T>(
+    events: &mut EventStream,
+    within: Duration,
+    what: &str,
+    mut pick: impl FnMut(&ClientEvent) -> Option<T>,
+) -> T {
+    tokio::time::timeout(within, async {
+        loop {
+            let event = events.next().await.expect("the client is running");
+            if let Some(found) = pick(&event) {
+                return found;
+            }
+        }
+    })
+    .await
+    .unwrap_or_else(|_| panic!("no {what} within {within:?}"))
+}
+
+/// The message with `key` once it reports `state` ("sent", "failed").
+pub fn delivered(event: &ClientEvent, key: &str, sent: bool) -> Option<ThreadMessage> {
+    let ClientEvent::Messages { messages, .. } = event else {
+        return None;
+    };
+    messages
+        .iter()
+        .find(|m| {
+            m.key == key
+                && matches!(
+                    (&m.delivery, sent),
+                    (convene_core::chat::view::Delivery::Sent, true)
+                        | (convene_core::chat::view::Delivery::Failed { .. }, false)
+                )
+        })
+        .cloned()
+}
