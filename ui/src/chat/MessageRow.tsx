@@ -1,4 +1,14 @@
-import { Avatar, Button, Caption1, Text, makeStyles, mergeClasses, tokens } from "@fluentui/react-components";
+import {
+  Avatar,
+  Button,
+  Caption1,
+  Text,
+  createFocusOutlineStyle,
+  makeStyles,
+  mergeClasses,
+  tokens,
+  useFocusableGroup,
+} from "@fluentui/react-components";
 import {
   ArrowReplyRegular,
   ClockRegular,
@@ -28,6 +38,7 @@ const useStyles = makeStyles({
     display: "flex",
     gap: tokens.spacingHorizontalS,
     padding: `2px ${tokens.spacingHorizontalL}`,
+    ...createFocusOutlineStyle({ style: { outlineOffset: "-2px" } }),
     ":hover .message-actions": { opacity: 1 },
     ":focus-within .message-actions": { opacity: 1 },
   },
@@ -104,6 +115,8 @@ export function MessageRow({ message, continued, seen, handlers }: MessageRowPro
   const sent = delivery.state === "sent";
   const canAct = sent && message.id !== null && !message.deleted;
   const who = mine ? "You" : message.from.displayName;
+  // One stop per message: arrows move between messages, Enter goes into its buttons, Esc comes back.
+  const focusGroup = useFocusableGroup({ tabBehavior: "limited-trap-focus" });
 
   return (
     <div
@@ -114,6 +127,8 @@ export function MessageRow({ message, continued, seen, handlers }: MessageRowPro
       data-mine={mine ? "true" : "false"}
       role="article"
       aria-label={`${who}, ${fullTime(message.createdAt)}`}
+      tabIndex={0}
+      {...focusGroup}
     >
       {!mine && (
         <div className={styles.gutter}>

@@ -125,6 +125,21 @@ describe("thread", () => {
     expect(fakeCore.react).toHaveBeenCalledWith("c1", thread[0].id, "❤️", true);
   });
 
+  it("is one Tab stop: arrows move between messages, Enter reaches a message's actions", async () => {
+    const thread = [message({ key: "a", bodyHtml: "first" }), message({ key: "b", bodyHtml: "second" })];
+    const { user } = await renderChat([c1], { c1: thread });
+    await openChat(user, "c1");
+    const [a, b] = screen.getAllByTestId("message");
+
+    a!.focus();
+    await user.keyboard("{ArrowDown}");
+    expect(b).toHaveFocus();
+    await user.keyboard("{Enter}");
+    expect(within(b!).getByRole("button", { name: "React" })).toHaveFocus();
+    await user.keyboard("{Escape}");
+    expect(b).toHaveFocus();
+  });
+
   it("places the body only inside the bubble", async () => {
     const body = '<p><b>bold</b> <at id="0">Carol Jones</at><attachment id="a1"></attachment></p>';
     const { user } = await renderChat([c1], { c1: [message({ key: "h", bodyHtml: body, replyTo: { messageId: "q", from: "Carol Jones", preview: "<b>not html</b>" } })] });

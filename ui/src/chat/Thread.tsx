@@ -10,6 +10,7 @@ import {
   Text,
   makeStyles,
   tokens,
+  useArrowNavigationGroup,
 } from "@fluentui/react-components";
 import type { ReadMark } from "../core";
 import type { ThreadState } from "./chatState";
@@ -138,6 +139,7 @@ export function Thread({ thread, readBy, handlers, onLoadOlder, onRetryLoad, sen
   };
 
   const announcement = useNewMessageAnnouncement(thread);
+  const arrows = useArrowNavigationGroup({ axis: "vertical", memorizeCurrent: true });
 
   if (!thread.loaded && thread.messages.length === 0) {
     if (thread.error !== null) {
@@ -160,7 +162,6 @@ export function Thread({ thread, readBy, handlers, onLoadOlder, onRetryLoad, sen
         className={styles.scroller}
         role="region"
         aria-label="Messages"
-        tabIndex={0}
         data-testid="thread"
         onScroll={onScroll}
       >
@@ -169,7 +170,7 @@ export function Thread({ thread, readBy, handlers, onLoadOlder, onRetryLoad, sen
             <Text>No messages yet. Say hello.</Text>
           </div>
         ) : (
-          <div className={styles.canvas} style={{ height: virtualizer.getTotalSize() }}>
+          <div className={styles.canvas} style={{ height: virtualizer.getTotalSize() }} {...arrows}>
             {items.map((item) => {
               const row = rows[item.index];
               if (row === undefined) return null;
