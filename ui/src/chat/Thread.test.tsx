@@ -131,11 +131,11 @@ describe("thread", () => {
     await openChat(user, "c1");
     const [a, b] = screen.getAllByTestId("message");
 
-    a!.focus();
+    a.focus();
     await user.keyboard("{ArrowDown}");
     expect(b).toHaveFocus();
     await user.keyboard("{Enter}");
-    expect(within(b!).getByRole("button", { name: "React" })).toHaveFocus();
+    expect(within(b).getByRole("button", { name: "React" })).toHaveFocus();
     await user.keyboard("{Escape}");
     expect(b).toHaveFocus();
   });
