@@ -1,11 +1,13 @@
-import { useEffect } from "react";
+import { useEffect, useRef } from "react";
 import { markRead, type ChatSummary, type ThreadMessage } from "../core";
 import { useWindowFocused } from "./useWindowFocused";
 
 /**
- * Mark the open chat read when it opens, when someone else's message arrives
- * in it, or when the window gets the focus back — only while the window is
- * focused, since an unseen message is not read.
+ * Mark the open chat read when it has unread messages or someone else's
+ * message arrives in it — only while the window is focused, since an unseen
+ * message is not read. Each (chat, newest message from others) is marked
+ * once: the core answers a markRead with a `chats` row whose count drops,
+ * which must not ask again.
  */
 export function useMarkRead(chat: ChatSummary | null, messages: readonly ThreadMessage[]): void {
   const focused = useWindowFocused();
@@ -18,9 +20,14 @@ export function useMarkRead(chat: ChatSummary | null, messages: readonly ThreadM
       break;
     }
   }
+  const marked = useRef<string | null>(null);
 
   useEffect(() => {
     if (chatId === null || !focused) return;
+    const mark = `${chatId}\n${lastFromOthers ?? ""}`;
+    if (!unread && marked.current === mark) return;
+    if (!unread && lastFromOthers === null) return;
+    marked.current = mark;
     markRead(chatId).catch((error: unknown) => console.warn("Could not mark the chat read:", error));
   }, [chatId, focused, lastFromOthers, unread]);
 }
