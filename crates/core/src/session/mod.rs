@@ -220,6 +220,7 @@ impl Sessions {
                 username: account.username.clone(),
             }
         })?;
+        tracing::debug!(?resource, "renewing an access token");
         let metadata = self.metadata_for(&account.authority).await?;
         let scopes = resource.scopes().join(" ");
         let result = token::request(

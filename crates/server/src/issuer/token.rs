@@ -238,7 +238,8 @@ async fn refresh(
     if record.revoked {
         return Err(invalid());
     }
-    if record.used_at.is_some() {
+    let grace_since = now - crate::store::REFRESH_REUSE_GRACE_SECS;
+    if record.used_at.is_some_and(|used| used < grace_since) {
         // A used token coming back means two holders: trust neither.
         issuer
             .store
@@ -645,6 +646,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn a_token_presented_again_at_once_still_works_as_a_client_that_died_mid_refresh_needs() {
+        let f = fixture().await;
+        f.code("c", "openid offline_access").await;
+        let (_, body) = f.redeem("c").await;
+        let first = body["refresh_token"].as_str().unwrap().to_owned();
+        let (status, _) = f.refresh(&first).await;
+        assert_eq!(status, StatusCode::OK);
+        // The reply was lost: the client still holds `first`.
+        f.advance(5);
+        let (status, body) = f.refresh(&first).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let newest = body["refresh_token"].as_str().unwrap().to_owned();
+        let (status, _) = f.refresh(&newest).await;
+        assert_eq!(status, StatusCode::OK);
+    }
+
+    #[tokio::test]
     async fn a_reused_refresh_token_revokes_the_newer_one_too() {
         let f = fixture().await;
         f.code("c", "openid offline_access").await;
@@ -652,6 +670,8 @@ mod tests {
         let first = body["refresh_token"].as_str().unwrap().to_owned();
         let (_, body) = f.refresh(&first).await;
         let second = body["refresh_token"].as_str().unwrap().to_owned();
+        // Replayed after the reuse grace: two holders, trust neither.
+        f.advance(crate::store::REFRESH_REUSE_GRACE_SECS + 1);
         let (status, body) = f.refresh(&first).await;
         assert_eq!(
             (status, body["error"].as_str()),

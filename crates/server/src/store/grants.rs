@@ -71,10 +71,18 @@ pub struct RefreshToken {
     pub revoked: bool,
 }
 
+/// Seconds during which a just-used refresh token may be presented once
+/// more. A client can be stopped after the issuer rotated its token and
+/// before it stored the new one (a killed process, a dropped reply); a
+/// short reuse interval (as Okta and Auth0 offer) keeps such a client
+/// signed in, while a token replayed later still revokes its family.
+pub const REFRESH_REUSE_GRACE_SECS: i64 = 30;
+
 /// How [`crate::Store::rotate_refresh_token`] went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rotation {
-    /// The old token is now used; the new one is stored.
+    /// The old token is now used (or was used within the reuse grace);
+    /// the new one is stored.
     Rotated,
     /// The old token was already used or revoked: nothing stored, and the
     /// family is revoked.

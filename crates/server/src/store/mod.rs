@@ -22,7 +22,7 @@ pub use chats::{
     Cursor, InsertMessage, Mention, MessageChange, MessageField, MessageQuery, MessageReference,
     NewChat, NewMember, NewMessage, Reaction, TimeFilter, PREVIEW_CHARS,
 };
-pub use grants::{AuthorizationCode, RefreshToken, Rotation, SecretHash};
+pub use grants::{AuthorizationCode, RefreshToken, Rotation, SecretHash, REFRESH_REUSE_GRACE_SECS};
 pub use sqlite::DATABASE_FILE;
 
 /// A person known to the server, addressed by tenant and object id.

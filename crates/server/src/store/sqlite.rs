@@ -375,9 +375,14 @@ impl SqliteStore {
         self.call(move |conn| {
             let tx = conn.transaction()?;
             let changed = tx.execute(
-                "UPDATE issuer_refresh_tokens SET used_at = ?2
-                 WHERE token_hash = ?1 AND used_at IS NULL AND revoked = 0",
-                params![old.as_str(), now],
+                "UPDATE issuer_refresh_tokens SET used_at = coalesce(used_at, ?2)
+                 WHERE token_hash = ?1 AND revoked = 0
+                   AND (used_at IS NULL OR used_at >= ?3)",
+                params![
+                    old.as_str(),
+                    now,
+                    now - super::grants::REFRESH_REUSE_GRACE_SECS
+                ],
             )?;
             let rotation = if changed == 1 {
                 insert_refresh(&tx, &new)?;
@@ -789,7 +794,15 @@ mod tests {
         assert_eq!(old.used_at, Some(1_100));
         assert!(!old.revoked);
 
-        // rt1 again: refused, and rt2 is revoked with it.
+        // rt1 again within the reuse grace (its holder died before storing
+        // rt2): rotated once more.
+        let rotation = store
+            .rotate_refresh_token(SecretHash::of("rt1"), refresh("rt2b", family), 1_110)
+            .await
+            .unwrap();
+        assert_eq!(rotation, Rotation::Rotated);
+
+        // rt1 again later: refused, and rt2 is revoked with it.
         let rotation = store
             .rotate_refresh_token(SecretHash::of("rt1"), refresh("rt3", family), 1_200)
             .await
