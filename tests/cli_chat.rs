@@ -1,5 +1,6 @@
 //! Two people chat from two terminals through `convene-server --dev`:
-//! `send`, `chats` and `messages`, with bodies shown sanitised.
+//! `send`, `chats`, `messages`, edits, reactions and deletions, with bodies
+//! shown sanitised; and an outbox that survives SIGKILL.
 
 mod support;
 
@@ -173,6 +174,111 @@ fn watch_prints_each_new_message_once_as_it_arrives() {
 
     let _ = watch.kill();
     let _ = watch.wait();
+    assert!(alice.run(&["logout"]).status.success());
+    assert!(bob.run(&["logout"]).status.success());
+}
+
+#[test]
+fn edits_reactions_and_deletions_reach_the_other_terminal() {
+    let _turn = one_at_a_time();
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let alice = Person::signed_in(&server, "alice@convene.example");
+    let bob = Person::signed_in(&server, "bob@convene.example");
+
+    let sent = alice.json_lines(&["send", "bob@convene.example", "lunch at noon?", "--json"]);
+    let chat_id = sent[0]["chatId"].as_str().unwrap().to_owned();
+    let message_id = sent[0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(sent[0]["state"], "sent");
+
+    let react = bob.run(&["react", &chat_id, &message_id, "👍"]);
+    assert!(react.status.success(), "{react:?}");
+    let reply = bob.json_lines(&[
+        "send",
+        &chat_id,
+        "yes!",
+        "--reply-to",
+        &message_id,
+        "--json",
+    ]);
+    assert_eq!(reply[0]["replyTo"], message_id.as_str());
+    let edit = alice.run(&["edit", &chat_id, &message_id, "lunch at one?"]);
+    assert!(edit.status.success(), "{edit:?}");
+
+    let seen = bob.json_lines(&["messages", &chat_id, "--json"]);
+    assert_eq!(seen.len(), 2);
+    assert_eq!(seen[0]["body"], "lunch at one?");
+    assert!(seen[0]["editedDateTime"].is_string(), "{:?}", seen[0]);
+    assert_eq!(seen[0]["reactions"][0]["reaction"], "👍");
+    assert_eq!(seen[0]["reactions"][0]["count"], 1);
+    assert_eq!(seen[1]["replyTo"], message_id.as_str());
+
+    // Only one's own messages can be edited.
+    let theirs = bob.run(&["edit", &chat_id, &message_id, "dinner"]);
+    assert_eq!(theirs.status.code(), Some(1), "{theirs:?}");
+
+    let delete = alice.run(&["delete", &chat_id, &message_id]);
+    assert!(delete.status.success(), "{delete:?}");
+    let seen = bob.json_lines(&["messages", &chat_id, "--json"]);
+    assert_eq!(seen[0]["deleted"], true);
+    assert_eq!(seen[0]["body"], "");
+
+    assert!(alice.run(&["logout"]).status.success());
+    assert!(bob.run(&["logout"]).status.success());
+}
+
+/// SIGKILL, as the OOM killer or a power cut would.
+fn kill_hard(child: &mut std::process::Child) {
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+#[test]
+fn a_killed_client_delivers_its_outbox_exactly_once() {
+    let _turn = one_at_a_time();
+    let scratch = tempfile::tempdir().unwrap();
+    let mut server = DevServer::start(&scratch.path().join("server"));
+    let alice = Person::signed_in(&server, "alice@convene.example");
+    let bob = Person::signed_in(&server, "bob@convene.example");
+    let first = alice.json_lines(&["send", "bob@convene.example", "first", "--json"]);
+    let chat_id = first[0]["chatId"].as_str().unwrap().to_owned();
+
+    // The server is away: ten messages wait in alice's outbox.
+    server.stop();
+    for n in 0..10 {
+        let queued = alice.run(&["send", &chat_id, &format!("queued {n}"), "--wait", "0"]);
+        assert_eq!(
+            queued.status.code(),
+            Some(3),
+            "left in the outbox: {queued:?}"
+        );
+    }
+
+    // It is back; the client delivering the outbox is killed again and
+    // again, at varied moments, before one finally runs to the end.
+    server.resume();
+    for round in 0..8u64 {
+        let mut flush = alice
+            .command(&["flush", "--wait", "30"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start convene-cli flush");
+        std::thread::sleep(Duration::from_millis(40 + round * 35));
+        kill_hard(&mut flush);
+    }
+    let flush = alice.run(&["flush", "--wait", "30"]);
+    assert!(flush.status.success(), "the rest goes out: {flush:?}");
+
+    let bodies: Vec<String> = bob
+        .json_lines(&["messages", &chat_id, "--top", "50", "--json"])
+        .iter()
+        .map(|m| m["body"].as_str().unwrap().to_owned())
+        .collect();
+    let mut expected = vec!["first".to_owned()];
+    expected.extend((0..10).map(|n| format!("queued {n}")));
+    assert_eq!(bodies, expected, "each message exactly once, in order");
+
     assert!(alice.run(&["logout"]).status.success());
     assert!(bob.run(&["logout"]).status.success());
 }

@@ -97,11 +97,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Command::Chat(command) => {
                 let sessions = account::open_sessions(&config, cli.ephemeral).await?;
-                let graph = convene_core::chat::GraphChats::new(
-                    convene_core::http::client(std::time::Duration::from_secs(30)),
-                    config.graph_url.clone(),
-                );
-                chat::run(command, &sessions, &graph).await
+                chat::run(
+                    command,
+                    &config,
+                    std::sync::Arc::new(sessions),
+                    cli.ephemeral,
+                )
+                .await
             }
         }
     })

@@ -132,6 +132,7 @@ impl ChatSlot {
             server_url: self.config.server_url.clone(),
             storage: self.options.storage.clone(),
             timing: self.options.timing,
+            live: true,
             events: self.events.clone(),
         })
         .map_err(UserError::from)?;

@@ -59,6 +59,13 @@ pub fn live_url(server: &Url) -> Url {
     url
 }
 
+/// A channel that never connects (polling only).
+pub fn disabled() -> (LiveSender, tokio::task::JoinHandle<()>) {
+    let (frames, _) = mpsc::channel(1);
+    let (_, connected) = watch::channel(false);
+    (LiveSender { frames, connected }, tokio::spawn(async {}))
+}
+
 /// Keeps the live channel up for as long as the returned task runs.
 pub fn spawn(
     server: Url,

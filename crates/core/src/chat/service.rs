@@ -52,6 +52,10 @@ pub struct ChatSetup {
     pub server_url: Url,
     pub storage: ChatStorage,
     pub timing: PollTiming,
+    /// Open the live channel (hints, typing). One-shot tools leave it shut:
+    /// a process that ends while the channel renews a token would lose the
+    /// rotated refresh token.
+    pub live: bool,
     pub events: mpsc::UnboundedSender<ClientEvent>,
 }
 
@@ -102,7 +106,11 @@ impl ChatService {
             setup.events,
         ));
         let (live_tx, live_rx) = mpsc::unbounded_channel();
-        let (live, live_task) = live::spawn(setup.server_url, setup.sessions, account, live_tx);
+        let (live, live_task) = if setup.live {
+            live::spawn(setup.server_url, setup.sessions, account, live_tx)
+        } else {
+            live::disabled()
+        };
         let (sync_tx, sync_rx) = mpsc::unbounded_channel();
         let outbox_wake = Arc::new(Notify::new());
         let sync_task = tokio::spawn(sync::run(
@@ -218,9 +226,15 @@ impl ChatService {
         Ok(chat_id)
     }
 
-    /// Messages waiting in the outbox (not failed).
-    pub fn pending(&self) -> Result<usize, ChatError> {
-        Ok(self.engine.cache().pending()?.len())
+    /// Keys of the messages waiting in the outbox (not failed), oldest first.
+    pub fn pending_keys(&self) -> Result<Vec<String>, ChatError> {
+        Ok(self
+            .engine
+            .cache()
+            .pending()?
+            .into_iter()
+            .map(|item| item.key)
+            .collect())
     }
 
     pub async fn edit(&self, chat_id: &str, message_id: &str, html: &str) -> Result<(), ChatError> {
