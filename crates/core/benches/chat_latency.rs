@@ -463,7 +463,7 @@ async fn through_client(server: &Server, alice: &Account, bob: &Account, scratch
     let (alice_client, alice_events) = alice.client(&scratch.join("alice-10k")).await;
     drain_sent(alice_events);
     let chat = alice_client
-        .start_chat(vec![bob.profile.user_id.clone()], Some("ten thousand"))
+        .start_chat(vec![bob.profile.user_id.clone()], Some("ten thousand".into()))
         .await
         .expect("alice starts a group chat");
     // Bob's cache, as after he had synced those messages earlier.
@@ -571,7 +571,7 @@ async fn polling_latency(
     let (alice_client, alice_events) = alice.client(&scratch.join("alice-poll")).await;
     let sent = drain_sent(alice_events);
     let chat = alice_client
-        .start_chat(vec![bob.profile.user_id.clone()], Some("polling"))
+        .start_chat(vec![bob.profile.user_id.clone()], Some("polling".into()))
         .await
         .expect("alice starts a chat with bob");
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
