@@ -1,10 +1,10 @@
 import { Avatar, Body1, Caption1, Title2, makeStyles, tokens, useId } from "@fluentui/react-components";
 import type { AccountProfile } from "../core";
 
-export type SignedInPurpose = "chat" | "calls";
+/** The panes still waiting to be built (Chat has its own screen now). */
+export type SignedInPurpose = "calls";
 
 const comingText: Record<SignedInPurpose, string> = {
-  chat: "Chats arrive in the next version of Convene.",
   calls: "Calls arrive in a later version of Convene.",
 };
 
@@ -25,7 +25,7 @@ const useStyles = makeStyles({
   coming: { color: tokens.colorNeutralForeground2 },
 });
 
-/** Chat and Calls while signed in, until they are built: who you are, and honestly what is next. */
+/** Calls while signed in, until it is built: who you are, and honestly what is next. */
 export function SignedInPlaceholder({ purpose, account }: { purpose: SignedInPurpose; account: AccountProfile }) {
   const styles = useStyles();
   const titleId = useId("signed-in-title");
