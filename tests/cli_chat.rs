@@ -5,12 +5,13 @@
 mod support;
 
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Output, Stdio};
+use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
 use serde_json::Value;
 use support::server::DevServer;
+use support::terminal::Person;
 
 const ALICE_OID: &str = "00000000-a11c-4000-8000-000000000001";
 const BOB_OID: &str = "00000000-b0b0-4000-8000-000000000002";
@@ -23,61 +24,6 @@ fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
     KEYRING
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-/// One person's terminal: their own XDG home (so their own current
-/// account) against the shared dev server.
-struct Person {
-    server: String,
-    home: tempfile::TempDir,
-    username: &'static str,
-}
-
-impl Person {
-    /// A person with their own terminal, signed in through the scripted
-    /// browser (their sign-in goes to the test session's keyring).
-    fn signed_in(server: &DevServer, username: &'static str) -> Self {
-        let person = Self {
-            server: server.url(),
-            home: tempfile::tempdir().unwrap(),
-            username,
-        };
-        let login = person.run(&["login"]);
-        assert!(login.status.success(), "{username} signs in: {login:?}");
-        person
-    }
-
-    /// Runs `convene-cli` as this person (their sign-in is in the test
-    /// session's keyring, their current account in their own home).
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args).output().expect("run convene-cli")
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let browser = support::binaries_dir().join("examples/scripted_browser");
-        let home = self.home.path();
-        let mut command = Command::new(support::workspace_binary("convene-cli"));
-        command
-            .args(["--server", &self.server])
-            .args(args)
-            .env("BROWSER", &browser)
-            .env("CONVENE_TEST_USERNAME", self.username)
-            .env("CONVENE_CONFIG", home.join("config.toml"))
-            .env("XDG_DATA_HOME", home.join("data"))
-            .env("XDG_CONFIG_HOME", home.join("config"))
-            .env_remove("CONVENE_SERVER");
-        command
-    }
-
-    fn json_lines(&self, args: &[&str]) -> Vec<Value> {
-        let output = self.run(args);
-        assert!(output.status.success(), "{args:?}: {output:?}");
-        String::from_utf8(output.stdout)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).expect("one JSON object per line"))
-            .collect()
-    }
 }
 
 #[test]

@@ -7,6 +7,7 @@ pub mod app;
 pub mod chat;
 pub mod person;
 pub mod server;
+pub mod terminal;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};

@@ -82,6 +82,13 @@ pub enum ChatCommand {
     },
     /// Delete one of your messages.
     Delete { chat_id: String, message_id: String },
+    /// Show the chat's other members that you are typing, for a while.
+    Typing {
+        chat_id: String,
+        /// Seconds to keep typing.
+        #[arg(long = "for", default_value_t = 5)]
+        seconds: u64,
+    },
     /// React to a message with an emoji (or take your reaction back).
     React {
         chat_id: String,
@@ -167,8 +174,11 @@ pub async fn run(
         eprintln!("convene-cli: not signed in: run `convene-cli login`");
         return Ok(ExitCode::from(EXIT_SIGN_IN_NEEDED));
     };
-    // Only a watch stays long enough to want hints.
-    let live = matches!(command, ChatCommand::Watch { .. });
+    // Only these stay long enough to want the live channel.
+    let live = matches!(
+        command,
+        ChatCommand::Watch { .. } | ChatCommand::Typing { .. }
+    );
     let interval = match &command {
         ChatCommand::Watch { interval_ms, .. } => Duration::from_millis(*interval_ms),
         _ => Duration::from_secs(10),
@@ -297,6 +307,22 @@ impl Terminal {
                 chat_id,
                 message_id,
             } => self.service.delete(&chat_id, &message_id).await?,
+            ChatCommand::Typing { chat_id, seconds } => {
+                let until = tokio::time::Instant::now() + Duration::from_secs(seconds);
+                let mut announced = false;
+                while tokio::time::Instant::now() < until {
+                    // `typing` repeats itself no more often than the protocol asks.
+                    if self.service.is_live() {
+                        self.service.typing(&chat_id);
+                        announced = true;
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                if !announced {
+                    eprintln!("convene-cli: no live connection to the server");
+                    return Ok(ExitCode::from(EXIT_UNREACHABLE));
+                }
+            }
             ChatCommand::React {
                 chat_id,
                 message_id,
