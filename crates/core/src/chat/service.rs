@@ -97,6 +97,13 @@ impl ChatService {
             }
             ChatStorage::Memory => Cache::in_memory(&account.user_id)?,
         };
+        // convene-server's hints cover chat only when it also serves the
+        // chat API; against real Graph the live channel brings typing and
+        // presence, and chats are polled as often as without it.
+        let mut timing = setup.timing;
+        if setup.graph_url.origin() != setup.server_url.origin() {
+            timing.with_push = timing.without_push;
+        }
         let graph = GraphChats::new(setup.http, setup.graph_url);
         let engine = Arc::new(Engine::new(
             account.clone(),
@@ -117,7 +124,7 @@ impl ChatService {
             engine.clone(),
             sync_rx,
             live_rx,
-            setup.timing,
+            timing,
             outbox_wake.clone(),
         ));
         let outbox_task = tokio::spawn(outbox::run(engine.clone(), outbox_wake.clone()));
