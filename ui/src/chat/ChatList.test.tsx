@@ -82,7 +82,7 @@ describe("chat list", () => {
 });
 
 describe("new chat", () => {
-  it("searches people as typing pauses, and opens the chat with the ones picked", async () => {
+  it("searches people as typing pauses, and opens the chat with the one chosen", async () => {
     const started = chat({ id: "c-new", title: "Carol Jones", members: [carol], updatedAt: "2026-03-04T09:00:00Z" });
     fakeCore.searchPeople.mockResolvedValue([carol, bob]);
     fakeCore.startChat.mockResolvedValue(started);
@@ -93,15 +93,42 @@ describe("new chat", () => {
     const options = await screen.findAllByTestId("people-option");
     expect(fakeCore.searchPeople).toHaveBeenCalledTimes(1);
     expect(fakeCore.searchPeople).toHaveBeenCalledWith("c");
+    expect(options[0]).toHaveAccessibleName("Chat with Carol Jones");
 
     await user.click(options[0]);
-    await user.click(screen.getByTestId("start-chat"));
 
     expect(fakeCore.startChat).toHaveBeenCalledWith([carol.id], null);
     await waitFor(() => expect(screen.queryByTestId("people-search")).not.toBeInTheDocument());
     const row = screen.getAllByTestId("chat-row").find((r) => r.dataset.chatId === "c-new");
     expect(row).toHaveAttribute("aria-current", "true");
     expect(screen.getByTestId("chat-title")).toHaveTextContent("Carol Jones");
+  });
+
+  it("collects several people for a group chat", async () => {
+    fakeCore.searchPeople.mockResolvedValue([carol, bob]);
+    fakeCore.startChat.mockResolvedValue(chats[0]);
+    const { user } = await renderChat(chats);
+
+    await user.click(screen.getByTestId("new-chat"));
+    await user.type(await screen.findByTestId("people-search"), "o");
+    const [addCarol] = await screen.findAllByTestId("people-add");
+    await user.click(addCarol);
+    expect(addCarol).toHaveAttribute("aria-pressed", "true");
+
+    const bobOption = screen.getAllByTestId("people-option")[1];
+    expect(bobOption).toHaveAccessibleName("Start a group chat with Carol Jones, Bob Smith");
+    await user.click(bobOption);
+    expect(fakeCore.startChat).toHaveBeenCalledWith([carol.id, bob.id], null);
+  });
+
+  it("says why a chat could not be started", async () => {
+    fakeCore.searchPeople.mockResolvedValue([carol]);
+    fakeCore.startChat.mockRejectedValue({ code: "refused", message: "You cannot chat with this person." });
+    const { user } = await renderChat(chats);
+    await user.click(screen.getByTestId("new-chat"));
+    await user.type(await screen.findByTestId("people-search"), "c");
+    await user.click(await screen.findByTestId("people-option"));
+    expect(await screen.findByTestId("new-chat-error")).toHaveTextContent("You cannot chat with this person.");
   });
 });
 

@@ -15,13 +15,14 @@ import {
   Tag,
   TagGroup,
   Text,
+  ToggleButton,
   createFocusOutlineStyle,
   makeStyles,
   mergeClasses,
   tokens,
   useArrowNavigationGroup,
 } from "@fluentui/react-components";
-import { CheckmarkRegular, ComposeRegular } from "@fluentui/react-icons";
+import { CheckmarkRegular, ComposeRegular, PersonAddRegular } from "@fluentui/react-icons";
 import { startChat, type ChatSummary, type Person } from "../core";
 import { describeCoreError } from "../coreError";
 import { DismissibleError } from "../session/DismissibleError";
@@ -30,8 +31,10 @@ import { usePeopleSearch } from "./usePeopleSearch";
 const useStyles = makeStyles({
   content: { display: "flex", flexDirection: "column", gap: tokens.spacingVerticalM },
   results: { display: "flex", flexDirection: "column", minHeight: "120px", maxHeight: "280px", overflowY: "auto" },
+  result: { display: "flex", alignItems: "center", borderRadius: tokens.borderRadiusMedium },
   option: {
     display: "flex",
+    flexGrow: 1,
     alignItems: "center",
     gap: tokens.spacingHorizontalS,
     padding: tokens.spacingVerticalS,
@@ -56,7 +59,11 @@ interface NewChatDialogProps {
   onStarted: (chat: ChatSummary) => void;
 }
 
-/** "New chat": find people, pick one or more, open the chat with them. */
+/**
+ * "New chat": find people and open the chat with them. Choosing a person
+ * opens the chat straight away (with anyone already added); "Add to a group
+ * chat" collects several first.
+ */
 export function NewChatDialog({ onStarted }: NewChatDialogProps) {
   const [open, setOpen] = useState(false);
   // A fresh picker every time the dialog opens.
@@ -90,18 +97,19 @@ function PeoplePicker({ onStarted }: NewChatDialogProps) {
   const [starting, setStarting] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const search = usePeopleSearch(query);
-  const arrows = useArrowNavigationGroup({ axis: "vertical" });
+  const arrows = useArrowNavigationGroup({ axis: "grid" });
 
   const toggle = (person: Person) =>
     setPicked((current) =>
       current.some((p) => p.id === person.id) ? current.filter((p) => p.id !== person.id) : [...current, person],
     );
 
-  const start = () => {
+  const start = (people: Person[]) => {
+    if (people.length === 0 || starting) return;
     setStarting(true);
     setError(null);
     startChat(
-      picked.map((p) => p.id),
+      people.map((p) => p.id),
       null,
     ).then(onStarted, (e: unknown) => {
       setStarting(false);
@@ -145,27 +153,43 @@ function PeoplePicker({ onStarted }: NewChatDialogProps) {
           <div className={styles.results} role="group" aria-label="People found" {...arrows}>
             {search.results.map((person) => {
               const isPicked = picked.some((p) => p.id === person.id);
+              const others = picked.filter((p) => p.id !== person.id);
+              const everyone = [...others, person];
               return (
-                <button
-                  key={person.id}
-                  type="button"
-                  className={mergeClasses(styles.option, isPicked && styles.picked)}
-                  aria-pressed={isPicked}
-                  data-testid="people-option"
-                  data-user-id={person.id}
-                  onClick={() => toggle(person)}
-                >
-                  <Avatar name={person.displayName} size={28} color="colorful" aria-hidden />
-                  <span className={styles.who}>
-                    <Text>{person.displayName}</Text>
-                    {person.userPrincipalName !== null && (
-                      <Text size={200} className={styles.upn}>
-                        {person.userPrincipalName}
-                      </Text>
-                    )}
-                  </span>
-                  {isPicked && <CheckmarkRegular aria-hidden />}
-                </button>
+                <div key={person.id} className={mergeClasses(styles.result, isPicked && styles.picked)}>
+                  <button
+                    type="button"
+                    className={styles.option}
+                    aria-label={
+                      others.length === 0
+                        ? `Chat with ${person.displayName}`
+                        : `Start a group chat with ${everyone.map((p) => p.displayName).join(", ")}`
+                    }
+                    data-testid="people-option"
+                    data-user-id={person.id}
+                    disabled={starting}
+                    onClick={() => start(everyone)}
+                  >
+                    <Avatar name={person.displayName} size={28} color="colorful" aria-hidden />
+                    <span className={styles.who}>
+                      <Text>{person.displayName}</Text>
+                      {person.userPrincipalName !== null && (
+                        <Text size={200} className={styles.upn}>
+                          {person.userPrincipalName}
+                        </Text>
+                      )}
+                    </span>
+                  </button>
+                  <ToggleButton
+                    appearance="subtle"
+                    checked={isPicked}
+                    icon={isPicked ? <CheckmarkRegular /> : <PersonAddRegular />}
+                    aria-label={`Add ${person.displayName} to a group chat`}
+                    title="Add to a group chat"
+                    data-testid="people-add"
+                    onClick={() => toggle(person)}
+                  />
+                </div>
               );
             })}
             {query.trim() !== "" && !search.searching && search.error === null && search.results.length === 0 && (
@@ -182,7 +206,12 @@ function PeoplePicker({ onStarted }: NewChatDialogProps) {
           <DialogTrigger disableButtonEnhancement>
             <Button>Cancel</Button>
           </DialogTrigger>
-          <Button appearance="primary" disabled={picked.length === 0 || starting} onClick={start} data-testid="start-chat">
+          <Button
+            appearance="primary"
+            disabled={picked.length === 0 || starting}
+            onClick={() => start(picked)}
+            data-testid="start-chat"
+          >
             {starting ? "Opening…" : "Start chat"}
           </Button>
         </DialogActions>
