@@ -58,8 +58,12 @@ interface Editing {
   draft: ComposerDraft;
 }
 
-/** The Chat pane: the list on the left, the open chat (thread, typing line, composer) on the right. */
-export function ChatScreen() {
+/**
+ * The Chat pane: the list on the left, the open chat (thread, typing line,
+ * composer) on the right. `active` is false while another pane is shown: it
+ * stays mounted but does not mark messages read.
+ */
+export function ChatScreen({ active = true }: { active?: boolean }) {
   const styles = useStyles();
   const store = useChatStore();
   const { state, openThread, loadOlder, addChat, addMessage, dismissError } = store;
@@ -72,7 +76,7 @@ export function ChatScreen() {
 
   const chat = useMemo(() => state.chats.find((c) => c.id === selectedId) ?? null, [state.chats, selectedId]);
   const thread = (selectedId !== null ? state.threads[selectedId] : undefined) ?? emptyThread;
-  useMarkRead(chat, thread.messages);
+  useMarkRead(active ? chat : null, thread.messages);
 
   useEffect(() => {
     if (selectedId !== null) openThread(selectedId);

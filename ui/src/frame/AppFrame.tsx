@@ -28,12 +28,16 @@ const useStyles = makeStyles({
     color: tokens.colorNeutralForeground1,
   },
   main: {
+    position: "relative",
     flexGrow: 1,
     minWidth: 0,
     overflow: "auto",
     // Focused only programmatically (skip link); its content has the rings.
     outlineStyle: "none",
   },
+  chatPane: { height: "100%" },
+  // Kept laid out (scroll positions, measured rows) but out of sight, reach and the accessibility tree.
+  chatPaneAway: { position: "absolute", inset: 0, visibility: "hidden", pointerEvents: "none" },
 });
 
 /** The window: app bar on the left, the current pane beside it. */
@@ -66,8 +70,8 @@ export function AppFrame({ theme }: { theme: ThemeChoice }) {
       />
     );
   } else if (pane === "chat") {
-    // Keyed by account: another account's chats start from scratch.
-    content = <ChatScreen key={account.userId} />;
+    // The chat screen below stays mounted while signed in.
+    content = null;
   } else {
     content = <SignedInPlaceholder purpose={pane} account={account} />;
   }
@@ -93,6 +97,13 @@ export function AppFrame({ theme }: { theme: ThemeChoice }) {
       />
       <main id={MAIN_ID} tabIndex={-1} className={styles.main} data-testid="main-pane">
         {account !== null && <SessionNotices session={session} />}
+        {!session.loading && account !== null && (
+          // Stays mounted on other panes so drafts, the open chat and its scroll position survive a visit to Settings.
+          <div className={pane === "chat" ? styles.chatPane : styles.chatPaneAway} inert={pane !== "chat"}>
+            {/* Keyed by account: another account's chats start from scratch. */}
+            <ChatScreen key={account.userId} active={pane === "chat"} />
+          </div>
+        )}
         {content}
       </main>
     </div>
