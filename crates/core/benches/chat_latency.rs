@@ -463,7 +463,10 @@ async fn through_client(server: &Server, alice: &Account, bob: &Account, scratch
     let (alice_client, alice_events) = alice.client(&scratch.join("alice-10k")).await;
     drain_sent(alice_events);
     let chat = alice_client
-        .start_chat(vec![bob.profile.user_id.clone()], Some("ten thousand".into()))
+        .start_chat(
+            vec![bob.profile.user_id.clone()],
+            Some("ten thousand".into()),
+        )
         .await
         .expect("alice starts a group chat");
     // Bob's cache, as after he had synced those messages earlier.
