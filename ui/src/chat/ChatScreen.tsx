@@ -209,7 +209,7 @@ export function ChatScreen({ active = true }: { active?: boolean }) {
               onRetryLoad={() => openThread(chat.id)}
               sentRevision={sentRevision}
             />
-            <TypingIndicator people={state.typing[chat.id] ?? []} />
+            <TypingIndicator people={state.typing[chat.id] ?? []} members={chat.members} />
             <Composer
               key={`composer-${chat.id}`}
               chatTitle={chat.title}

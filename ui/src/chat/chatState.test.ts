@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { bob, carol, chat, message } from "../test/chatFixtures";
 import { TYPING_MS, chatReducer, initialChatState, upsertChats, upsertMessages } from "./chatState";
+import { typingText } from "./TypingIndicator";
 
 describe("upsertMessages", () => {
   it("replaces a message by key: sending → sent does not duplicate it", () => {
@@ -36,5 +37,13 @@ describe("typing", () => {
 
     state = chatReducer(state, { type: "messagesChanged", chatId: "c1", messages: [message({ from: carol })] });
     expect(state.typing.c1).toEqual([]);
+  });
+});
+
+describe("typingText", () => {
+  it("names a typist the signal left nameless from the chat's members, or says Someone", () => {
+    const nameless = { ...bob, displayName: "" };
+    expect(typingText([{ person: nameless, until: 1 }], [bob])).toBe("Bob Smith is typing…");
+    expect(typingText([{ person: nameless, until: 1 }], [])).toBe("Someone is typing…");
   });
 });
