@@ -21,11 +21,11 @@ started=$SECONDS
 step() { echo; echo "==> [$((SECONDS - started))s] $*"; }
 
 step "services: gnome-keyring (Secret Service) and Xvfb"
-# The keyring daemon registers on this session's bus; an empty password
-# unlocks the login collection, which a test session may throw away.
 # The keyring daemon registers on this session's bus and unlocks (creating
-# it if need be) the login collection with a throwaway password.
-eval "$(printf 'convene-test' | gnome-keyring-daemon --unlock --components=secrets)"
+# it) a login collection with a throwaway password. Its files live in a
+# fresh directory, so no run sees accounts that an earlier run left behind.
+keyring_home=$(mktemp -d)
+eval "$(printf 'convene-test' | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --unlock --components=secrets)"
 export GNOME_KEYRING_CONTROL
 xvfb_log=$(mktemp)
 display_file=$(mktemp)

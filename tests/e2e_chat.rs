@@ -51,7 +51,6 @@ struct ChatScene {
 impl ChatScene {
     async fn open(scratch: &std::path::Path) -> Self {
         let server = DevServer::start(&scratch.join("server"));
-        let bob = Person::signed_in(&server, "bob@convene.example");
         let home = AppHome::new(&scratch.join("home"));
         let browser = support::binaries_dir().join("examples/scripted_browser");
         let env = vec![
@@ -71,6 +70,9 @@ impl ChatScene {
         app.click("[data-testid=sign-in-button]").await;
         // Signed in: the chat pane is there.
         app.wait_for_text("[data-testid=chat-list]", "", WAIT).await;
+        // Bob signs in after alice: an app without an account of its own
+        // starts as whoever the keyring holds.
+        let bob = Person::signed_in(&server, "bob@convene.example");
         Self {
             app,
             _driver: driver,
@@ -125,8 +127,10 @@ async fn alice_in_the_app_chats_with_bob_at_a_terminal() {
     ]);
     let chat_id = sent[0]["chatId"].as_str().unwrap().to_owned();
     let row = format!("[data-testid=chat-row][data-chat-id=\"{chat_id}\"]");
-    app.wait_for_text(&row, "Bob Example", WAIT).await;
-    app.wait_for_text(&row, "Hi Alice, from a terminal", WAIT)
+    app.wait_for_text(&row, "", WAIT).await;
+    app.screenshot(&artifacts.join("chat-list.png")).await;
+    app.wait_for_content(&row, "Bob Example", WAIT).await;
+    app.wait_for_content(&row, "Hi Alice, from a terminal", WAIT)
         .await;
     app.click(&row).await;
     app.wait_for_text("[data-testid=thread]", "Hi Alice, from a terminal", WAIT)
@@ -140,7 +144,7 @@ async fn alice_in_the_app_chats_with_bob_at_a_terminal() {
         .expect("the composer");
     composer.send_keys("Hello Bob, from the app").await.unwrap();
     composer.send_keys("\u{E007}").await.unwrap(); // Enter
-    app.wait_for_text(
+    app.wait_for_content(
         "[data-testid=message][data-mine=true][data-state=sent]",
         "Hello Bob, from the app",
         WAIT,
@@ -190,7 +194,7 @@ async fn alice_in_the_app_chats_with_bob_at_a_terminal() {
             .unwrap();
         assert_eq!(response.status(), 201, "{payload}");
     }
-    app.wait_for_text("[data-testid=thread]", "XSS-15", WAIT)
+    app.wait_for_content("[data-testid=thread]", "XSS-15", WAIT)
         .await;
     // Give any handler that would fire a moment to do so.
     tokio::time::sleep(Duration::from_millis(500)).await;

@@ -179,6 +179,31 @@ impl App {
         panic!("{css} never showed {expected:?} within {timeout:?}; last seen {last:?}");
     }
 
+    /// Waits for the element's `textContent` to contain `expected`: also
+    /// text that the layout truncates with an ellipsis, which WebDriver's
+    /// rendered text leaves out.
+    pub async fn wait_for_content(&self, css: &str, expected: &str, timeout: Duration) {
+        let started = Instant::now();
+        let mut last = None;
+        while started.elapsed() < timeout {
+            let found = self
+                .client
+                .execute(
+                    "return document.querySelector(arguments[0])?.textContent ?? null;",
+                    vec![serde_json::Value::String(css.to_owned())],
+                )
+                .await;
+            if let Ok(serde_json::Value::String(text)) = found {
+                if text.contains(expected) {
+                    return;
+                }
+                last = Some(text);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("{css} never contained {expected:?} within {timeout:?}; last seen {last:?}");
+    }
+
     /// Clicks the element once it is there.
     pub async fn click(&self, css: &str) {
         let started = Instant::now();
