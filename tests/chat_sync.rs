@@ -181,3 +181,44 @@ async fn twenty_server_crashes_mid_send_lose_nothing_and_double_nothing() {
     let expected: Vec<String> = (0..20).map(|n| format!("cut {n}")).collect();
     assert_eq!(on_server, expected, "each message exactly once, in order");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_throttled_client_waits_as_told_and_still_delivers_everything_once() {
+    let scratch = tempfile::tempdir().unwrap();
+    // Two requests a second per user: a burst of messages meets 429s.
+    let server =
+        DevServer::start_with(&scratch.path().join("server"), &["--graph-rate-limit", "2"]);
+    let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
+    let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
+    let (client, mut events) = alice.client(&scratch.path().join("alice")).await;
+    let chat_id = loop {
+        // Creating the chat may itself be throttled by the first sync.
+        match client
+            .start_chat(vec![bob.profile.user_id.clone()], None)
+            .await
+        {
+            Ok(chat) => break chat.id,
+            Err(error) if error.code == convene_core::UserErrorCode::Offline => {
+                tokio::time::sleep(Duration::from_secs(1)).await
+            }
+            Err(error) => panic!("{error:?}"),
+        }
+    };
+    let mut keys = Vec::new();
+    for n in 0..8 {
+        let message = client
+            .send_message(&chat_id, text(&format!("burst {n}")))
+            .await
+            .unwrap();
+        keys.push(message.key);
+    }
+    wait_until_sent(&mut events, &keys, Duration::from_secs(60)).await;
+    let on_server: Vec<String> = alice
+        .server_messages(&chat_id)
+        .await
+        .iter()
+        .map(words)
+        .collect();
+    let expected: Vec<String> = (0..8).map(|n| format!("burst {n}")).collect();
+    assert_eq!(on_server, expected);
+}

@@ -6,7 +6,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use convene_core::chat::view::{Draft, ThreadMessage};
-use convene_core::chat::{ChatStorage, GraphChats, PollTiming};
+use convene_core::chat::{ChatStorage, GraphChats, GraphError, PollTiming};
 use convene_core::config::ConfigLayer;
 use convene_core::session::Resource;
 use convene_core::session::{AccountProfile, Sessions};
@@ -94,10 +94,23 @@ impl Account {
             convene_core::http::client(Duration::from_secs(10)),
             self.config.graph_url.clone(),
         );
-        let mut page = graph.newest_messages(&token, chat_id).await.unwrap();
+        // Tests that throttle the server get throttled here too: wait as told.
+        let mut page = loop {
+            match graph.newest_messages(&token, chat_id).await {
+                Err(GraphError::Throttled { retry_after }) => tokio::time::sleep(retry_after).await,
+                other => break other.unwrap(),
+            }
+        };
         let mut all = std::mem::take(&mut page.value);
         while let Some(link) = page.next_link.take() {
-            page = graph.next_page(&token, &link).await.unwrap();
+            page = loop {
+                match graph.next_page(&token, &link).await {
+                    Err(GraphError::Throttled { retry_after }) => {
+                        tokio::time::sleep(retry_after).await
+                    }
+                    other => break other.unwrap(),
+                }
+            };
             all.append(&mut page.value);
         }
         all.reverse();

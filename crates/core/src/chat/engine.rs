@@ -26,6 +26,14 @@ pub enum ChatError {
 }
 
 impl ChatError {
+    /// How long the service asked to be left alone (429 `Retry-After`).
+    pub fn retry_after(&self) -> Option<std::time::Duration> {
+        match self {
+            ChatError::Graph(GraphError::Throttled { retry_after }) => Some(*retry_after),
+            _ => None,
+        }
+    }
+
     /// Worth trying again later (offline, throttled, the service failed).
     pub fn is_transient(&self) -> bool {
         match self {

@@ -104,6 +104,7 @@ pub async fn run(engine: Arc<Engine>, wake: Arc<Notify>) {
             }
         };
         let mut stalled = false;
+        let mut asked_to_wait = Duration::ZERO;
         for item in pending {
             match deliver(&engine, &item).await {
                 Ok(message) => {
@@ -113,6 +114,7 @@ pub async fn run(engine: Arc<Engine>, wake: Arc<Notify>) {
                 Err(error) if error.is_transient() => {
                     tracing::info!(%error, key = %item.key, "message not sent yet; will retry");
                     stalled = true;
+                    asked_to_wait = error.retry_after().unwrap_or_default();
                     // Later messages wait: a chat's order is kept.
                     break;
                 }
@@ -127,10 +129,15 @@ pub async fn run(engine: Arc<Engine>, wake: Arc<Notify>) {
         }
         if stalled {
             failures += 1;
-            let delay = retry_delay(failures);
-            tokio::select! {
-                _ = tokio::time::sleep(delay) => {}
-                _ = wake.notified() => {}
+            // A 429's Retry-After is a floor that a reconnection does not lift.
+            let delay = retry_delay(failures).max(asked_to_wait);
+            if asked_to_wait.is_zero() {
+                tokio::select! {
+                    _ = tokio::time::sleep(delay) => {}
+                    _ = wake.notified() => {}
+                }
+            } else {
+                tokio::time::sleep(delay).await;
             }
         } else {
             wake.notified().await;

@@ -58,11 +58,17 @@ pub async fn run(
     let mut pushing = false;
     let mut pending: BTreeSet<SyncRequest> = BTreeSet::new();
     let mut failures = 0u32;
+    let mut asked_to_wait = Duration::ZERO;
+    let mut not_before: Option<tokio::time::Instant> = None;
     pending.insert(SyncRequest::Everything);
     loop {
         let wait = if !pending.is_empty() {
-            // Failed requests stay pending and are retried after a pause.
-            retry_delay(failures)
+            // Failed requests stay pending and are retried after a pause,
+            // no shorter than a 429's Retry-After.
+            let throttled = not_before
+                .map(|t| t.saturating_duration_since(tokio::time::Instant::now()))
+                .unwrap_or_default();
+            retry_delay(failures).max(throttled)
         } else if pushing {
             timing.with_push
         } else {
@@ -98,6 +104,13 @@ pub async fn run(
         if pending.is_empty() {
             continue;
         }
+        // After a 429, nothing goes out before its Retry-After, hints or not.
+        if let Some(until) = not_before {
+            if tokio::time::Instant::now() < until {
+                continue;
+            }
+            not_before = None;
+        }
         let batch = std::mem::take(&mut pending);
         let mut failed = false;
         for request in batch {
@@ -107,6 +120,7 @@ pub async fn run(
             }
             if let Err(error) = handle(&engine, &request).await {
                 if error.is_transient() {
+                    asked_to_wait = error.retry_after().unwrap_or_default();
                     tracing::info!(%error, ?request, "sync deferred");
                     pending.insert(request);
                     failed = true;
@@ -116,6 +130,10 @@ pub async fn run(
             }
         }
         failures = if failed { failures + 1 } else { 0 };
+        if !asked_to_wait.is_zero() {
+            not_before = Some(tokio::time::Instant::now() + asked_to_wait);
+            asked_to_wait = Duration::ZERO;
+        }
     }
 }
 
