@@ -32,6 +32,21 @@ describe("chat list", () => {
     expect(within(falconRow).queryByTestId("unread-badge")).not.toBeInTheDocument();
   });
 
+  it("says You for my own last message", async () => {
+    const { FluentProvider, webLightTheme } = await import("@fluentui/react-components");
+    const { ChatScreen } = await import("./ChatScreen");
+    const { render } = await import("@testing-library/react");
+    fakeCore.getChats.mockResolvedValue([
+      chat({ id: "c1", lastMessage: { from: "Adele Vance", text: "See you", at: "2026-03-02T09:00:00Z" } }),
+    ]);
+    render(
+      <FluentProvider theme={webLightTheme}>
+        <ChatScreen selfName="Adele Vance" />
+      </FluentProvider>,
+    );
+    expect(await screen.findByTestId("chat-row")).toHaveTextContent("You: See you");
+  });
+
   it("moves to the top when the core pushes a newer row", async () => {
     await renderChat(chats);
     fakeCore.pushChat({ type: "chats", chats: [{ ...chats[0], updatedAt: "2026-03-03T09:00:00Z", unreadCount: 1 }] });

@@ -77,10 +77,21 @@ interface ChatListProps {
   selectedId: string | null;
   onSelect: (chatId: string) => void;
   onStarted: (chat: ChatSummary) => void;
+  /** The signed-in person's name: their own last message reads "You: …". */
+  selfName: string | null;
 }
 
 /** The list pane: heading, new chat, search, and the chats newest first. Arrow keys move between rows. */
-export function ChatList({ chats, loading, error, onDismissError, selectedId, onSelect, onStarted }: ChatListProps) {
+export function ChatList({
+  chats,
+  loading,
+  error,
+  onDismissError,
+  selectedId,
+  onSelect,
+  onStarted,
+  selfName,
+}: ChatListProps) {
   const styles = useStyles();
   const [filter, setFilter] = useState("");
   const now = useMinuteClock();
@@ -109,7 +120,7 @@ export function ChatList({ chats, loading, error, onDismissError, selectedId, on
         {loading && <ChatListSkeleton />}
         {shown.map((chat) => (
           <div role="listitem" key={chat.id}>
-            <ChatRow chat={chat} selected={chat.id === selectedId} onSelect={onSelect} now={now} />
+            <ChatRow chat={chat} selected={chat.id === selectedId} onSelect={onSelect} now={now} selfName={selfName} />
           </div>
         ))}
         {!loading && chats.length === 0 && error === null && (

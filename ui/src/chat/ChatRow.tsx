@@ -53,13 +53,16 @@ interface ChatRowProps {
   onSelect: (chatId: string) => void;
   /** The list's clock, for the relative time. */
   now: Date;
+  selfName: string | null;
 }
 
 /** One chat in the list: avatar, title, last message, time, unread count. */
-export function ChatRow({ chat, selected, onSelect, now }: ChatRowProps) {
+export function ChatRow({ chat, selected, onSelect, now, selfName }: ChatRowProps) {
   const styles = useStyles();
   const unread = chat.unreadCount > 0;
-  const preview = chat.lastMessage === null ? "" : `${chat.lastMessage.from}: ${chat.lastMessage.text}`;
+  const last = chat.lastMessage;
+  const author = last !== null && last.from === selfName ? "You" : last?.from;
+  const preview = last === null ? "" : `${author}: ${last.text}`;
   const label = [chat.title, unread ? `${chat.unreadCount} unread` : null, preview || null]
     .filter(Boolean)
     .join(", ");

@@ -63,7 +63,7 @@ interface Editing {
  * composer) on the right. `active` is false while another pane is shown: it
  * stays mounted but does not mark messages read.
  */
-export function ChatScreen({ active = true }: { active?: boolean }) {
+export function ChatScreen({ active = true, selfName = null }: { active?: boolean; selfName?: string | null }) {
   const styles = useStyles();
   const store = useChatStore();
   const { state, openThread, loadOlder, addChat, addMessage, dismissError } = store;
@@ -177,6 +177,7 @@ export function ChatScreen({ active = true }: { active?: boolean }) {
         selectedId={selectedId}
         onSelect={select}
         onStarted={onStarted}
+        selfName={selfName}
       />
       <section className={styles.main} aria-label={chat === null ? "No chat open" : `Chat with ${chat.title}`}>
         {chat === null ? (

@@ -101,7 +101,7 @@ export function AppFrame({ theme }: { theme: ThemeChoice }) {
           // Stays mounted on other panes so drafts, the open chat and its scroll position survive a visit to Settings.
           <div className={pane === "chat" ? styles.chatPane : styles.chatPaneAway} inert={pane !== "chat"}>
             {/* Keyed by account: another account's chats start from scratch. */}
-            <ChatScreen key={account.userId} active={pane === "chat"} />
+            <ChatScreen key={account.userId} active={pane === "chat"} selfName={account.name} />
           </div>
         )}
         {content}
