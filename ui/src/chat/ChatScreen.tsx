@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { Text, makeStyles, tokens } from "@fluentui/react-components";
+import { Text, Title3, makeStyles, tokens } from "@fluentui/react-components";
 import { ChatMultipleRegular } from "@fluentui/react-icons";
 import {
   deleteMessage,
@@ -50,6 +50,7 @@ const useStyles = makeStyles({
     padding: tokens.spacingHorizontalXXL,
   },
   emptyIcon: { fontSize: "48px", color: tokens.colorBrandForeground2 },
+  welcome: { margin: 0, color: tokens.colorNeutralForeground1 },
 });
 
 interface Editing {
@@ -183,6 +184,12 @@ export function ChatScreen({ active = true, selfName = null }: { active?: boolea
         {chat === null ? (
           <div className={styles.empty} data-testid="no-chat-selected">
             <ChatMultipleRegular className={styles.emptyIcon} aria-hidden />
+            {/* Only while shown: the Calls placeholder carries the same test id. */}
+            {active && selfName !== null && (
+              <Title3 as="h2" className={styles.welcome} data-testid="signed-in-user">
+                Welcome, {selfName}
+              </Title3>
+            )}
             <Text size={400} weight="semibold">
               {state.chatsLoaded && state.chats.length === 0 ? "Start a chat" : "Pick a chat"}
             </Text>

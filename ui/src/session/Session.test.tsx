@@ -25,6 +25,8 @@ describe("signed in", () => {
 
     expect(screen.getByTestId("account-button")).toHaveAccessibleName("Account: Adele Vance");
     expect(screen.getByTestId("chat-list")).toBeInTheDocument();
+    // The end-to-end tests look for the name here, on the Chat pane with no chat open.
+    expect(screen.getByTestId("signed-in-user")).toHaveTextContent("Welcome, Adele Vance");
     expect(screen.queryByTestId("sign-in-screen")).not.toBeInTheDocument();
     expect(fakeCore.signIn).not.toHaveBeenCalled();
   });

@@ -32,6 +32,7 @@ describe("signing in", () => {
 
     expect(screen.getByTestId("account-button")).toHaveAccessibleName("Account: Adele Vance");
     expect(screen.getByTestId("chat-list")).toBeInTheDocument();
+    expect(screen.getByTestId("signed-in-user")).toHaveTextContent("Adele Vance");
     expect(screen.queryByTestId("sign-in-screen")).not.toBeInTheDocument();
     expect(screen.queryByTestId("sign-in-progress")).not.toBeInTheDocument();
   });
