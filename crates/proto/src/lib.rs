@@ -4,6 +4,7 @@
 //! scripts and other clients rely on them, so change them only with a new
 //! protocol version.
 
+pub mod call;
 pub mod dev;
 pub mod exchange;
 pub mod graph;

@@ -4,13 +4,16 @@
 //! It carries hints, never content: a client told that a chat changed
 //! fetches the change through the Graph-shaped REST API, so the code above
 //! the transport is the same whether hints arrive here or a poll against
-//! real Graph finds them. Call signaling will travel on the same socket.
+//! real Graph finds them. Call signaling travels on the same socket
+//! (`callInvite` and the other `call*` frames, payloads in `crate::call`).
 //!
 //! Frames are JSON text messages tagged by `type`. A frame of a type the
 //! reader does not know decodes as `Unknown` and is skipped, so either side
 //! can add frame types without breaking the other.
 
 use serde::{Deserialize, Serialize};
+
+use crate::call;
 
 /// Where the live WebSocket listens on convene-server.
 pub const LIVE_PATH: &str = "/v1/live";
@@ -28,6 +31,26 @@ pub enum ClientFrame {
     /// chat's other members; a non-member's frame is dropped.
     #[serde(rename_all = "camelCase")]
     Typing { chat_id: String },
+    /// Call signaling (`crate::call`, `docs/protocol.md`): start a call.
+    CallInvite(call::Invite),
+    /// A callee's device is ringing.
+    CallRinging(call::CallRef),
+    /// A callee's device answers with its SDP answer.
+    CallAccept(call::Accept),
+    /// A callee's device declines (the call ends for every device).
+    CallDecline(call::CallRef),
+    /// The caller gives up before an answer.
+    CallCancel(call::CallRef),
+    /// Either bound device ends a connected call.
+    CallHangup(call::CallRef),
+    /// A trickled ICE candidate, or the end of them.
+    CallCandidate(call::Candidate),
+    /// Renegotiation: a new offer mid-call…
+    CallOffer(call::Negotiation),
+    /// …and its answer.
+    CallAnswer(call::Negotiation),
+    /// After a reconnect: take the call back on this socket.
+    CallResume(call::CallRef),
     #[serde(other)]
     Unknown,
 }
@@ -68,6 +91,28 @@ pub enum ServerFrame {
         availability: String,
         activity: String,
     },
+    /// A call rings on this device.
+    CallIncoming(call::Incoming),
+    /// To the caller: a callee's device is ringing.
+    CallRinging(call::CallRef),
+    /// To the caller: the callee answered (the SDP answer).
+    CallAccepted(call::Accept),
+    /// To the callee's other devices: one of them answered; stop ringing.
+    CallAnsweredElsewhere(call::CallRef),
+    /// To the callee's other devices: one of them declined; stop ringing.
+    CallDeclinedElsewhere(call::CallRef),
+    /// The call is over, with how it ended.
+    CallEnded(call::Ended),
+    /// The other device's candidate (or end of candidates).
+    CallCandidate(call::Candidate),
+    /// The other device's renegotiation offer…
+    CallOffer(call::Negotiation),
+    /// …or answer.
+    CallAnswer(call::Negotiation),
+    /// The answer to `callResume`.
+    CallState(call::State),
+    /// A call frame from this socket was refused.
+    CallError(call::CallError),
     #[serde(other)]
     Unknown,
 }
@@ -114,7 +159,8 @@ mod tests {
 
     #[test]
     fn unknown_frames_are_skippable_not_errors() {
-        let frame: ServerFrame = serde_json::from_str(r#"{"type":"callOffer","sdp":"x"}"#).unwrap();
+        let frame: ServerFrame =
+            serde_json::from_str(r#"{"type":"someFutureFrame","sdp":"x"}"#).unwrap();
         assert_eq!(frame, ServerFrame::Unknown);
         let frame: ServerFrame = serde_json::from_str(
             r#"{"type":"chatChanged","chatId":"19:a","change":"somethingNew"}"#,
@@ -127,5 +173,50 @@ mod tests {
                 ..
             }
         ));
+    }
+}
+
+#[cfg(test)]
+mod call_tests {
+    use super::*;
+    use crate::call::*;
+
+    #[test]
+    fn call_frames_have_their_documented_json() {
+        let invite: ClientFrame = serde_json::from_str(
+            r#"{"type":"callInvite","version":1,"callId":"6f1c","callee":"8:orgid:b0b","media":["audio","video"],"sdp":"v=0"}"#,
+        )
+        .unwrap();
+        assert_eq!(
+            invite,
+            ClientFrame::CallInvite(Invite {
+                version: CALL_PROTOCOL_VERSION,
+                call_id: "6f1c".into(),
+                callee: "8:orgid:b0b".into(),
+                media: vec![MediaKind::Audio, MediaKind::Video],
+                sdp: "v=0".into(),
+            })
+        );
+        let ended = ServerFrame::CallEnded(Ended {
+            call_id: "6f1c".into(),
+            outcome: CallOutcome::NoAnswer,
+        });
+        assert_eq!(
+            serde_json::to_string(&ended).unwrap(),
+            r#"{"type":"callEnded","callId":"6f1c","outcome":"noAnswer"}"#
+        );
+        let end: ClientFrame =
+            serde_json::from_str(r#"{"type":"callCandidate","callId":"6f1c","candidate":null}"#)
+                .unwrap();
+        assert_eq!(
+            end,
+            ClientFrame::CallCandidate(Candidate {
+                call_id: "6f1c".into(),
+                candidate: None
+            })
+        );
+        let unknown: ClientFrame =
+            serde_json::from_str(r#"{"type":"callTransfer","callId":"6f1c"}"#).unwrap();
+        assert_eq!(unknown, ClientFrame::Unknown);
     }
 }

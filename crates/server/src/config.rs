@@ -15,6 +15,8 @@ use url::Url;
 use uuid::Uuid;
 
 use crate::acs::{endpoint_is_acceptable, AccessKey, AcsConfig};
+use crate::call::ice::{IceConfig, TurnSecret, DEFAULT_TURN_TTL};
+use crate::call::{CallSettings, DEFAULT_RESUME_GRACE, DEFAULT_RING_TIMEOUT};
 
 /// Chat API requests per second per user unless configured.
 pub const DEFAULT_GRAPH_RATE_LIMIT: u32 = 50;
@@ -168,6 +170,49 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub acs_access_key: Option<AccessKey>,
+
+    /// A STUN URL handed to clients, e.g. stun:turn.example.com:3478;
+    /// repeat for several (the variable takes a comma-separated list)
+    #[arg(
+        long = "stun-url",
+        env = "CONVENE_STUN_URLS",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    pub stun_urls: Vec<String>,
+
+    /// A TURN URL handed to clients with a short-lived credential, e.g.
+    /// turn:turn.example.com:3478?transport=udp; repeat for several (the
+    /// variable takes a comma-separated list); needs --turn-secret
+    #[arg(
+        long = "turn-url",
+        env = "CONVENE_TURN_URLS",
+        value_name = "URL",
+        value_delimiter = ','
+    )]
+    pub turn_urls: Vec<String>,
+
+    /// The secret shared with coturn (its static-auth-secret); a secret,
+    /// never printed
+    #[arg(
+        long,
+        env = "CONVENE_TURN_SECRET",
+        value_name = "SECRET",
+        hide_env_values = true
+    )]
+    pub turn_secret: Option<TurnSecret>,
+
+    /// Lifetime of a TURN credential in seconds [default: 600]
+    #[arg(long, env = "CONVENE_TURN_TTL", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub turn_ttl: Option<u64>,
+
+    /// Seconds a call rings before it ends unanswered [default: 45]
+    #[arg(long, env = "CONVENE_CALL_RING_TIMEOUT", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub call_ring_timeout: Option<u64>,
+
+    /// Seconds a call waits for a dropped device to resume [default: 30]
+    #[arg(long, env = "CONVENE_CALL_RESUME_GRACE", value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub call_resume_grace: Option<u64>,
 }
 
 fn parse_tenant_id(s: &str) -> Result<Uuid, String> {
@@ -191,6 +236,12 @@ pub struct FileConfig {
     pub allowed_tenants: Option<Vec<Uuid>>,
     pub acs_endpoint: Option<Url>,
     pub acs_access_key: Option<AccessKey>,
+    pub stun_urls: Option<Vec<String>>,
+    pub turn_urls: Option<Vec<String>>,
+    pub turn_secret: Option<TurnSecret>,
+    pub turn_ttl: Option<u64>,
+    pub call_ring_timeout: Option<u64>,
+    pub call_resume_grace: Option<u64>,
 }
 
 impl FileConfig {
@@ -236,6 +287,8 @@ pub struct Config {
     pub ignored: Vec<&'static str>,
     /// The ACS resource token exchanges are forwarded to, if any.
     pub acs: Option<AcsConfig>,
+    /// Ring timeout, resume grace, ICE servers.
+    pub calls: CallSettings,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -292,6 +345,12 @@ pub enum ConfigError {
     IncompleteAcs,
     #[error("the ACS endpoint must be an https URL (http only on loopback), not {0}")]
     BadAcsEndpoint(Url),
+    #[error(
+        "TURN URLs need --turn-secret (CONVENE_TURN_SECRET, `turn_secret`), the secret shared with coturn"
+    )]
+    TurnWithoutSecret,
+    #[error("{0} is not a {1} URL")]
+    BadIceUrl(String, &'static str),
 }
 
 /// A setting that tenant mode cannot do without.
@@ -384,6 +443,51 @@ impl Config {
             _ => return Err(ConfigError::IncompleteAcs),
         };
 
+        let stun_urls = if cli.stun_urls.is_empty() {
+            file.stun_urls.unwrap_or_default()
+        } else {
+            cli.stun_urls
+        };
+        let turn_urls = if cli.turn_urls.is_empty() {
+            file.turn_urls.unwrap_or_default()
+        } else {
+            cli.turn_urls
+        };
+        for url in &stun_urls {
+            if !url.starts_with("stun:") && !url.starts_with("stuns:") {
+                return Err(ConfigError::BadIceUrl(url.clone(), "stun: or stuns:"));
+            }
+        }
+        for url in &turn_urls {
+            if !url.starts_with("turn:") && !url.starts_with("turns:") {
+                return Err(ConfigError::BadIceUrl(url.clone(), "turn: or turns:"));
+            }
+        }
+        let turn_secret = cli.turn_secret.or(file.turn_secret);
+        if !turn_urls.is_empty() && turn_secret.is_none() {
+            return Err(ConfigError::TurnWithoutSecret);
+        }
+        let secs = std::time::Duration::from_secs;
+        let calls = CallSettings {
+            ring_timeout: cli
+                .call_ring_timeout
+                .or(file.call_ring_timeout)
+                .map_or(DEFAULT_RING_TIMEOUT, secs),
+            resume_grace: cli
+                .call_resume_grace
+                .or(file.call_resume_grace)
+                .map_or(DEFAULT_RESUME_GRACE, secs),
+            ice: IceConfig {
+                stun_urls,
+                turn_urls,
+                turn_secret,
+                turn_ttl: cli
+                    .turn_ttl
+                    .or(file.turn_ttl)
+                    .map_or(DEFAULT_TURN_TTL, secs),
+            },
+        };
+
         let mut ignored = Vec::new();
         let mode = if dev {
             for (given, name) in [
@@ -430,6 +534,7 @@ impl Config {
             graph_rate_limit,
             ignored,
             acs,
+            calls,
         })
     }
 }

@@ -8,6 +8,7 @@
 //! these together, so tests and later features can use them directly.
 
 pub mod acs;
+pub mod call;
 pub mod config;
 pub mod demo;
 pub mod exchange;

@@ -10,6 +10,8 @@ use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 
 use crate::acs::AcsClient;
+use crate::call::api::CallsApi;
+use crate::call::Calls;
 use crate::config::{Config, Mode};
 use crate::demo::{DEMO_TENANTS, DEMO_USERS};
 use crate::exchange::jwks::RemoteKeys;
@@ -167,6 +169,7 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
     let tokens = Arc::new(CommunicationTokens::open(&config.data_dir, clock)?);
     let hub: Arc<dyn Hub> = Arc::new(LocalHub::new());
     let presence = Presence::new(Arc::clone(&hub));
+    let calls = Calls::new(Arc::clone(&hub), store.clone(), config.calls.clone());
     let state = state
         .with_graph(Arc::new(Graph {
             store: store.clone(),
@@ -180,6 +183,12 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
             store: store.clone(),
             hub,
             presence,
+            calls: Arc::clone(&calls),
+        }))
+        .with_calls(Arc::new(CallsApi {
+            tokens: Arc::clone(&tokens),
+            store: store.clone(),
+            calls,
         }));
     Ok(state.with_exchange(Arc::new(Exchange {
         validator,

@@ -10,6 +10,7 @@ use axum::Router;
 use convene_proto::{ServerMode, ServerVersion, PROTOCOL_VERSION};
 use tower_http::trace::TraceLayer;
 
+use crate::call::api::CallsApi;
 use crate::exchange::Exchange;
 use crate::graph::Graph;
 use crate::issuer::DevIssuer;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub graph: Option<Arc<Graph>>,
     /// The live WebSocket, mounted when set.
     pub live: Option<Arc<Live>>,
+    /// Call history and ICE servers, mounted when set.
+    pub calls: Option<Arc<CallsApi>>,
 }
 
 impl AppState {
@@ -47,6 +50,7 @@ impl AppState {
             exchange: None,
             graph: None,
             live: None,
+            calls: None,
         }
     }
 
@@ -74,6 +78,14 @@ impl AppState {
         }
     }
 
+    /// Mounts call history and ICE servers too.
+    pub fn with_calls(self, calls: Arc<CallsApi>) -> Self {
+        Self {
+            calls: Some(calls),
+            ..self
+        }
+    }
+
     /// Mounts the dev issuer too.
     pub fn with_issuer(self, issuer: Arc<DevIssuer>) -> Self {
         Self {
@@ -90,6 +102,7 @@ pub fn router(state: AppState) -> Router {
     let exchange = state.exchange.clone();
     let graph = state.graph.clone();
     let live = state.live.clone();
+    let calls = state.calls.clone();
     // axum 0.8 refuses path segments starting with `:` (the old capture
     // syntax) unless told otherwise; ACS's exchange path has a literal one.
     // Captures are `{name}` everywhere here, so nothing is lost.
@@ -108,6 +121,9 @@ pub fn router(state: AppState) -> Router {
     }
     if let Some(live) = live {
         app = app.merge(live.router());
+    }
+    if let Some(calls) = calls {
+        app = app.merge(calls.router());
     }
     if let Some(issuer) = issuer {
         app = app.merge(issuer.router());

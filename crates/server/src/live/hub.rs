@@ -27,6 +27,8 @@ pub trait Hub: Send + Sync + std::fmt::Debug {
     fn detach(&self, socket: SocketId);
     /// To every socket of these users, but `except`.
     fn send_to_users(&self, users: &[Uuid], frame: &ServerFrame, except: Option<SocketId>);
+    /// To one socket (a call's bound device).
+    fn send_to_socket(&self, socket: SocketId, frame: &ServerFrame);
     /// To every socket of the tenant's users.
     fn send_to_tenant(&self, tenant: Uuid, frame: &ServerFrame);
     /// Whether the user has at least one socket.
@@ -131,6 +133,10 @@ impl Hub for LocalHub {
             .filter(|id| Some(*id) != except)
             .collect();
         sockets.deliver(ids, frame);
+    }
+
+    fn send_to_socket(&self, socket: SocketId, frame: &ServerFrame) {
+        self.sockets().deliver(vec![socket], frame);
     }
 
     fn send_to_tenant(&self, tenant: Uuid, frame: &ServerFrame) {

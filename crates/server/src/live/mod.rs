@@ -22,6 +22,7 @@ use convene_proto::live::{ClientFrame, ServerFrame, LIVE_PATH};
 use convene_proto::PROTOCOL_VERSION;
 use uuid::Uuid;
 
+use crate::call::Calls;
 use crate::exchange::{CommunicationIdentity, CommunicationTokens};
 use crate::http::ApiError;
 use crate::presence::Presence;
@@ -38,6 +39,7 @@ pub struct Live {
     pub store: Store,
     pub hub: Arc<dyn Hub>,
     pub presence: Arc<Presence>,
+    pub calls: Arc<Calls>,
 }
 
 impl Live {
@@ -54,15 +56,7 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let token = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        })
-        .filter(|t| !t.is_empty());
-    let Some(token) = token else {
+    let Some(token) = bearer_token(&headers) else {
         return ApiError::unauthorized(
             "The live socket needs Authorization: Bearer <communication token>.",
         )
@@ -77,6 +71,18 @@ async fn upgrade(
         }
     };
     ws.on_upgrade(move |socket| serve(live, identity, socket))
+}
+
+/// The token of an `Authorization: Bearer` header, if there is one.
+pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
 }
 
 /// One socket, from `hello` to close.
@@ -113,7 +119,9 @@ async fn serve(live: Arc<Live>, identity: CommunicationIdentity, mut socket: Web
                 None => break,
             },
             message = socket.recv() => match message {
-                Some(Ok(Message::Text(text))) => received(&live, user, id, text.as_str()).await,
+                Some(Ok(Message::Text(text))) => {
+                    received(&live, user, tenant, id, text.as_str()).await
+                }
                 Some(Ok(Message::Pong(_))) => awaiting_pong = false,
                 Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
                 Some(Ok(_)) => {}
@@ -135,6 +143,7 @@ async fn serve(live: Arc<Live>, identity: CommunicationIdentity, mut socket: Web
         }
     }
     live.presence.update(user, tenant, || live.hub.detach(id));
+    live.calls.socket_closed(id);
     let _ = socket.send(Message::Close(None)).await;
     tracing::debug!(%user, socket = id, "live: disconnected");
 }
@@ -144,9 +153,10 @@ async fn send(socket: &mut WebSocket, frame: &ServerFrame) -> Result<(), axum::E
     socket.send(Message::Text(text.into())).await
 }
 
-/// A client frame: typing goes to the chat's other members; anything else
-/// (unknown types, malformed JSON) is ignored.
-async fn received(live: &Live, user: Uuid, socket: SocketId, text: &str) {
+/// A client frame: typing goes to the chat's other members, call frames to
+/// the call registry; anything else (unknown types, malformed JSON) is
+/// ignored.
+async fn received(live: &Live, user: Uuid, tenant: Uuid, socket: SocketId, text: &str) {
     let frame = match serde_json::from_str::<ClientFrame>(text) {
         Ok(frame) => frame,
         Err(error) => {
@@ -157,6 +167,17 @@ async fn received(live: &Live, user: Uuid, socket: SocketId, text: &str) {
     match frame {
         ClientFrame::Typing { chat_id } => typing(live, user, chat_id).await,
         ClientFrame::Unknown => {}
+        ClientFrame::CallInvite(_) => {
+            let name = match live.store.users(tenant).await {
+                Ok(users) => users
+                    .into_iter()
+                    .find(|u| u.object_id == user)
+                    .map(|u| u.display_name),
+                Err(_) => None,
+            };
+            live.calls.received(user, socket, name, frame);
+        }
+        call => live.calls.received(user, socket, None, call),
     }
 }
 

@@ -8,9 +8,9 @@ use async_trait::async_trait;
 use uuid::Uuid;
 
 use super::{
-    AddMember, AuthorizationCode, ChangeOutcome, Chat, ChatMember, ChatMessage, CreateChat, Cursor,
-    InsertMessage, MessageChange, MessageQuery, NewChat, NewMember, NewMessage, RefreshToken,
-    Rotation, SecretHash, StoreError, User,
+    AddMember, AuthorizationCode, CallRow, ChangeOutcome, Chat, ChatMember, ChatMessage,
+    CreateChat, Cursor, InsertMessage, MessageChange, MessageQuery, NewChat, NewMember, NewMessage,
+    RefreshToken, Rotation, SecretHash, StoreError, User,
 };
 
 /// A storage backend; see the same-named methods of [`super::Store`] for
@@ -81,4 +81,7 @@ pub(super) trait Backend: Send + Sync {
         now_ms: i64,
     ) -> Result<ChangeOutcome, StoreError>;
     async fn messages(&self, query: MessageQuery) -> Result<Vec<ChatMessage>, StoreError>;
+
+    async fn upsert_call(&self, row: CallRow) -> Result<(), StoreError>;
+    async fn calls_of(&self, user: Uuid, limit: usize) -> Result<Vec<CallRow>, StoreError>;
 }

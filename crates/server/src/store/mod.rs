@@ -6,6 +6,7 @@
 //! second implementation, so callers never see which database answers.
 
 mod backend;
+mod calls;
 mod chats;
 mod grants;
 mod sqlite;
@@ -17,6 +18,7 @@ use uuid::Uuid;
 
 use backend::Backend;
 
+pub use calls::CallRow;
 pub use chats::{
     preview_of, AddMember, ChangeOutcome, Chat, ChatMember, ChatMessage, ChatType, CreateChat,
     Cursor, InsertMessage, Mention, MessageChange, MessageField, MessageQuery, MessageReference,
@@ -169,6 +171,17 @@ impl Store {
     /// Revokes every refresh token of a family (a reused token's).
     pub async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), StoreError> {
         self.backend.revoke_refresh_family(family_id).await
+    }
+
+    /// Stores a call record, or updates the one with the same id (answer
+    /// and end times, outcome, media).
+    pub async fn upsert_call(&self, row: CallRow) -> Result<(), StoreError> {
+        self.backend.upsert_call(row).await
+    }
+
+    /// The calls `user` placed or received, newest first, at most `limit`.
+    pub async fn calls_of(&self, user: Uuid, limit: usize) -> Result<Vec<CallRow>, StoreError> {
+        self.backend.calls_of(user, limit).await
     }
 
     /// Finishes queued work and closes the database. Calls after this fail

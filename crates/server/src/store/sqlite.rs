@@ -14,8 +14,8 @@ use uuid::Uuid;
 
 use super::backend::Backend;
 use super::{
-    chats, AddMember, AuthorizationCode, ChangeOutcome, Chat, ChatMember, ChatMessage, CreateChat,
-    Cursor, InsertMessage, MessageChange, MessageQuery, NewChat, NewMember, NewMessage,
+    chats, AddMember, AuthorizationCode, CallRow, ChangeOutcome, Chat, ChatMember, ChatMessage,
+    CreateChat, Cursor, InsertMessage, MessageChange, MessageQuery, NewChat, NewMember, NewMessage,
     RefreshToken, Rotation, SecretHash, StoreError, User,
 };
 
@@ -136,6 +136,22 @@ const MIGRATION_STEPS: &[M<'static>] = &[
     M::up(
         "ALTER TABLE chat_members ADD COLUMN last_read_ms INTEGER;
     ALTER TABLE chat_members ADD COLUMN visible_history_ms INTEGER;",
+    ),
+    // Call records (call history): object ids, times in Unix milliseconds,
+    // the outcome's protocol name once ended.
+    M::up(
+        "CREATE TABLE calls (
+        id TEXT PRIMARY KEY,
+        caller TEXT NOT NULL,
+        callee TEXT NOT NULL,
+        media TEXT NOT NULL,
+        started_ms INTEGER NOT NULL,
+        answered_ms INTEGER,
+        ended_ms INTEGER,
+        outcome TEXT
+    ) STRICT;
+    CREATE INDEX calls_by_caller ON calls (caller, started_ms);
+    CREATE INDEX calls_by_callee ON calls (callee, started_ms);",
     ),
 ];
 
@@ -555,6 +571,16 @@ impl Backend for SqliteStore {
             chats::change_message(conn, &chat_id, message_id, actor, change, now_ms)
         })
         .await
+    }
+
+    async fn upsert_call(&self, row: CallRow) -> Result<(), StoreError> {
+        self.call(move |conn| super::calls::upsert_call(conn, &row))
+            .await
+    }
+
+    async fn calls_of(&self, user: Uuid, limit: usize) -> Result<Vec<CallRow>, StoreError> {
+        self.call(move |conn| super::calls::calls_of(conn, user, limit))
+            .await
     }
 
     async fn messages(&self, query: MessageQuery) -> Result<Vec<ChatMessage>, StoreError> {

@@ -1,0 +1,71 @@
+//! Call records: who called whom, when, for how long, and how it ended.
+
+use rusqlite::{params, Connection};
+use uuid::Uuid;
+
+use super::sqlite::parse_uuid;
+
+/// One call as stored. Written when the call starts, again when it is
+/// answered and when it ends (the same id each time).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallRow {
+    pub id: Uuid,
+    pub caller: Uuid,
+    pub callee: Uuid,
+    /// Media kinds as their protocol names, comma-separated (`audio,video`).
+    pub media: String,
+    pub started_ms: i64,
+    pub answered_ms: Option<i64>,
+    pub ended_ms: Option<i64>,
+    /// The protocol's outcome name (`hungUp`, `declined`, …); None while
+    /// the call goes on.
+    pub outcome: Option<String>,
+}
+
+pub(super) fn upsert_call(conn: &Connection, row: &CallRow) -> rusqlite::Result<()> {
+    conn.execute(
+        "INSERT INTO calls (id, caller, callee, media, started_ms, answered_ms, ended_ms, outcome)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)
+         ON CONFLICT (id) DO UPDATE SET
+             media = excluded.media,
+             answered_ms = excluded.answered_ms,
+             ended_ms = excluded.ended_ms,
+             outcome = excluded.outcome",
+        params![
+            row.id.to_string(),
+            row.caller.to_string(),
+            row.callee.to_string(),
+            row.media,
+            row.started_ms,
+            row.answered_ms,
+            row.ended_ms,
+            row.outcome
+        ],
+    )
+    .map(drop)
+}
+
+pub(super) fn calls_of(
+    conn: &Connection,
+    user: Uuid,
+    limit: usize,
+) -> rusqlite::Result<Vec<CallRow>> {
+    let mut query = conn.prepare(
+        "SELECT id, caller, callee, media, started_ms, answered_ms, ended_ms, outcome FROM calls
+         WHERE caller = ?1 OR callee = ?1
+         ORDER BY started_ms DESC, id DESC LIMIT ?2",
+    )?;
+    let rows = query.query_map(params![user.to_string(), limit as i64], |row| {
+        Ok(CallRow {
+            id: parse_uuid(row, 0)?,
+            caller: parse_uuid(row, 1)?,
+            callee: parse_uuid(row, 2)?,
+            media: row.get(3)?,
+            started_ms: row.get(4)?,
+            answered_ms: row.get(5)?,
+            ended_ms: row.get(6)?,
+            outcome: row.get(7)?,
+        })
+    })?;
+    rows.collect()
+}
