@@ -16,6 +16,8 @@ DEBIAN_PACKAGES=(
   # run and test: a virtual display, WebDriver for WebKit, a keyring
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring
   imagemagick fonts-dejavu-core procps
+  # calls: a real TURN server for the relay tests
+  coturn
 )
 
 missing=()
