@@ -203,6 +203,30 @@ async fn a_revoked_session_asks_to_sign_in_again_and_loses_nothing_else() {
         .await
         .unwrap();
     assert!(spent.status().is_success(), "{spent:?}");
+    // ...and uses the new one too, so the keyring's token is not merely a
+    // reply that got lost (which the issuer forgives for 30 s).
+    let newer = spent.json::<serde_json::Value>().await.unwrap()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let spent_again = reqwest::Client::new()
+        .post(format!(
+            "{}/{DEV_TENANT_ID}/oauth2/v2.0/token",
+            server.url()
+        ))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", DEV_CLIENT_ID),
+            ("refresh_token", newer.as_str()),
+            (
+                "scope",
+                "openid offline_access https://graph.microsoft.com/User.Read",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(spent_again.status().is_success(), "{spent_again:?}");
 
     let whoami = terminal.run("nobody", &["whoami"]);
     assert_eq!(whoami.status.code(), Some(4), "{whoami:?}");

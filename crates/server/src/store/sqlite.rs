@@ -391,9 +391,16 @@ impl SqliteStore {
         self.call(move |conn| {
             let tx = conn.transaction()?;
             let changed = tx.execute(
+                // Unused, or used within the grace while nothing newer of
+                // its family has been used: its holder never got the next.
                 "UPDATE issuer_refresh_tokens SET used_at = coalesce(used_at, ?2)
                  WHERE token_hash = ?1 AND revoked = 0
-                   AND (used_at IS NULL OR used_at >= ?3)",
+                   AND (used_at IS NULL OR (used_at >= ?3 AND NOT EXISTS (
+                     SELECT 1 FROM issuer_refresh_tokens n
+                     WHERE n.family_id = issuer_refresh_tokens.family_id
+                       AND n.token_hash != issuer_refresh_tokens.token_hash
+                       AND n.used_at IS NOT NULL
+                       AND n.used_at >= issuer_refresh_tokens.used_at)))",
                 params![
                     old.as_str(),
                     now,
@@ -850,6 +857,38 @@ mod tests {
             .await
             .unwrap();
         assert_eq!(rotation, Rotation::Refused);
+    }
+
+    #[tokio::test]
+    async fn the_reuse_grace_ends_once_a_newer_token_was_used() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = SqliteStore::open(dir.path().to_owned()).await.unwrap();
+        let family = Uuid::from_u128(8);
+        store
+            .insert_refresh_token(refresh("a1", family), 1_000)
+            .await
+            .unwrap();
+        let rotate = |old: &'static str, new: &'static str, at: i64| {
+            let store = &store;
+            async move {
+                store
+                    .rotate_refresh_token(SecretHash::of(old), refresh(new, family), at)
+                    .await
+                    .unwrap()
+            }
+        };
+        assert_eq!(rotate("a1", "a2", 1_100).await, Rotation::Rotated);
+        assert_eq!(rotate("a2", "a3", 1_105).await, Rotation::Rotated);
+        // a1's holder did get a2 (it was used): a1 again is a replay.
+        assert_eq!(rotate("a1", "a4", 1_110).await, Rotation::Refused);
+        assert!(
+            store
+                .refresh_token(SecretHash::of("a3"))
+                .await
+                .unwrap()
+                .unwrap()
+                .revoked
+        );
     }
 
     #[tokio::test]
