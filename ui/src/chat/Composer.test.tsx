@@ -93,11 +93,13 @@ describe("composer", () => {
     const { user } = await renderChat([c1], { c1: [original] });
     await openChat(user, "c1");
 
+    await user.hover(screen.getByTestId("message"));
     await user.click(within(screen.getByTestId("message")).getByRole("button", { name: "Reply" }));
     expect(screen.getByTestId("reply-chip")).toHaveTextContent("Replying to Bob Smith: Lunch at noon?");
     await user.click(screen.getByRole("button", { name: "Cancel reply" }));
     expect(screen.queryByTestId("reply-chip")).not.toBeInTheDocument();
 
+    await user.hover(screen.getByTestId("message"));
     await user.click(within(screen.getByTestId("message")).getByRole("button", { name: "Reply" }));
     await user.type(composer(), "Yes{Enter}");
     expect(fakeCore.sendMessage).toHaveBeenCalledWith("c1", { html: "Yes", mentions: [], replyTo: "id-q" });
@@ -108,12 +110,14 @@ describe("composer", () => {
     const { user } = await renderChat([c1], { c1: [mine] });
     await openChat(user, "c1");
 
+    await user.hover(screen.getByTestId("message"));
     await user.click(within(screen.getByTestId("message")).getByRole("button", { name: "Edit" }));
     expect(composer()).toHaveValue("teh plan");
     await user.keyboard("{Escape}");
     expect(screen.queryByTestId("editing-chip")).not.toBeInTheDocument();
     expect(composer()).toHaveValue("");
 
+    await user.hover(screen.getByTestId("message"));
     await user.click(within(screen.getByTestId("message")).getByRole("button", { name: "Edit" }));
     await user.clear(composer());
     await user.type(composer(), "the plan{Enter}");

@@ -17,6 +17,7 @@ import {
   ErrorCircleRegular,
   EyeRegular,
 } from "@fluentui/react-icons";
+import { useState } from "react";
 import type { ThreadMessage } from "../core";
 import { plainText } from "./composerText";
 import { ReactionPicker, Reactions } from "./Reactions";
@@ -117,6 +118,12 @@ export function MessageRow({ message, continued, seen, handlers }: MessageRowPro
   const who = mine ? "You" : message.from.displayName;
   // One stop per message: arrows move between messages, Enter goes into its buttons, Esc comes back.
   const focusGroup = useFocusableGroup({ tabBehavior: "limited-trap-focus" });
+  // The action toolbar (a popover and three or four buttons) is built only
+  // once the row is hovered or focused: opening a chat renders a screenful
+  // of rows, and most of them are never acted on. It stays once built, so
+  // its popover can leave the row; rows scrolled away are unmounted anyway.
+  const [wanted, setWanted] = useState(false);
+  const want = () => setWanted(true);
 
   return (
     <div
@@ -129,6 +136,8 @@ export function MessageRow({ message, continued, seen, handlers }: MessageRowPro
       aria-label={`${who}, ${fullTime(message.createdAt)}`}
       tabIndex={0}
       {...focusGroup}
+      onMouseEnter={want}
+      onFocus={want}
     >
       {!mine && (
         <div className={styles.gutter}>
@@ -178,7 +187,7 @@ export function MessageRow({ message, continued, seen, handlers }: MessageRowPro
           />
         )}
         <DeliveryLine message={message} seen={seen} handlers={handlers} />
-        {canAct && (
+        {canAct && wanted && (
           <div
             className={mergeClasses("message-actions", styles.actions, mine ? styles.actionsMine : styles.actionsOthers)}
             role="toolbar"

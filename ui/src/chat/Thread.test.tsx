@@ -120,6 +120,7 @@ describe("thread", () => {
     const thread = [message({ key: "r" })];
     const { user } = await renderChat([c1], { c1: thread });
     await openChat(user, "c1");
+    await user.hover(screen.getByTestId("message"));
     await user.click(within(screen.getByTestId("message")).getByRole("button", { name: "React" }));
     await user.click(await screen.findByRole("button", { name: "❤️" }));
     expect(fakeCore.react).toHaveBeenCalledWith("c1", thread[0].id, "❤️", true);
