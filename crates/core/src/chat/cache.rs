@@ -43,8 +43,9 @@ pub enum CacheError {
 }
 
 fn migrations() -> Migrations<'static> {
-    Migrations::new(vec![M::up(
-        "CREATE TABLE chats (
+    Migrations::new(vec![
+        M::up(
+            "CREATE TABLE chats (
             id TEXT PRIMARY KEY,
             kind TEXT NOT NULL,
             topic TEXT,
@@ -83,7 +84,13 @@ fn migrations() -> Migrations<'static> {
             failure TEXT
         );
         CREATE INDEX outbox_by_time ON outbox (created_at);",
-    )])
+        ),
+        // Thread pages look up their bound by outbox key.
+        M::up(
+            "CREATE INDEX messages_by_local_key ON messages (chat_id, local_key)
+             WHERE local_key IS NOT NULL;",
+        ),
+    ])
 }
 
 /// A message waiting to be sent, as the outbox worker needs it.
@@ -390,11 +397,14 @@ impl Cache {
         let newest: Option<(String, String, String)> = self
             .conn
             .query_row(
+                // Two index walks, the newest of each, rather than sorting
+                // the whole chat.
                 "SELECT from_name, body_html, created_at FROM (
-                   SELECT from_name, body_html, created_at FROM messages
-                     WHERE chat_id = ?1 AND deleted = 0
+                   SELECT * FROM (SELECT from_name, body_html, created_at FROM messages
+                     WHERE chat_id = ?1 AND deleted = 0 ORDER BY created_at DESC LIMIT 1)
                    UNION ALL
-                   SELECT '', body_html, created_at FROM outbox WHERE chat_id = ?1)
+                   SELECT * FROM (SELECT '' AS from_name, body_html, created_at FROM outbox
+                     WHERE chat_id = ?1 ORDER BY created_at DESC LIMIT 1))
                  ORDER BY created_at DESC LIMIT 1",
                 [chat_id],
                 |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
@@ -509,20 +519,48 @@ impl Cache {
             None => None,
         };
         let (bound_at, bound_key) = bound.unwrap_or_else(|| ("\u{10FFFF}".into(), String::new()));
-        let mut statement = self.conn.prepare_cached(
-            "SELECT kind, key, id FROM (
-               SELECT 'm' AS kind, coalesce(local_key, 'm:' || id) AS key, id, created_at
-                 FROM messages WHERE chat_id = ?1
-               UNION ALL
-               SELECT 'o', key, key, created_at FROM outbox WHERE chat_id = ?1)
-             WHERE created_at < ?2 OR (created_at = ?2 AND key < ?3)
-             ORDER BY created_at DESC, key DESC LIMIT ?4",
+        // Each part walks the (chat_id, created_at) index backwards, so a
+        // page costs the same in a chat of ten messages or of ten thousand:
+        // the messages strictly older than the bound, those stamped in the
+        // same millisecond (ordered by key here), and the (short) outbox.
+        let mut refs: Vec<(String, String, String, bool)> = Vec::new();
+        let mut older = self.conn.prepare_cached(
+            "SELECT coalesce(local_key, 'm:' || id), id, created_at FROM messages
+             WHERE chat_id = ?1 AND created_at < ?2 ORDER BY created_at DESC LIMIT ?3",
         )?;
-        let refs: Vec<(String, String)> = statement
-            .query_map(params![chat_id, bound_at, bound_key, limit + 1], |r| {
-                Ok((r.get(0)?, r.get(2)?))
-            })?
-            .collect::<Result<_, _>>()?;
+        for row in older.query_map(params![chat_id, bound_at, limit + 1], |r| {
+            Ok((r.get(2)?, r.get(0)?, r.get(1)?, false))
+        })? {
+            refs.push(row?);
+        }
+        let mut same_time = self.conn.prepare_cached(
+            "SELECT coalesce(local_key, 'm:' || id), id, created_at FROM messages
+             WHERE chat_id = ?1 AND created_at = ?2",
+        )?;
+        for row in same_time.query_map(params![chat_id, bound_at], |r| {
+            Ok((r.get(2)?, r.get(0)?, r.get(1)?, false))
+        })? {
+            refs.push(row?);
+        }
+        let mut outbox = self
+            .conn
+            .prepare_cached("SELECT key, created_at FROM outbox WHERE chat_id = ?1")?;
+        for row in outbox.query_map(params![chat_id], |r| {
+            let key: String = r.get(0)?;
+            Ok((r.get(1)?, key.clone(), key, true))
+        })? {
+            refs.push(row?);
+        }
+        refs.retain(|(at, key, _, _)| {
+            at.as_str() < bound_at.as_str()
+                || (*at == bound_at && key.as_str() < bound_key.as_str())
+        });
+        refs.sort_by(|a, b| (&b.0, &b.1).cmp(&(&a.0, &a.1)));
+        refs.truncate(limit as usize + 1);
+        let refs: Vec<(String, String)> = refs
+            .into_iter()
+            .map(|(_, _, id, queued)| (if queued { "o" } else { "m" }.to_owned(), id))
+            .collect();
         let more = refs.len() > limit as usize;
         let mut messages = refs
             .iter()
@@ -545,10 +583,14 @@ impl Cache {
         let found = self
             .conn
             .query_row(
+                // `m:{id}` is a message without an outbox past: its primary
+                // key; anything else is an outbox key, queued or sent.
                 "SELECT created_at FROM outbox WHERE chat_id = ?1 AND key = ?2
                  UNION ALL
+                 SELECT created_at FROM messages WHERE chat_id = ?1 AND local_key = ?2
+                 UNION ALL
                  SELECT created_at FROM messages
-                   WHERE chat_id = ?1 AND (local_key = ?2 OR 'm:' || id = ?2)
+                   WHERE chat_id = ?1 AND id = substr(?2, 3) AND substr(?2, 1, 2) = 'm:'
                  LIMIT 1",
                 params![chat_id, key],
                 |r| r.get::<_, String>(0),
@@ -1009,5 +1051,129 @@ fn kind_from_name(name: &str) -> ChatKind {
         "oneOnOne" => ChatKind::OneOnOne,
         "meeting" => ChatKind::Meeting,
         _ => ChatKind::Group,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use convene_proto::graph::{Identity, ItemBody, MessageFrom};
+
+    use super::*;
+
+    const ME: &str = "me";
+
+    fn chat() -> Chat {
+        Chat {
+            id: "19:c".into(),
+            chat_type: "oneOnOne".into(),
+            topic: None,
+            last_updated_date_time: Some("2026-11-27T10:00:00.000Z".into()),
+            members: Some(vec![]),
+            viewpoint: None,
+        }
+    }
+
+    fn message(id: &str, at: &str, from: &str) -> ChatMessage {
+        ChatMessage {
+            id: id.into(),
+            chat_id: None,
+            created_date_time: at.into(),
+            last_modified_date_time: Some(at.into()),
+            last_edited_date_time: None,
+            deleted_date_time: None,
+            from: Some(MessageFrom {
+                user: Some(Identity {
+                    id: from.into(),
+                    display_name: Some(from.into()),
+                }),
+            }),
+            body: ItemBody {
+                content_type: "text".into(),
+                content: format!("text {id}"),
+            },
+            message_type: Some("message".into()),
+            attachments: vec![],
+            mentions: vec![],
+            reactions: vec![],
+        }
+    }
+
+    fn keys(messages: &[ThreadMessage]) -> Vec<&str> {
+        messages.iter().map(|m| m.key.as_str()).collect()
+    }
+
+    #[test]
+    fn pages_walk_back_through_shared_milliseconds_and_the_outbox_without_gaps() {
+        let mut cache = Cache::in_memory(ME).unwrap();
+        cache.upsert_chat(&chat()).unwrap();
+        let t = |s: u32| format!("2026-11-27T10:00:{s:02}.000Z");
+        // Three messages share a millisecond; one is sent from the outbox.
+        let messages = vec![
+            message("1", &t(1), "bob"),
+            message("2", &t(2), "bob"),
+            message("3", &t(2), "bob"),
+            message("4", &t(2), "bob"),
+            message("5", &t(3), "bob"),
+        ];
+        cache.upsert_messages("19:c", &messages).unwrap();
+        let queued = OutboxItem {
+            key: "k-queued".into(),
+            chat_id: "19:c".into(),
+            created_at: t(4),
+            request: serde_json::json!({}),
+            body_html: "queued".into(),
+            attempts: 0,
+        };
+        cache.enqueue(&queued).unwrap();
+        let sent = OutboxItem {
+            key: "k-sent".into(),
+            created_at: t(2),
+            ..queued.clone()
+        };
+        cache.enqueue(&sent).unwrap();
+        cache.mark_sent("k-sent", &message("6", &t(2), ME)).unwrap();
+
+        let mut all = Vec::new();
+        let mut before: Option<String> = None;
+        loop {
+            let (page, more) = cache.thread("19:c", before.as_deref(), 2).unwrap();
+            let mut page_keys: Vec<String> = keys(&page).iter().map(|k| k.to_string()).collect();
+            before = page_keys.first().cloned();
+            page_keys.extend(all);
+            all = page_keys;
+            if !more {
+                break;
+            }
+        }
+        assert_eq!(
+            all,
+            ["m:1", "k-sent", "m:2", "m:3", "m:4", "m:5", "k-queued"],
+            "oldest first, every entry once"
+        );
+        let (newest, more) = cache.thread("19:c", None, 1).unwrap();
+        assert_eq!(keys(&newest), ["k-queued"]);
+        assert_eq!(newest[0].delivery, Delivery::Sending);
+        assert!(more);
+    }
+
+    #[test]
+    fn the_preview_is_the_newest_words_and_unread_counts_others_after_my_mark() {
+        let mut cache = Cache::in_memory(ME).unwrap();
+        cache.upsert_chat(&chat()).unwrap();
+        cache
+            .upsert_messages(
+                "19:c",
+                &[
+                    message("1", "2026-11-27T10:00:01.000Z", "bob"),
+                    message("2", "2026-11-27T10:00:02.000Z", "bob"),
+                    message("3", "2026-11-27T10:00:03.000Z", ME),
+                ],
+            )
+            .unwrap();
+        cache.mark_read("19:c", "2026-11-27T10:00:01.000Z").unwrap();
+        let summary = cache.chat_summary("19:c").unwrap().unwrap();
+        assert_eq!(summary.last_message.unwrap().text, "text 3");
+        assert_eq!(summary.unread_count, 1, "bob's second message only");
+        assert_eq!(cache.unread_total().unwrap(), 1);
     }
 }
