@@ -341,6 +341,7 @@ impl Terminal {
     /// username.
     async fn resolve_chat(&self, to: &str) -> Result<String, ChatError> {
         if to.starts_with("19:") {
+            self.service.ensure_chat(to).await?;
             return Ok(to.to_owned());
         }
         let other = if to.contains('@') {

@@ -289,16 +289,38 @@ impl ChatService {
     }
 
     /// Catches a chat up now, so a change the user made shows at once
-    /// (the hint that follows finds nothing new).
+    /// (the hint that follows finds nothing new). The change itself has
+    /// already succeeded, so a failure here is only logged and left to the
+    /// sync worker.
     async fn refresh(&self, chat_id: &str) -> Result<(), ChatError> {
-        match sync::catch_up(&self.engine, chat_id).await {
-            Ok(_) => Ok(()),
-            Err(error) if error.is_transient() => {
-                let _ = self.sync.send(SyncRequest::Messages(chat_id.to_owned()));
-                Ok(())
-            }
-            Err(error) => Err(error),
+        let caught_up = async {
+            self.ensure_chat(chat_id).await?;
+            sync::catch_up(&self.engine, chat_id).await
         }
+        .await;
+        if let Err(error) = caught_up {
+            tracing::info!(%error, "the change shows with the next sync");
+            let _ = self.sync.send(SyncRequest::Messages(chat_id.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// Makes sure the cache knows the chat and holds its newest messages
+    /// (a chat named by id before the first sync has fetched the list).
+    pub async fn ensure_chat(&self, chat_id: &str) -> Result<(), ChatError> {
+        if !self.engine.cache().has_chat(chat_id)? {
+            sync::sync_chat(&self.engine, chat_id).await?;
+        }
+        if self
+            .engine
+            .cache()
+            .sync_position(chat_id)?
+            .watermark
+            .is_none()
+        {
+            sync::catch_up(&self.engine, chat_id).await?;
+        }
+        Ok(())
     }
 
     /// Marks the chat read up to its newest message, here at once and at
