@@ -216,14 +216,31 @@ fn a_killed_client_delivers_its_outbox_exactly_once() {
     let flush = alice.run(&["flush", "--wait", "30"]);
     assert!(flush.status.success(), "the rest goes out: {flush:?}");
 
-    let bodies: Vec<String> = bob
-        .json_lines(&["messages", &chat_id, "--top", "50", "--json"])
+    let seen = bob.json_lines(&["messages", &chat_id, "--top", "50", "--json"]);
+    let mut expected = vec!["first".to_owned()];
+    expected.extend((0..10).map(|n| format!("queued {n}")));
+    let mut bodies: Vec<String> = seen
         .iter()
         .map(|m| m["body"].as_str().unwrap().to_owned())
         .collect();
-    let mut expected = vec!["first".to_owned()];
-    expected.extend((0..10).map(|n| format!("queued {n}")));
-    assert_eq!(bodies, expected, "each message exactly once, in order");
+    bodies.sort();
+    let mut wanted = expected.clone();
+    wanted.sort();
+    assert_eq!(bodies, wanted, "each message exactly once");
+    // Stamped in the order written (the same millisecond may list either way).
+    let stamped: Vec<String> = expected
+        .iter()
+        .map(|text| {
+            seen.iter()
+                .find(|m| m["body"] == text.as_str())
+                .map(|m| m["createdDateTime"].as_str().unwrap().to_owned())
+                .unwrap()
+        })
+        .collect();
+    assert!(
+        stamped.windows(2).all(|pair| pair[0] <= pair[1]),
+        "in order: {stamped:?}"
+    );
 
     assert!(alice.run(&["logout"]).status.success());
     assert!(bob.run(&["logout"]).status.success());
