@@ -143,7 +143,24 @@ async fn alice_in_the_app_chats_with_bob_at_a_terminal() {
         .await
         .expect("the composer");
     composer.send_keys("Hello Bob, from the app").await.unwrap();
+    // As a person would: the words are in the box before Enter.
+    let started = std::time::Instant::now();
+    while composer.prop("value").await.unwrap().as_deref() != Some("Hello Bob, from the app") {
+        assert!(
+            started.elapsed() < WAIT,
+            "the composer never showed the words"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     composer.send_keys("\u{E007}").await.unwrap(); // Enter
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    app.screenshot(&artifacts.join("sent.png")).await;
+    app.wait_for_content(
+        "[data-testid=message][data-mine=true]",
+        "Hello Bob, from the app",
+        WAIT,
+    )
+    .await;
     app.wait_for_content(
         "[data-testid=message][data-mine=true][data-state=sent]",
         "Hello Bob, from the app",

@@ -11,6 +11,19 @@ describe("upsertMessages", () => {
     expect(thread).toEqual([sent]);
   });
 
+  it("never takes a sent message back to sending when the send's answer comes after the event", () => {
+    const sending = message({ key: "k1", id: null, mine: true, delivery: { state: "sending" } });
+    const sent = { ...sending, id: "id-k1", delivery: { state: "sent" as const } };
+    const thread = upsertMessages(upsertMessages([], [sent]), [sending]);
+    expect(thread).toEqual([sent]);
+  });
+
+  it("shows one service message once, under the key it arrives with last", () => {
+    const synced = message({ key: "m:id-1", id: "id-1", mine: true });
+    const reconciled = { ...synced, key: "local-1" };
+    expect(upsertMessages([synced], [reconciled]).map((m) => m.key)).toEqual(["local-1"]);
+  });
+
   it("keeps messages oldest first whatever order they arrive in", () => {
     const a = message({ key: "a", createdAt: "2026-03-02T09:00:00Z" });
     const b = message({ key: "b", createdAt: "2026-03-02T09:00:00.500Z" });

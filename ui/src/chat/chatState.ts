@@ -76,11 +76,16 @@ export function upsertChats(current: ChatSummary[], changed: ChatSummary[]): Cha
  * Replace messages by `key` and add new ones, oldest first. A message whose
  * time did not change is replaced in place (sending → sent, edits,
  * reactions) so the common case does not re-sort the whole thread.
+ *
+ * A sent message never goes back to sending: the answer to `sendMessage`
+ * (sending) can arrive after the event that says it was sent. And one
+ * service message is shown once: if it arrives under another key than a
+ * row already holding its id, the newer key wins.
  */
 export function upsertMessages(current: ThreadMessage[], changed: ThreadMessage[]): ThreadMessage[] {
   if (changed.length === 0) return current;
   const index = new Map(current.map((message, i) => [message.key, i]));
-  const next = current.slice();
+  let next = current.slice();
   const added = new Map<string, ThreadMessage>();
   let reorder = false;
   for (const message of changed) {
@@ -88,9 +93,16 @@ export function upsertMessages(current: ThreadMessage[], changed: ThreadMessage[
     if (at === undefined) {
       added.set(message.key, message);
     } else {
-      if (next[at]?.createdAt !== message.createdAt) reorder = true;
+      const before = next[at];
+      if (before?.delivery.state === "sent" && message.delivery.state === "sending") continue;
+      if (before?.createdAt !== message.createdAt) reorder = true;
       next[at] = message;
     }
+  }
+  const rekeyed = new Map(changed.filter((m) => m.id !== null).map((m) => [m.id, m.key]));
+  if (next.some((m) => m.id !== null && rekeyed.has(m.id) && rekeyed.get(m.id) !== m.key)) {
+    next = next.filter((m) => m.id === null || !rekeyed.has(m.id) || rekeyed.get(m.id) === m.key);
+    reorder = true;
   }
   if (added.size === 0 && !reorder) return next;
   const merged = next.concat([...added.values()]);
