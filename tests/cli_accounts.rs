@@ -172,6 +172,33 @@ async fn alice_refresh_token_in_keyring() -> Option<String> {
         .map(|secret| secret.expose().to_owned())
 }
 
+/// Redeems a refresh token at the dev issuer, as another holder would;
+/// returns the rotated one.
+async fn spend_refresh_token(server: &DevServer, token: &str) -> String {
+    let spent = reqwest::Client::new()
+        .post(format!(
+            "{}/{DEV_TENANT_ID}/oauth2/v2.0/token",
+            server.url()
+        ))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", DEV_CLIENT_ID),
+            ("refresh_token", token),
+            (
+                "scope",
+                "openid offline_access https://graph.microsoft.com/User.Read",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(spent.status().is_success(), "{spent:?}");
+    spent.json::<serde_json::Value>().await.unwrap()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
 #[tokio::test]
 async fn a_revoked_session_asks_to_sign_in_again_and_loses_nothing_else() {
     let _turn = KEYRING.lock().await;
@@ -185,48 +212,10 @@ async fn a_revoked_session_asks_to_sign_in_again_and_loses_nothing_else() {
     let stored = alice_refresh_token_in_keyring()
         .await
         .expect("stored at login");
-    let spent = reqwest::Client::new()
-        .post(format!(
-            "{}/{DEV_TENANT_ID}/oauth2/v2.0/token",
-            server.url()
-        ))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", DEV_CLIENT_ID),
-            ("refresh_token", stored.as_str()),
-            (
-                "scope",
-                "openid offline_access https://graph.microsoft.com/User.Read",
-            ),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(spent.status().is_success(), "{spent:?}");
+    let newer = spend_refresh_token(&server, &stored).await;
     // ...and uses the new one too, so the keyring's token is not merely a
     // reply that got lost (which the issuer forgives for 30 s).
-    let newer = spent.json::<serde_json::Value>().await.unwrap()["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let spent_again = reqwest::Client::new()
-        .post(format!(
-            "{}/{DEV_TENANT_ID}/oauth2/v2.0/token",
-            server.url()
-        ))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", DEV_CLIENT_ID),
-            ("refresh_token", newer.as_str()),
-            (
-                "scope",
-                "openid offline_access https://graph.microsoft.com/User.Read",
-            ),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(spent_again.status().is_success(), "{spent_again:?}");
+    spend_refresh_token(&server, &newer).await;
 
     let whoami = terminal.run("nobody", &["whoami"]);
     assert_eq!(whoami.status.code(), Some(4), "{whoami:?}");

@@ -398,8 +398,14 @@ impl Client {
         });
     }
 
-    /// Chat for the account in use.
+    /// Chat for the account in use. Sign-in, switching and signing out
+    /// move the running service along (`ChatSlot::follow`), so a running
+    /// one is the current account's and the keyring is not asked again on
+    /// every command.
     pub async fn chat(&self) -> Result<Arc<ChatService>, UserError> {
+        if let Some(service) = self.chat.service.lock().await.clone() {
+            return Ok(service);
+        }
         let sessions = self.sessions()?;
         let current = sessions.current().await.map_err(|e| UserError::from(&e))?;
         self.chat
