@@ -18,6 +18,11 @@ DEBIAN_PACKAGES=(
   imagemagick fonts-dejavu-core procps
   # calls: a real TURN server for the relay tests
   coturn
+  # media: Opus and VP8 codecs, ALSA for cpal, echo cancellation
+  libopus-dev libvpx-dev libasound2-dev libwebrtc-audio-processing-dev
+  # media tests: a private PulseAudio daemon as a virtual speaker and mic,
+  # reached from cpal's ALSA backend through the pulse plugin
+  pulseaudio pulseaudio-utils libasound2-plugins
 )
 
 missing=()

@@ -35,3 +35,10 @@ pub trait AudioSource: Send {
     /// the source.
     fn next_frame(&mut self, millis: u32) -> Option<AudioFrame>;
 }
+
+/// Something that plays audio: a speaker, a file, a test recorder.
+pub trait AudioSink: Send {
+    fn format(&self) -> AudioFormat;
+    /// Takes one frame; a device sink must not block the caller for long.
+    fn play(&mut self, frame: &AudioFrame);
+}

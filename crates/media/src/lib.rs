@@ -2,11 +2,25 @@
 //!
 //! Sources and sinks sit behind small traits so that devices, files and
 //! synthetic generators are interchangeable; tests and the CLI use the
-//! synthetic ones. This crate starts with audio: frames, a sine-tone source,
-//! and a Goertzel detector that tells which tone a recording holds.
+//! synthetic ones. Codecs: Opus for audio and VP8 for video, both through
+//! the system libraries (Debian's libopus and libvpx).
 
 pub mod audio;
+pub mod error;
+pub mod mute;
+pub mod opus;
 pub mod tone;
+pub mod video;
+pub mod vp8;
 
-pub use audio::{AudioFormat, AudioFrame, AudioSource};
+pub use audio::{AudioFormat, AudioFrame, AudioSink, AudioSource};
+pub use error::MediaError;
+pub use mute::MutableSource;
+pub use opus::{
+    OpusDecoder, OpusEncoder, OPUS_DEFAULT_BITRATE, OPUS_FRAME_SAMPLES, OPUS_SAMPLE_RATE,
+};
 pub use tone::{tone_power, ToneSource};
+pub use video::{
+    i420_len, pattern_index, psnr, scale_to_rgba, PatternSource, VideoFrame, VideoSink, VideoSource,
+};
+pub use vp8::{EncodedFrame, Vp8Config, Vp8Decoder, Vp8Encoder};
