@@ -9,9 +9,11 @@ pub mod audio;
 pub mod error;
 pub mod mute;
 pub mod opus;
+pub mod resample;
 pub mod tone;
 pub mod video;
 pub mod vp8;
+pub mod wav;
 
 pub use audio::{AudioFormat, AudioFrame, AudioSink, AudioSource};
 pub use error::MediaError;
@@ -19,8 +21,10 @@ pub use mute::MutableSource;
 pub use opus::{
     OpusDecoder, OpusEncoder, OPUS_DEFAULT_BITRATE, OPUS_FRAME_SAMPLES, OPUS_SAMPLE_RATE,
 };
+pub use resample::LinearResampler;
 pub use tone::{tone_power, ToneSource};
 pub use video::{
     i420_len, pattern_index, psnr, scale_to_rgba, PatternSource, VideoFrame, VideoSink, VideoSource,
 };
 pub use vp8::{EncodedFrame, Vp8Config, Vp8Decoder, Vp8Encoder};
+pub use wav::{read_wav_mono, WavRecorder, WavSource};
