@@ -20,6 +20,7 @@ DEBIAN_PACKAGES=(
   coturn
   # media: Opus and VP8 codecs, ALSA for cpal, echo cancellation
   libopus-dev libvpx-dev libasound2-dev libwebrtc-audio-processing-dev
+  libclang-dev  # bindgen, for webrtc-audio-processing-sys
   # media tests: a private PulseAudio daemon as a virtual speaker and mic,
   # reached from cpal's ALSA backend through the pulse plugin
   pulseaudio pulseaudio-utils libasound2-plugins

@@ -5,6 +5,7 @@
 //! synthetic ones. Codecs: Opus for audio and VP8 for video, both through
 //! the system libraries (Debian's libopus and libvpx).
 
+pub mod apm;
 pub mod audio;
 pub mod error;
 pub mod mute;
@@ -15,6 +16,7 @@ pub mod video;
 pub mod vp8;
 pub mod wav;
 
+pub use apm::{AudioProcessor, APM_FRAME_SAMPLES};
 pub use audio::{AudioFormat, AudioFrame, AudioSink, AudioSource};
 pub use error::MediaError;
 pub use mute::MutableSource;

@@ -52,7 +52,6 @@ pub(crate) fn f32_to_i16(sample: f32) -> i16 {
     (sample * 32768.0).round().clamp(-32768.0, 32767.0) as i16
 }
 
-#[allow(dead_code)] // used by the device and echo-cancelling paths
 pub(crate) fn i16_to_f32(sample: i16) -> f32 {
     sample as f32 / 32768.0
 }

@@ -1,0 +1,215 @@
+//! Echo cancellation and noise suppression: WebRTC's AudioProcessing
+//! module, as packaged by PulseAudio (Debian's libwebrtc-audio-processing,
+//! 0.3) through the `webrtc-audio-processing` 0.5 crate. Later versions of
+//! that crate need the 1.x/2.x library, which Debian 12 does not ship.
+//!
+//! The module works in 10 ms frames at 48 kHz mono. The playback side
+//! feeds what goes to the speaker (`process_render`), the capture side
+//! cleans what the microphone heard (`process_capture`).
+
+use webrtc_audio_processing as apm;
+
+use crate::error::MediaError;
+use crate::resample::{f32_to_i16, i16_to_f32};
+
+/// 10 ms at 48 kHz: the module's frame.
+pub const APM_FRAME_SAMPLES: usize = 480;
+
+/// Echo cancellation (delay-agnostic, so the device latency need not be
+/// known) and noise suppression, with a high-pass filter for rumble. Gain
+/// control stays off: it would undo the user's own level and make test
+/// tones unpredictable.
+///
+/// Clones share one module: give one to the playback thread for
+/// [`process_render`](Self::process_render) and keep one for capture.
+#[derive(Clone)]
+pub struct AudioProcessor {
+    inner: apm::Processor,
+    buf: Vec<f32>,
+}
+
+impl AudioProcessor {
+    pub fn new() -> Result<Self, MediaError> {
+        let init = apm::InitializationConfig {
+            num_capture_channels: 1,
+            num_render_channels: 1,
+            ..Default::default()
+        };
+        let mut inner = apm::Processor::new(&init).map_err(|e| MediaError::CodecInit {
+            codec: "WebRTC audio processing",
+            reason: e.to_string(),
+        })?;
+        inner.set_config(apm::Config {
+            echo_cancellation: Some(apm::EchoCancellation {
+                suppression_level: apm::EchoCancellationSuppressionLevel::High,
+                enable_extended_filter: true,
+                enable_delay_agnostic: true,
+                stream_delay_ms: None,
+            }),
+            noise_suppression: Some(apm::NoiseSuppression {
+                suppression_level: apm::NoiseSuppressionLevel::High,
+            }),
+            enable_high_pass_filter: true,
+            ..Default::default()
+        });
+        Ok(Self {
+            inner,
+            buf: vec![0.0; APM_FRAME_SAMPLES],
+        })
+    }
+
+    fn check(samples: usize) -> Result<(), MediaError> {
+        if samples == 0 || !samples.is_multiple_of(APM_FRAME_SAMPLES) {
+            return Err(MediaError::InvalidInput {
+                what: "audio processing frame",
+                reason: format!(
+                    "{samples} samples is not a whole number of 10 ms frames at 48 kHz mono"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Tells the echo canceller what is being played (48 kHz mono, any
+    /// whole number of 10 ms frames, so a 20 ms Opus frame goes in as is).
+    pub fn process_render(&mut self, far_end: &[i16]) -> Result<(), MediaError> {
+        Self::check(far_end.len())?;
+        for chunk in far_end.chunks_exact(APM_FRAME_SAMPLES) {
+            for (b, &s) in self.buf.iter_mut().zip(chunk) {
+                *b = i16_to_f32(s);
+            }
+            self.inner
+                .process_render_frame(&mut self.buf)
+                .map_err(|e| MediaError::Processing(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    /// Removes echo and noise from microphone samples in place (48 kHz
+    /// mono, whole 10 ms frames).
+    pub fn process_capture(&mut self, near_end: &mut [i16]) -> Result<(), MediaError> {
+        Self::check(near_end.len())?;
+        for chunk in near_end.chunks_exact_mut(APM_FRAME_SAMPLES) {
+            for (b, &s) in self.buf.iter_mut().zip(chunk.iter()) {
+                *b = i16_to_f32(s);
+            }
+            self.inner
+                .process_capture_frame(&mut self.buf)
+                .map_err(|e| MediaError::Processing(e.to_string()))?;
+            for (s, &b) in chunk.iter_mut().zip(&self.buf) {
+                *s = f32_to_i16(b);
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audio::{AudioFormat, AudioSource};
+    use crate::tone::{tone_power, ToneSource};
+
+    /// Far-end "speech": a 440 Hz tone in 300 ms bursts with pauses, so
+    /// the noise suppressor (which goes for steady sounds) takes less of
+    /// it than the echo canceller.
+    fn far_end(seconds: usize) -> Vec<i16> {
+        let mut tone = ToneSource::new(AudioFormat::OPUS_MONO, 440.0, 0.5);
+        (0..seconds * 100)
+            .flat_map(|i| {
+                let mut frame = tone.next_frame(10).unwrap().samples;
+                if (i / 30) % 2 == 1 {
+                    frame.fill(0);
+                }
+                frame
+            })
+            .collect()
+    }
+
+    /// What the microphone hears: the far end 40 ms later at half level.
+    fn echo_of(far: &[i16]) -> Vec<i16> {
+        let delay = 48 * 40;
+        (0..far.len())
+            .map(|i| if i < delay { 0 } else { far[i - delay] / 2 })
+            .collect()
+    }
+
+    fn run(with_reference: bool) -> Vec<i16> {
+        let far = far_end(6);
+        let mut mic = echo_of(&far);
+        let mut processor = AudioProcessor::new().unwrap();
+        for (f, m) in far
+            .chunks(APM_FRAME_SAMPLES)
+            .zip(mic.chunks_mut(APM_FRAME_SAMPLES))
+        {
+            if with_reference {
+                processor.process_render(f).unwrap();
+            } else {
+                processor.process_render(&[0; APM_FRAME_SAMPLES]).unwrap();
+            }
+            processor.process_capture(m).unwrap();
+        }
+        mic
+    }
+
+    #[test]
+    fn the_echo_of_a_played_tone_is_removed() {
+        let far = far_end(6);
+        let raw = echo_of(&far);
+        let without = run(false);
+        let with = run(true);
+        // The last 3 s, after the canceller has converged.
+        let tail = |s: &[i16]| s[48_000 * 3..].to_vec();
+        let raw_power = tone_power(&tail(&raw), 48_000, 440.0);
+        let kept_without = tone_power(&tail(&without), 48_000, 440.0);
+        let kept_with = tone_power(&tail(&with), 48_000, 440.0);
+        let db = |p: f64| 10.0 * (p / raw_power).log10();
+        eprintln!(
+            "echo at 440 Hz: without reference {:.1} dB, with reference {:.1} dB",
+            db(kept_without),
+            db(kept_with)
+        );
+        // The noise suppressor alone takes some of a pure tone; knowing
+        // what was played, the echo canceller removes it almost entirely.
+        assert!(db(kept_with) < -40.0, "{:.1} dB", db(kept_with));
+        assert!(
+            db(kept_with) < db(kept_without) - 30.0,
+            "the far-end reference made only {:.1} dB of difference",
+            db(kept_without) - db(kept_with)
+        );
+    }
+
+    #[test]
+    fn steady_noise_is_suppressed() {
+        // White noise from a fixed-seed generator at about -20 dBFS.
+        let mut state = 0x2545_f491_4f6c_dd1du64;
+        let mut noise: Vec<i16> = (0..48_000 * 3)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                ((state >> 48) as i16) / 10
+            })
+            .collect();
+        let energy = |s: &[i16]| s.iter().map(|&v| (v as f64).powi(2)).sum::<f64>();
+        let before = energy(&noise[48_000 * 2..]);
+        let mut processor = AudioProcessor::new().unwrap();
+        for chunk in noise.chunks_mut(960) {
+            processor.process_render(&[0; 960]).unwrap();
+            processor.process_capture(chunk).unwrap();
+        }
+        let after = energy(&noise[48_000 * 2..]);
+        let db = 10.0 * (after / before).log10();
+        eprintln!("white noise after suppression: {db:.1} dB");
+        assert!(db < -6.0, "noise only down {db:.1} dB");
+    }
+
+    #[test]
+    fn partial_frames_are_refused() {
+        let mut processor = AudioProcessor::new().unwrap();
+        assert!(processor.process_render(&[0; 100]).is_err());
+        assert!(processor.process_capture(&mut [0; 500]).is_err());
+        fn send<T: Send>() {}
+        send::<AudioProcessor>();
+    }
+}
