@@ -196,6 +196,7 @@ pub async fn run(
             without_push: interval,
         },
         live,
+        calls: None,
         events: events_tx,
     })?;
     let outcome = Terminal { service, events }.run(command).await;

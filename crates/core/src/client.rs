@@ -133,6 +133,7 @@ impl ChatSlot {
             storage: self.options.storage.clone(),
             timing: self.options.timing,
             live: true,
+            calls: None,
             events: self.events.clone(),
         })
         .map_err(UserError::from)?;

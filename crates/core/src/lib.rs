@@ -6,6 +6,7 @@
 //! reports everything that happens on one ordered stream of [`ClientEvent`]s.
 
 pub mod auth;
+pub mod call;
 pub mod chat;
 pub mod client;
 pub mod config;

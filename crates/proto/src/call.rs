@@ -23,6 +23,7 @@ pub const CALLS_PATH: &str = "/v1/calls";
 pub const ICE_SERVERS_PATH: &str = "/v1/ice-servers";
 
 /// What a call carries.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum MediaKind {
@@ -121,6 +122,7 @@ pub struct Negotiation {
 }
 
 /// How a call ended.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CallOutcome {
@@ -246,6 +248,7 @@ pub enum CallErrorCode {
 }
 
 /// One call of `GET /v1/calls`.
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct CallRecord {
@@ -270,6 +273,7 @@ pub struct CallRecord {
     pub outcome: Option<CallOutcome>,
 }
 
+#[cfg_attr(feature = "specta", derive(specta::Type))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub enum CallDirection {

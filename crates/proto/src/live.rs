@@ -117,6 +117,26 @@ pub enum ServerFrame {
     Unknown,
 }
 
+impl ServerFrame {
+    /// Call signaling, as opposed to chat hints, typing and presence.
+    pub fn is_call(&self) -> bool {
+        matches!(
+            self,
+            ServerFrame::CallIncoming(_)
+                | ServerFrame::CallRinging(_)
+                | ServerFrame::CallAccepted(_)
+                | ServerFrame::CallAnsweredElsewhere(_)
+                | ServerFrame::CallDeclinedElsewhere(_)
+                | ServerFrame::CallEnded(_)
+                | ServerFrame::CallCandidate(_)
+                | ServerFrame::CallOffer(_)
+                | ServerFrame::CallAnswer(_)
+                | ServerFrame::CallState(_)
+                | ServerFrame::CallError(_)
+        )
+    }
+}
+
 /// What kind of change a [`ServerFrame::ChatChanged`] hints at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]

@@ -170,6 +170,7 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
     let hub: Arc<dyn Hub> = Arc::new(LocalHub::new());
     let presence = Presence::new(Arc::clone(&hub));
     let calls = Calls::new(Arc::clone(&hub), store.clone(), config.calls.clone());
+    calls.restore(store.open_calls().await?);
     let state = state
         .with_graph(Arc::new(Graph {
             store: store.clone(),

@@ -42,6 +42,51 @@ impl LiveSender {
     pub fn is_connected(&self) -> bool {
         *self.connected.borrow()
     }
+
+    /// Sends a frame that matters (call signaling): waits for room in the
+    /// queue, and fails rather than drops when the channel is down.
+    pub async fn send(&self, frame: ClientFrame) -> Result<(), NotConnected> {
+        if !self.is_connected() {
+            return Err(NotConnected);
+        }
+        self.frames.send(frame).await.map_err(|_| NotConnected)
+    }
+}
+
+/// The live channel is down; the frame was not sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not connected to the server")]
+pub struct NotConnected;
+
+/// Where the live channel delivers: chat hints to the sync engine, call
+/// signaling to the call engine. Both hear of (re)connections.
+#[derive(Debug, Clone)]
+pub struct LiveRoutes {
+    pub chat: mpsc::UnboundedSender<LiveEvent>,
+    pub calls: Option<mpsc::UnboundedSender<LiveEvent>>,
+}
+
+impl LiveRoutes {
+    /// Delivers `event`; false once the chat side has stopped.
+    fn deliver(&self, event: LiveEvent) -> bool {
+        let for_calls = match &event {
+            LiveEvent::Frame(frame) => frame.is_call(),
+            LiveEvent::Connected | LiveEvent::Disconnected => {
+                if let Some(calls) = &self.calls {
+                    let _ = calls.send(event.clone());
+                }
+                false
+            }
+        };
+        match (&self.calls, for_calls) {
+            (Some(calls), true) => {
+                let _ = calls.send(event);
+                true
+            }
+            (None, true) => true,
+            (_, false) => self.chat.send(event).is_ok(),
+        }
+    }
 }
 
 /// The WebSocket URL of the live channel on `server`.
@@ -71,7 +116,7 @@ pub fn spawn(
     server: Url,
     sessions: Arc<Sessions>,
     account: AccountProfile,
-    events: mpsc::UnboundedSender<LiveEvent>,
+    events: LiveRoutes,
 ) -> (LiveSender, tokio::task::JoinHandle<()>) {
     let (frames_tx, mut frames_rx) = mpsc::channel::<ClientFrame>(32);
     let (connected_tx, connected_rx) = watch::channel(false);
@@ -83,13 +128,13 @@ pub fn spawn(
                 Ok(socket) => {
                     backoff.reset();
                     let _ = connected_tx.send(true);
-                    if events.send(LiveEvent::Connected).is_err() {
+                    if !events.deliver(LiveEvent::Connected) {
                         return;
                     }
                     let reason = run(socket, &mut frames_rx, &events).await;
                     let _ = connected_tx.send(false);
                     tracing::info!(%reason, "live channel closed");
-                    if events.send(LiveEvent::Disconnected).is_err() {
+                    if !events.deliver(LiveEvent::Disconnected) {
                         return;
                     }
                 }
@@ -154,7 +199,7 @@ async fn connect(
 async fn run(
     socket: Socket,
     outgoing: &mut mpsc::Receiver<ClientFrame>,
-    events: &mpsc::UnboundedSender<LiveEvent>,
+    events: &LiveRoutes,
 ) -> String {
     let (mut write, mut read) = socket.split();
     // The server pings every 20 s; silence for much longer means the path
@@ -173,7 +218,7 @@ async fn run(
                     Message::Text(text) => match serde_json::from_str::<ServerFrame>(&text) {
                         Ok(ServerFrame::Unknown) => {}
                         Ok(frame) => {
-                            if events.send(LiveEvent::Frame(frame)).is_err() {
+                            if !events.deliver(LiveEvent::Frame(frame)) {
                                 return "the client stopped".into();
                             }
                         }

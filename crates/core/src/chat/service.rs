@@ -56,6 +56,8 @@ pub struct ChatSetup {
     /// a process that ends while the channel renews a token would lose the
     /// rotated refresh token.
     pub live: bool,
+    /// Where call signaling from the live channel goes, if calls run.
+    pub calls: Option<mpsc::UnboundedSender<live::LiveEvent>>,
     pub events: mpsc::UnboundedSender<ClientEvent>,
 }
 
@@ -114,7 +116,11 @@ impl ChatService {
         ));
         let (live_tx, live_rx) = mpsc::unbounded_channel();
         let (live, live_task) = if setup.live {
-            live::spawn(setup.server_url, setup.sessions, account, live_tx)
+            let routes = live::LiveRoutes {
+                chat: live_tx,
+                calls: setup.calls,
+            };
+            live::spawn(setup.server_url, setup.sessions, account, routes)
         } else {
             live::disabled()
         };
@@ -140,6 +146,11 @@ impl ChatService {
 
     pub fn account(&self) -> &AccountProfile {
         &self.engine.account
+    }
+
+    /// The live channel, for call signaling.
+    pub fn live_sender(&self) -> LiveSender {
+        self.live.clone()
     }
 
     /// Whether the live channel is up (hints arrive without polling).

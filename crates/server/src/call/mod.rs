@@ -62,6 +62,21 @@ impl Default for CallSettings {
     }
 }
 
+/// The socket of a device that has not come back since the server
+/// restarted (real socket ids start at 1).
+const AWAY: SocketId = 0;
+
+fn parse_media(names: &str) -> Vec<MediaKind> {
+    names
+        .split(',')
+        .filter_map(|name| match name {
+            "audio" => Some(MediaKind::Audio),
+            "video" => Some(MediaKind::Video),
+            _ => None,
+        })
+        .collect()
+}
+
 pub fn raw_id(oid: Uuid) -> String {
     format!("{ORGID_PREFIX}{oid}")
 }
@@ -175,6 +190,49 @@ impl Calls {
             inner: Mutex::new(Inner::default()),
             records,
         })
+    }
+
+    /// Takes back the calls that were open when the server stopped (their
+    /// records have no end). Connected calls wait, as after a dropped
+    /// socket, for both devices to resume: their media never needed the
+    /// server. Calls that were still ringing cannot be picked up again and
+    /// end as failed.
+    pub fn restore(self: &Arc<Self>, open: Vec<CallRow>) {
+        let now = SystemTime::now();
+        let mut restored = Vec::new();
+        let mut inner = self.inner();
+        for row in open {
+            let call = Call {
+                caller: row.caller,
+                callee: row.callee,
+                caller_socket: AWAY,
+                callee_socket: row.answered_ms.map(|_| AWAY),
+                phase: Phase::Connected,
+                media: parse_media(&row.media),
+                started: UNIX_EPOCH + Duration::from_millis(row.started_ms.max(0) as u64),
+                answered: row
+                    .answered_ms
+                    .map(|at| UNIX_EPOCH + Duration::from_millis(at.max(0) as u64)),
+                told_ringing: true,
+                pending: Vec::new(),
+            };
+            if call.answered.is_none() {
+                self.record(row.id, &call, Some((now, CallOutcome::Failed)));
+                continue;
+            }
+            tracing::info!(call = %row.id, "call restored; waiting for its devices to resume");
+            inner.calls.insert(row.id, call);
+            restored.push(row.id);
+        }
+        drop(inner);
+        for id in restored {
+            let calls = Arc::clone(self);
+            let grace = self.settings.resume_grace;
+            tokio::spawn(async move {
+                tokio::time::sleep(grace).await;
+                calls.grace_over(id, AWAY);
+            });
+        }
     }
 
     pub fn settings(&self) -> &CallSettings {

@@ -45,27 +45,38 @@ pub(super) fn upsert_call(conn: &Connection, row: &CallRow) -> rusqlite::Result<
     .map(drop)
 }
 
+const COLUMNS: &str = "id, caller, callee, media, started_ms, answered_ms, ended_ms, outcome";
+
+fn call_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {
+    Ok(CallRow {
+        id: parse_uuid(row, 0)?,
+        caller: parse_uuid(row, 1)?,
+        callee: parse_uuid(row, 2)?,
+        media: row.get(3)?,
+        started_ms: row.get(4)?,
+        answered_ms: row.get(5)?,
+        ended_ms: row.get(6)?,
+        outcome: row.get(7)?,
+    })
+}
+
 pub(super) fn calls_of(
     conn: &Connection,
     user: Uuid,
     limit: usize,
 ) -> rusqlite::Result<Vec<CallRow>> {
-    let mut query = conn.prepare(
-        "SELECT id, caller, callee, media, started_ms, answered_ms, ended_ms, outcome FROM calls
-         WHERE caller = ?1 OR callee = ?1
-         ORDER BY started_ms DESC, id DESC LIMIT ?2",
-    )?;
-    let rows = query.query_map(params![user.to_string(), limit as i64], |row| {
-        Ok(CallRow {
-            id: parse_uuid(row, 0)?,
-            caller: parse_uuid(row, 1)?,
-            callee: parse_uuid(row, 2)?,
-            media: row.get(3)?,
-            started_ms: row.get(4)?,
-            answered_ms: row.get(5)?,
-            ended_ms: row.get(6)?,
-            outcome: row.get(7)?,
-        })
-    })?;
+    let mut query = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM calls WHERE caller = ?1 OR callee = ?1
+         ORDER BY started_ms DESC, id DESC LIMIT ?2"
+    ))?;
+    let rows = query.query_map(params![user.to_string(), limit as i64], call_row)?;
+    rows.collect()
+}
+
+pub(super) fn open_calls(conn: &mut Connection) -> rusqlite::Result<Vec<CallRow>> {
+    let mut query = conn.prepare(&format!(
+        "SELECT {COLUMNS} FROM calls WHERE ended_ms IS NULL"
+    ))?;
+    let rows = query.query_map([], call_row)?;
     rows.collect()
 }

@@ -184,6 +184,11 @@ impl Store {
         self.backend.calls_of(user, limit).await
     }
 
+    /// Calls that were ringing or connected when the server last stopped.
+    pub async fn open_calls(&self) -> Result<Vec<CallRow>, StoreError> {
+        self.backend.open_calls().await
+    }
+
     /// Finishes queued work and closes the database. Calls after this fail
     /// with [`StoreError::Closed`]; closing twice is harmless.
     pub async fn close(&self) -> Result<(), StoreError> {

@@ -590,6 +590,10 @@ impl Backend for SqliteStore {
             .await
     }
 
+    async fn open_calls(&self) -> Result<Vec<CallRow>, StoreError> {
+        self.call(super::calls::open_calls).await
+    }
+
     async fn messages(&self, query: MessageQuery) -> Result<Vec<ChatMessage>, StoreError> {
         self.call(move |conn| chats::messages(conn, query)).await
     }

@@ -1,0 +1,164 @@
+//! A small jitter buffer for Opus: puts packets back in order, recovers a
+//! single lost packet from the next one's in-band FEC, conceals longer
+//! gaps, and catches up when the sender's clock runs ahead of ours.
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+
+/// More than this many packets waiting (100 ms) means playout lags: drop
+/// the oldest rather than let the delay grow.
+const MAX_DEPTH: usize = 5;
+/// After this many concealed frames in a row, play silence: Opus PLC turns
+/// to a drone when nothing arrives (the sender stopped, or sends DTX).
+const MAX_CONCEAL: u32 = 5;
+
+/// What to play for the next 20 ms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Playout {
+    Packet(Bytes),
+    /// The packet is missing; the next one carries it as FEC.
+    Recover(Bytes),
+    Conceal,
+    Silence,
+}
+
+#[derive(Debug, Default)]
+pub struct AudioJitter {
+    /// Keyed by extended sequence number (no wrap at 65 535).
+    packets: BTreeMap<u64, Bytes>,
+    next: Option<u64>,
+    newest: Option<u64>,
+    concealed: u32,
+}
+
+impl AudioJitter {
+    pub fn push(&mut self, sequence: u16, payload: Bytes) {
+        let extended = self.extend(sequence);
+        if self.next.is_some_and(|next| extended < next) {
+            return; // too late: its time has passed
+        }
+        self.next.get_or_insert(extended);
+        self.newest = Some(self.newest.map_or(extended, |n| n.max(extended)));
+        self.packets.insert(extended, payload);
+    }
+
+    /// Unwraps a 16-bit sequence number next to the newest one seen.
+    fn extend(&self, sequence: u16) -> u64 {
+        let Some(newest) = self.newest else {
+            // Start high so that reordering before the first packet
+            // cannot go below zero.
+            return (1 << 32) + sequence as u64;
+        };
+        let cycle = newest & !0xFFFF;
+        let candidates = [
+            cycle.wrapping_sub(1 << 16) + sequence as u64,
+            cycle + sequence as u64,
+            cycle + (1 << 16) + sequence as u64,
+        ];
+        *candidates
+            .iter()
+            .min_by_key(|c| c.abs_diff(newest))
+            .expect("three candidates")
+    }
+
+    pub fn pop(&mut self) -> Playout {
+        let Some(mut next) = self.next else {
+            return Playout::Silence;
+        };
+        while self.packets.len() > MAX_DEPTH {
+            self.packets.pop_first();
+        }
+        if let Some((&first, _)) = self.packets.first_key_value() {
+            // A gap longer than FEC can bridge (DTX, an outage): skip it.
+            if first > next + 1 {
+                next = first;
+            }
+        }
+        let playout = if let Some(packet) = self.packets.remove(&next) {
+            self.concealed = 0;
+            Playout::Packet(packet)
+        } else if let Some(following) = self.packets.get(&(next + 1)) {
+            self.concealed = 0;
+            Playout::Recover(following.clone())
+        } else {
+            self.concealed += 1;
+            if self.concealed > MAX_CONCEAL {
+                Playout::Silence
+            } else {
+                Playout::Conceal
+            }
+        };
+        self.next = Some(next + 1);
+        playout
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn packet(n: u8) -> Bytes {
+        Bytes::from(vec![n])
+    }
+
+    #[test]
+    fn reordered_packets_play_in_order() {
+        let mut jitter = AudioJitter::default();
+        jitter.push(10, packet(10));
+        jitter.push(12, packet(12));
+        jitter.push(11, packet(11));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(10)));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(11)));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(12)));
+        assert_eq!(jitter.pop(), Playout::Conceal);
+    }
+
+    #[test]
+    fn one_lost_packet_is_recovered_from_the_next() {
+        let mut jitter = AudioJitter::default();
+        jitter.push(1, packet(1));
+        jitter.push(3, packet(3));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(1)));
+        assert_eq!(jitter.pop(), Playout::Recover(packet(3)));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(3)));
+    }
+
+    #[test]
+    fn sequence_numbers_wrap() {
+        let mut jitter = AudioJitter::default();
+        jitter.push(65_535, packet(1));
+        jitter.push(0, packet(2));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(1)));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(2)));
+    }
+
+    #[test]
+    fn late_packets_are_dropped_and_long_gaps_skipped() {
+        let mut jitter = AudioJitter::default();
+        jitter.push(100, packet(1));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(1)));
+        jitter.push(99, packet(9)); // already played past
+        jitter.push(150, packet(2)); // after a DTX pause
+        assert_eq!(jitter.pop(), Playout::Packet(packet(2)));
+    }
+
+    #[test]
+    fn a_silent_sender_becomes_silence() {
+        let mut jitter = AudioJitter::default();
+        jitter.push(1, packet(1));
+        jitter.pop();
+        let plays: Vec<_> = (0..7).map(|_| jitter.pop()).collect();
+        assert_eq!(plays[..5], [const { Playout::Conceal }; 5]);
+        assert_eq!(plays[5..], [Playout::Silence, Playout::Silence]);
+    }
+
+    #[test]
+    fn a_backlog_is_trimmed() {
+        let mut jitter = AudioJitter::default();
+        for n in 0..20u16 {
+            jitter.push(n, packet(n as u8));
+        }
+        assert_eq!(jitter.pop(), Playout::Packet(packet(15)));
+    }
+}

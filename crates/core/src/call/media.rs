@@ -1,0 +1,455 @@
+//! The media pipelines of a call: capture → encode → RTP, and RTP →
+//! decode → play or show. Capture and encode run on their own threads (a
+//! microphone read blocks; a VP8 frame takes milliseconds), the network side
+//! on tokio.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use convene_media::{
+    AudioFormat, AudioFrame, AudioSink, AudioSource, MediaError, OpusDecoder, OpusEncoder,
+    VideoFrame, VideoSource, Vp8Config, Vp8Decoder, Vp8Encoder,
+};
+use rtc::media::io::sample_builder::SampleBuilder;
+use rtc::media::Sample;
+use rtc::rtcp::payload_feedbacks::picture_loss_indication::PictureLossIndication;
+use rtc::rtp::codec::vp8::Vp8Packet;
+use tokio::sync::mpsc;
+use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
+use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
+
+use super::jitter::{AudioJitter, Playout};
+use super::keyframe::is_keyframe_request;
+use super::peer::LocalTrack;
+
+/// 20 ms Opus frames: the usual trade between latency and overhead.
+pub const AUDIO_FRAME: Duration = Duration::from_millis(20);
+const AUDIO_FRAME_MS: u32 = 20;
+const AUDIO_BITRATE: i32 = 32_000;
+/// What the congestion controller's target leaves for video after audio.
+const AUDIO_SHARE_BPS: f64 = 48_000.0;
+const VIDEO_MIN_KBPS: u32 = 150;
+const VIDEO_MAX_KBPS: u32 = 2_000;
+/// Keyframe requests closer together than this are one request.
+const PLI_SPACING: Duration = Duration::from_millis(300);
+
+/// A microphone, a file or a generator, and whether it keeps time itself
+/// (a device delivers 20 ms every 20 ms; a generator must be paced).
+pub struct AudioInput {
+    pub source: Box<dyn AudioSource>,
+    pub realtime: bool,
+}
+
+/// A camera or a pattern, and whether it keeps time itself.
+pub struct VideoInput {
+    pub source: Box<dyn VideoSource>,
+    pub realtime: bool,
+}
+
+/// Where a call's media comes from and goes to. The app gives devices,
+/// the CLI and tests give tones, files and patterns.
+pub trait MediaDevices: Send + Sync + 'static {
+    fn microphone(&self) -> Result<AudioInput, MediaError>;
+    fn speaker(&self) -> Result<Box<dyn AudioSink>, MediaError>;
+    /// `None`: this side has no camera.
+    fn camera(&self) -> Result<Option<VideoInput>, MediaError>;
+    /// A decoded frame from the other side.
+    fn remote_video(&self, _frame: &VideoFrame) {}
+    /// A captured frame of this side, for the preview.
+    fn local_video(&self, _frame: &VideoFrame) {}
+}
+
+/// State the pipelines share with the call.
+#[derive(Debug, Default)]
+pub struct MediaState {
+    pub muted: AtomicBool,
+    pub camera_on: AtomicBool,
+    keyframe_wanted: AtomicBool,
+    stopped: AtomicBool,
+    pub first_audio: OnceLock<Instant>,
+    pub first_video: OnceLock<Instant>,
+    pub audio_frames_played: AtomicU64,
+    pub video_frames_decoded: AtomicU64,
+    /// The congestion controller's target, bits per second as f64 bits.
+    pub target_bitrate: AtomicU64,
+}
+
+impl MediaState {
+    pub fn stop(&self) {
+        self.stopped.store(true, Ordering::Relaxed);
+    }
+
+    fn is_stopped(&self) -> bool {
+        self.stopped.load(Ordering::Relaxed)
+    }
+
+    fn video_kbps(&self) -> u32 {
+        let target = f64::from_bits(self.target_bitrate.load(Ordering::Relaxed));
+        (((target - AUDIO_SHARE_BPS) / 1000.0) as u32).clamp(VIDEO_MIN_KBPS, VIDEO_MAX_KBPS)
+    }
+}
+
+/// Captures, encodes and sends audio until the call stops.
+pub fn start_audio_sender(input: AudioInput, track: LocalTrack, state: Arc<MediaState>) {
+    let (packets_tx, packets_rx) = mpsc::channel::<Bytes>(16);
+    let thread_state = Arc::clone(&state);
+    let spawned = std::thread::Builder::new()
+        .name("convene-audio-send".into())
+        .spawn(move || {
+            if let Err(error) = capture_audio(input, &thread_state, &packets_tx) {
+                tracing::warn!(%error, "audio capture stopped");
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "no thread for audio capture");
+        return;
+    }
+    tokio::spawn(write_samples(track, packets_rx, AUDIO_FRAME, state));
+}
+
+fn capture_audio(
+    mut input: AudioInput,
+    state: &MediaState,
+    packets: &mpsc::Sender<Bytes>,
+) -> Result<(), MediaError> {
+    let mut encoder = OpusEncoder::new(AUDIO_BITRATE)?;
+    let mut deadline = Instant::now();
+    let silence = vec![0i16; AudioFormat::OPUS_MONO.samples_per_channel(AUDIO_FRAME_MS)];
+    while !state.is_stopped() {
+        let Some(frame) = input.source.next_frame(AUDIO_FRAME_MS) else {
+            break;
+        };
+        if !input.realtime {
+            deadline += AUDIO_FRAME;
+            if let Some(wait) = deadline.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+        let pcm = mono_48k(&frame);
+        let pcm = if state.muted.load(Ordering::Relaxed) {
+            &silence
+        } else {
+            &pcm
+        };
+        let packet = encoder.encode(pcm)?;
+        if packets.blocking_send(Bytes::from(packet)).is_err() {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// Opus here runs at 48 kHz mono; sources are asked for that, and this
+/// keeps a stray stereo frame from turning into noise.
+fn mono_48k(frame: &AudioFrame) -> Vec<i16> {
+    let channels = frame.format.channels.max(1) as usize;
+    if channels == 1 {
+        return frame.samples.clone();
+    }
+    frame
+        .samples
+        .chunks(channels)
+        .map(|c| (c.iter().map(|&s| s as i32).sum::<i32>() / channels as i32) as i16)
+        .collect()
+}
+
+async fn write_samples(
+    local: LocalTrack,
+    mut packets: mpsc::Receiver<Bytes>,
+    duration: Duration,
+    state: Arc<MediaState>,
+) {
+    while let Some(data) = packets.recv().await {
+        if state.is_stopped() {
+            break;
+        }
+        let sample = Sample {
+            data,
+            duration,
+            ..Sample::new(Instant::now())
+        };
+        if let Err(error) = local
+            .track
+            .sample_writer(local.ssrc, local.payload_type)
+            .write_sample(&sample)
+            .await
+        {
+            tracing::debug!(%error, "a media sample was not sent");
+        }
+    }
+}
+
+/// Captures, encodes and sends video while the camera is on.
+pub fn start_video_sender(
+    input: VideoInput,
+    track: LocalTrack,
+    devices: Arc<dyn MediaDevices>,
+    state: Arc<MediaState>,
+) {
+    let fps = input.source.fps().max(1);
+    let (frames_tx, frames_rx) = mpsc::channel::<Bytes>(8);
+    let thread_state = Arc::clone(&state);
+    let spawned = std::thread::Builder::new()
+        .name("convene-video-send".into())
+        .spawn(move || {
+            if let Err(error) = capture_video(input, &*devices, &thread_state, &frames_tx) {
+                tracing::warn!(%error, "video capture stopped");
+            }
+        });
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "no thread for video capture");
+        return;
+    }
+    tokio::spawn(watch_keyframe_requests(
+        Arc::clone(&track.track),
+        Arc::clone(&state),
+    ));
+    let frame_time = Duration::from_secs(1) / fps;
+    tokio::spawn(write_samples(track, frames_rx, frame_time, state));
+}
+
+fn capture_video(
+    mut input: VideoInput,
+    devices: &dyn MediaDevices,
+    state: &MediaState,
+    frames: &mpsc::Sender<Bytes>,
+) -> Result<(), MediaError> {
+    let (width, height) = input.source.size();
+    let fps = input.source.fps().max(1);
+    let frame_time = Duration::from_secs(1) / fps;
+    let mut kbps = state.video_kbps();
+    let mut encoder = Vp8Encoder::new(Vp8Config {
+        width,
+        height,
+        fps,
+        bitrate_kbps: kbps,
+    })?;
+    let mut deadline = Instant::now();
+    let mut was_on = false;
+    while !state.is_stopped() {
+        if !state.camera_on.load(Ordering::Relaxed) {
+            was_on = false;
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        let Some(frame) = input.source.next_frame() else {
+            break;
+        };
+        if !input.realtime {
+            deadline = deadline.max(Instant::now() - frame_time) + frame_time;
+            if let Some(wait) = deadline.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+        devices.local_video(&frame);
+        let wanted = state.video_kbps();
+        // Retune only on real moves: every change costs the encoder a
+        // little stability.
+        if wanted.abs_diff(kbps) * 10 > kbps {
+            encoder.set_bitrate(wanted)?;
+            kbps = wanted;
+        }
+        // The camera coming back on starts with a keyframe, as does a
+        // request from the other side.
+        let keyframe = !was_on || state.keyframe_wanted.swap(false, Ordering::Relaxed);
+        was_on = true;
+        for encoded in encoder.encode(&frame, keyframe)? {
+            if frames.blocking_send(Bytes::from(encoded.data)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn watch_keyframe_requests(
+    track: Arc<webrtc::media_stream::track_local::static_sample::TrackLocalStaticSample>,
+    state: Arc<MediaState>,
+) {
+    while let Some(event) = track.poll().await {
+        if let TrackLocalEvent::OnRtcpPacket(packets) = event {
+            if packets.iter().any(|p| is_keyframe_request(p.as_ref())) {
+                state.keyframe_wanted.store(true, Ordering::Relaxed);
+            }
+        }
+        if state.is_stopped() {
+            break;
+        }
+    }
+}
+
+/// Decodes and plays the other side's audio.
+pub async fn receive_audio(
+    track: Arc<dyn TrackRemote>,
+    devices: Arc<dyn MediaDevices>,
+    state: Arc<MediaState>,
+) {
+    let mut sink = match devices.speaker() {
+        Ok(sink) => sink,
+        Err(error) => {
+            tracing::warn!(%error, "no speaker: the call is heard nowhere");
+            return;
+        }
+    };
+    let mut decoder = match OpusDecoder::new() {
+        Ok(decoder) => decoder,
+        Err(error) => {
+            tracing::warn!(%error, "no Opus decoder");
+            return;
+        }
+    };
+    let mut jitter = AudioJitter::default();
+    let mut ticks = tokio::time::interval(AUDIO_FRAME);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut playing = false;
+    loop {
+        tokio::select! {
+            event = track.poll() => match event {
+                None => break,
+                Some(TrackRemoteEvent::OnRtpPacket(packet)) => {
+                    jitter.push(packet.header.sequence_number, packet.payload);
+                    if !playing {
+                        // Play the first packet at once: call setup time
+                        // ends when the first sound comes out.
+                        playing = true;
+                        play_next(&mut jitter, &mut decoder, &mut *sink, &state);
+                        ticks.reset();
+                    }
+                }
+                Some(TrackRemoteEvent::OnEnded) => break,
+                Some(_) => {}
+            },
+            _ = ticks.tick(), if playing => {
+                play_next(&mut jitter, &mut decoder, &mut *sink, &state);
+            }
+        }
+        if state.is_stopped() {
+            break;
+        }
+    }
+}
+
+fn play_next(
+    jitter: &mut AudioJitter,
+    decoder: &mut OpusDecoder,
+    sink: &mut dyn AudioSink,
+    state: &MediaState,
+) {
+    let decoded = match jitter.pop() {
+        Playout::Packet(packet) => decoder.decode(&packet),
+        Playout::Recover(next) => decoder.decode_fec(&next),
+        Playout::Conceal => decoder.conceal(),
+        Playout::Silence => Ok(vec![
+            0;
+            AudioFormat::OPUS_MONO.samples_per_channel(AUDIO_FRAME_MS)
+        ]),
+    };
+    match decoded {
+        Ok(samples) => {
+            state.first_audio.get_or_init(Instant::now);
+            state.audio_frames_played.fetch_add(1, Ordering::Relaxed);
+            sink.play(&AudioFrame {
+                format: AudioFormat::OPUS_MONO,
+                samples,
+            });
+        }
+        Err(error) => tracing::debug!(%error, "an audio frame was not decoded"),
+    }
+}
+
+/// Reassembles, decodes and shows the other side's video.
+pub async fn receive_video(
+    track: Arc<dyn TrackRemote>,
+    devices: Arc<dyn MediaDevices>,
+    state: Arc<MediaState>,
+) {
+    let (samples_tx, samples_rx) = std::sync::mpsc::sync_channel::<Bytes>(8);
+    let wants_keyframe = Arc::new(AtomicBool::new(true));
+    let decoder_state = Arc::clone(&state);
+    let decoder_wants = Arc::clone(&wants_keyframe);
+    let spawned = std::thread::Builder::new()
+        .name("convene-video-decode".into())
+        .spawn(move || decode_video(samples_rx, &*devices, &decoder_state, &decoder_wants));
+    if let Err(error) = spawned {
+        tracing::warn!(%error, "no thread for video decoding");
+        return;
+    }
+    let mut builder = SampleBuilder::new(64, Vp8Packet::default(), 90_000);
+    let mut last_pli: Option<Instant> = None;
+    while let Some(event) = track.poll().await {
+        if state.is_stopped() {
+            break;
+        }
+        let TrackRemoteEvent::OnRtpPacket(packet) = event else {
+            continue;
+        };
+        let media_ssrc = packet.header.ssrc;
+        let now = Instant::now();
+        builder.push(now, packet);
+        while let Some(sample) = builder.pop(now) {
+            // A full queue means the decoder is behind: drop the frame
+            // and let the next keyframe request catch up.
+            if samples_tx.try_send(sample.data).is_err() {
+                wants_keyframe.store(true, Ordering::Relaxed);
+            }
+        }
+        if wants_keyframe.load(Ordering::Relaxed)
+            && last_pli.is_none_or(|at| at.elapsed() >= PLI_SPACING)
+        {
+            last_pli = Some(now);
+            let pli = PictureLossIndication {
+                sender_ssrc: 0,
+                media_ssrc,
+            };
+            if track.write_rtcp(vec![Box::new(pli)]).await.is_err() {
+                break;
+            }
+        }
+    }
+}
+
+fn decode_video(
+    samples: std::sync::mpsc::Receiver<Bytes>,
+    devices: &dyn MediaDevices,
+    state: &MediaState,
+    wants_keyframe: &AtomicBool,
+) {
+    let mut decoder = match Vp8Decoder::new() {
+        Ok(decoder) => decoder,
+        Err(error) => {
+            tracing::warn!(%error, "no VP8 decoder");
+            return;
+        }
+    };
+    while let Ok(data) = samples.recv() {
+        match decoder.decode(&data) {
+            Ok(Some(frame)) => {
+                wants_keyframe.store(false, Ordering::Relaxed);
+                state.first_video.get_or_init(Instant::now);
+                state.video_frames_decoded.fetch_add(1, Ordering::Relaxed);
+                devices.remote_video(&frame);
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::debug!(%error, "a video frame was not decoded");
+                wants_keyframe.store(true, Ordering::Relaxed);
+            }
+        }
+    }
+}
+
+/// The newest frame of a stream, for a preview or a test to look at.
+#[derive(Debug, Default)]
+pub struct LatestFrame(Mutex<Option<VideoFrame>>);
+
+impl LatestFrame {
+    pub fn set(&self, frame: &VideoFrame) {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(frame.clone());
+    }
+
+    pub fn take(&self) -> Option<VideoFrame> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
+}

@@ -1,0 +1,16 @@
+//! 1:1 calls: signaling over the live channel to convene-server, media
+//! over WebRTC (webrtc-rs) between the two devices, codecs and devices from
+//! `convene-media`. See docs/protocol.md for the signaling.
+
+pub mod engine;
+pub mod jitter;
+pub mod keyframe;
+pub mod media;
+pub mod peer;
+pub mod quality;
+pub mod view;
+
+pub use engine::{CallEngine, CallError, CallSetup, IceSource};
+pub use media::{AudioInput, MediaDevices, VideoInput};
+pub use quality::{CallQuality, QualityRating};
+pub use view::{CallPeer, CallReport, CallSide, CallStage, CallTimings, CallView, EndReason};
