@@ -7,6 +7,7 @@
 
 pub mod apm;
 pub mod audio;
+pub mod devices;
 pub mod error;
 pub mod mute;
 pub mod opus;
@@ -18,6 +19,9 @@ pub mod wav;
 
 pub use apm::{AudioProcessor, APM_FRAME_SAMPLES};
 pub use audio::{AudioFormat, AudioFrame, AudioSink, AudioSource};
+pub use devices::{
+    audio_devices, AudioDevice, DeviceInput, DeviceKind, DeviceOutput, DeviceWatcher,
+};
 pub use error::MediaError;
 pub use mute::MutableSource;
 pub use opus::{
