@@ -687,6 +687,14 @@ mod tests {
     }
 
     #[test]
+    fn devices_can_move_to_the_media_threads() {
+        fn send<T: Send>() {}
+        send::<DeviceInput>();
+        send::<DeviceOutput>();
+        send::<DeviceWatcher>();
+    }
+
+    #[test]
     fn the_ring_drops_the_oldest_when_full() {
         let ring = Ring::new(4);
         ring.push([1, 2, 3, 4, 5, 6]);

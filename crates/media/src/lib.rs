@@ -3,7 +3,9 @@
 //! Sources and sinks sit behind small traits so that devices, files and
 //! synthetic generators are interchangeable; tests and the CLI use the
 //! synthetic ones. Codecs: Opus for audio and VP8 for video, both through
-//! the system libraries (Debian's libopus and libvpx).
+//! the system libraries (Debian's libopus and libvpx); echo cancellation
+//! and noise suppression through WebRTC's audio processing module; sound
+//! devices through cpal.
 
 pub mod apm;
 pub mod audio;
