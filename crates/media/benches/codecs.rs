@@ -117,6 +117,9 @@ fn main() {
     let (frames, opus_frames, runs) = if full { (300, 5000, 200) } else { (10, 50, 3) };
     vp8(1280, 720, 1500, frames);
     vp8(640, 360, 800, frames);
+    // Where congestion control may push a call: the frame numbers must
+    // still read back.
+    vp8(640, 360, 150, frames);
     opus(opus_frames);
     rgba(runs);
 }
