@@ -8,6 +8,7 @@
 //! - 4: not signed in, or the session has ended: run `convene-cli login`
 
 mod account;
+mod call;
 mod chat;
 mod status;
 
@@ -52,6 +53,8 @@ enum Command {
     Account(account::AccountCommand),
     #[command(flatten)]
     Chat(chat::ChatCommand),
+    #[command(flatten)]
+    Call(call::CallCommand),
 }
 
 /// Exit code when the server does not answer.
@@ -85,15 +88,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         graph: None,
     };
     let config = ClientConfig::load(overrides, |name| std::env::var(name).ok())?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    // A call keeps the network, the playout clock and signaling busy at
+    // once; everything else is fine on one thread.
+    let runtime = match cli.command {
+        Command::Call(_) => tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()?,
+        _ => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?,
+    };
     runtime.block_on(async {
         match cli.command {
             Command::Status { json } => status::run(&config, json).await,
             Command::Account(command) => {
                 let sessions = account::open_sessions(&config, cli.ephemeral).await?;
                 account::run(command, &sessions).await
+            }
+            Command::Call(command) => {
+                let sessions = account::open_sessions(&config, cli.ephemeral).await?;
+                call::run(command, &config, std::sync::Arc::new(sessions)).await
             }
             Command::Chat(command) => {
                 let sessions = account::open_sessions(&config, cli.ephemeral).await?;

@@ -19,9 +19,7 @@ use webrtc::peer_connection::RTCPeerConnectionState;
 use super::media::{self, MediaDevices, MediaState};
 use super::peer::{Peer, PeerEvent, PeerSettings};
 use super::quality::{quality_between, StatsSnapshot};
-use super::view::{
-    CallPeer, CallReport, CallSide, CallStage, CallTimings, CallView, EndReason,
-};
+use super::view::{CallPeer, CallReport, CallSide, CallStage, CallTimings, CallView, EndReason};
 use crate::chat::live::{LiveEvent, LiveSender};
 use crate::session::{AccountProfile, Sessions};
 
@@ -81,11 +79,7 @@ impl IceSource {
                 let Ok(url) = server_url.join(ICE_SERVERS_PATH) else {
                     return Vec::new();
                 };
-                let response = http
-                    .get(url)
-                    .bearer_auth(token.token.expose())
-                    .send()
-                    .await;
+                let response = http.get(url).bearer_auth(token.token.expose()).send().await;
                 let servers = match response {
                     Ok(response) => crate::http::json_body::<IceServers>(response)
                         .await
@@ -216,7 +210,8 @@ impl CallEngine {
 
     pub async fn decline(&self, call_id: &str) -> Result<(), CallError> {
         let call_id = call_id.to_owned();
-        self.ask(|reply| Command::Decline { call_id, reply }).await?
+        self.ask(|reply| Command::Decline { call_id, reply })
+            .await?
     }
 
     /// Ends the current call, whatever its stage (cancel, decline, hang up).
@@ -299,11 +294,9 @@ impl Call {
     }
 
     fn report(&self) -> CallReport {
-        let since_answer = |at: Option<&Instant>| {
-            match (self.answered, at) {
-                (Some(answered), Some(at)) => Some(millis(at.saturating_duration_since(answered))),
-                _ => None,
-            }
+        let since_answer = |at: Option<&Instant>| match (self.answered, at) {
+            (Some(answered), Some(at)) => Some(millis(at.saturating_duration_since(answered))),
+            _ => None,
         };
         CallReport {
             view: self.view.clone(),
@@ -384,9 +377,11 @@ impl Actor {
 
     fn publish(&mut self) {
         if let Some(call) = &self.call {
-            let _ = self.updates.send(call.view.clone());
+            // The current call first: whoever hears the update and then
+            // asks for the current call must see this state.
             let current = (call.view.stage != CallStage::Ended).then(|| call.view.clone());
             self.current.send_replace(current);
+            let _ = self.updates.send(call.view.clone());
         }
     }
 
@@ -547,7 +542,11 @@ impl Actor {
             return Err(error);
         }
         self.publish();
-        Ok(self.call.as_ref().map(|c| c.view.clone()).expect("just placed"))
+        Ok(self
+            .call
+            .as_ref()
+            .map(|c| c.view.clone())
+            .expect("just placed"))
     }
 
     async fn answer(&mut self, call_id: &str, video: bool) -> Result<CallView, CallError> {
@@ -597,7 +596,11 @@ impl Actor {
             return Err(error);
         }
         self.publish();
-        Ok(self.call.as_ref().map(|c| c.view.clone()).expect("answered"))
+        Ok(self
+            .call
+            .as_ref()
+            .map(|c| c.view.clone())
+            .expect("answered"))
     }
 
     async fn hang_up(&mut self) {
@@ -618,10 +621,23 @@ impl Actor {
     }
 
     async fn end(&mut self, reason: EndReason, error: Option<String>) {
-        let Some(call) = self.call.as_mut() else { return };
+        tracing::debug!(?reason, "call ends");
+        let Some(call) = self.call.as_mut() else {
+            return;
+        };
         call.media.stop();
         if let Some(peer) = call.peer.take() {
-            peer.close().await;
+            // Closing waits on the connection's driver; the call is over for
+            // the person now, whatever the driver is doing.
+            tokio::spawn(async move {
+                let closing = peer.close();
+                if tokio::time::timeout(Duration::from_secs(3), closing)
+                    .await
+                    .is_err()
+                {
+                    tracing::warn!("the peer connection took over 3 s to close");
+                }
+            });
         }
         call.view.stage = CallStage::Ended;
         call.view.ended = Some(reason);
@@ -648,10 +664,19 @@ impl Actor {
     }
 
     fn is_current(&self, call_id: &str) -> bool {
-        self.call.as_ref().is_some_and(|c| c.view.call_id == call_id)
+        self.call
+            .as_ref()
+            .is_some_and(|c| c.view.call_id == call_id)
     }
 
     async fn on_frame(&mut self, frame: ServerFrame) {
+        if tracing::enabled!(tracing::Level::DEBUG) {
+            // The type only: SDP carries the ICE password.
+            let kind = serde_json::to_value(&frame)
+                .ok()
+                .and_then(|v| v.get("type").and_then(|t| t.as_str()).map(str::to_owned));
+            tracing::debug!(?kind, "call frame");
+        }
         match frame {
             ServerFrame::CallIncoming(incoming) => self.on_incoming(incoming).await,
             ServerFrame::CallRinging(r) if self.is_current(&r.call_id) => {
@@ -712,14 +737,17 @@ impl Actor {
                     tracing::warn!(%error, "a renegotiation answer failed");
                 }
             }
-            ServerFrame::CallState(state) if self.is_current(&state.call_id) => {
-                if state.state == CallPhase::Ended {
-                    let reason = self.reason_for(state.outcome.unwrap_or(CallOutcome::Failed));
-                    self.end(reason, None).await;
-                }
+            ServerFrame::CallState(state)
+                if self.is_current(&state.call_id) && state.state == CallPhase::Ended =>
+            {
+                let reason = self.reason_for(state.outcome.unwrap_or(CallOutcome::Failed));
+                self.end(reason, None).await;
             }
             ServerFrame::CallError(error) => {
-                let ours = error.call_id.as_deref().is_some_and(|id| self.is_current(id));
+                let ours = error
+                    .call_id
+                    .as_deref()
+                    .is_some_and(|id| self.is_current(id));
                 let Some(call) = self.call.as_ref().filter(|_| ours) else {
                     tracing::debug!(?error, "a call frame was refused");
                     return;
@@ -793,7 +821,9 @@ impl Actor {
         let call = self.call.as_mut().expect("current");
         call.answered = Some(Instant::now());
         call.view.stage = CallStage::Connecting;
-        let Some(peer) = call.peer.clone() else { return };
+        let Some(peer) = call.peer.clone() else {
+            return;
+        };
         if let Err(error) = peer.accept_answer(&accept.sdp).await {
             let message = error.to_string();
             let _ = self
@@ -889,15 +919,22 @@ impl Actor {
 
     /// The caller restarts ICE (one side only, so offers never cross).
     async fn restart_ice(&mut self) {
-        let Some(call) = self.call.as_mut() else { return };
+        let Some(call) = self.call.as_mut() else {
+            return;
+        };
         if !call.is_caller() {
             return;
         }
-        if call.last_restart.is_some_and(|at| at.elapsed() < RESTART_EVERY) {
+        if call
+            .last_restart
+            .is_some_and(|at| at.elapsed() < RESTART_EVERY)
+        {
             return;
         }
         call.last_restart = Some(Instant::now());
-        let Some(peer) = call.peer.clone() else { return };
+        let Some(peer) = call.peer.clone() else {
+            return;
+        };
         let call_id = call.view.call_id.clone();
         match peer.restart_offer().await {
             Ok(sdp) => {
@@ -915,12 +952,16 @@ impl Actor {
     }
 
     async fn start_senders(&mut self) {
-        let Some(call) = self.call.as_mut() else { return };
+        let Some(call) = self.call.as_mut() else {
+            return;
+        };
         if call.senders_started {
             return;
         }
         call.senders_started = true;
-        let Some(peer) = call.peer.clone() else { return };
+        let Some(peer) = call.peer.clone() else {
+            return;
+        };
         let media = Arc::clone(&call.media);
         media
             .target_bitrate
@@ -936,12 +977,16 @@ impl Actor {
     }
 
     async fn start_video_if_needed(&mut self) {
-        let Some(call) = self.call.as_mut() else { return };
+        let Some(call) = self.call.as_mut() else {
+            return;
+        };
         if !call.senders_started || call.video_sender_started || !call.view.camera_on {
             return;
         }
         call.video_sender_started = true;
-        let Some(peer) = call.peer.clone() else { return };
+        let Some(peer) = call.peer.clone() else {
+            return;
+        };
         let media = Arc::clone(&call.media);
         match (self.devices.camera(), peer.video_track().await) {
             (Ok(Some(input)), Ok(track)) => {
@@ -954,7 +999,9 @@ impl Actor {
     }
 
     async fn on_tick(&mut self) {
-        let Some(call) = self.call.as_mut() else { return };
+        let Some(call) = self.call.as_mut() else {
+            return;
+        };
         if let Some(since) = call.lost_since {
             if since.elapsed() > RECONNECT_GIVE_UP {
                 let _ = self.hang_up_frame().await;
@@ -964,11 +1011,15 @@ impl Actor {
             }
             self.restart_ice().await;
         }
-        let Some(call) = self.call.as_mut() else { return };
+        let Some(call) = self.call.as_mut() else {
+            return;
+        };
         if call.connected_at.is_none() {
             return;
         }
-        let Some(peer) = call.peer.clone() else { return };
+        let Some(peer) = call.peer.clone() else {
+            return;
+        };
         let now = Instant::now();
         let snapshot = peer.stats().await;
         call.media

@@ -343,7 +343,8 @@ fn play_next(
         Playout::Conceal => decoder.conceal(),
         Playout::Silence => Ok(vec![
             0;
-            AudioFormat::OPUS_MONO.samples_per_channel(AUDIO_FRAME_MS)
+            AudioFormat::OPUS_MONO
+                .samples_per_channel(AUDIO_FRAME_MS)
         ]),
     };
     match decoded {

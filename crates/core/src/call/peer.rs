@@ -21,11 +21,10 @@ use webrtc::media_stream::track_local::TrackLocal;
 use webrtc::media_stream::track_remote::TrackRemote;
 use webrtc::media_stream::Track;
 use webrtc::peer_connection::{
-    configure_congestion_control, register_default_interceptors, CongestionFeedback,
-    MediaEngine, PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler,
-    RTCConfigurationBuilder, RTCIceCandidateInit, RTCIceServer, RTCIceTransportPolicy,
-    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription, Registry,
-    SettingEngineBuilder, StatsSelector,
+    configure_congestion_control, register_default_interceptors, CongestionFeedback, MediaEngine,
+    PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
+    RTCIceCandidateInit, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionIceEvent,
+    RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder, StatsSelector,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
@@ -255,15 +254,13 @@ impl Peer {
 fn opus_codec() -> RTCRtpCodecParameters {
     RTCRtpCodecParameters {
         rtp_codec: RTCRtpCodec {
-            mime_type: rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS
-                .to_owned(),
+            mime_type: rtc::peer_connection::configuration::media_engine::MIME_TYPE_OPUS.to_owned(),
             clock_rate: 48_000,
             channels: 2,
             sdp_fmtp_line: OPUS_FMTP.to_owned(),
             rtcp_feedback: vec![],
         },
         payload_type: OPUS_PAYLOAD_TYPE,
-        ..Default::default()
     }
 }
 
@@ -274,8 +271,7 @@ fn vp8_codec() -> RTCRtpCodecParameters {
     };
     RTCRtpCodecParameters {
         rtp_codec: RTCRtpCodec {
-            mime_type: rtc::peer_connection::configuration::media_engine::MIME_TYPE_VP8
-                .to_owned(),
+            mime_type: rtc::peer_connection::configuration::media_engine::MIME_TYPE_VP8.to_owned(),
             clock_rate: 90_000,
             channels: 0,
             sdp_fmtp_line: String::new(),
@@ -286,7 +282,6 @@ fn vp8_codec() -> RTCRtpCodecParameters {
             ],
         },
         payload_type: VP8_PAYLOAD_TYPE,
-        ..Default::default()
     }
 }
 
@@ -309,7 +304,10 @@ fn new_track(
             ..Default::default()
         }],
     );
-    Ok(Arc::new(TrackLocalStaticSample::new(Instant::now(), track)?))
+    Ok(Arc::new(TrackLocalStaticSample::new(
+        Instant::now(),
+        track,
+    )?))
 }
 
 async fn local_track(

@@ -57,8 +57,9 @@ pub fn snapshot(report: &RTCStatsReport, target_bitrate: f64) -> StatsSnapshot {
         snap.bytes_received += inbound.bytes_received;
         match received.rtp_stream_stats.kind {
             RtpCodecKind::Audio => {
-                // Jitter is reported in seconds.
-                snap.audio_jitter_ms = Some(received.jitter * 1000.0);
+                // webrtc-rs reports jitter in RTP timestamp units (RFC 3550),
+                // not the seconds of the W3C stats; Opus ticks at 48 kHz.
+                snap.audio_jitter_ms = Some(received.jitter / 48.0);
             }
             RtpCodecKind::Video => {
                 snap.video_frames_received += inbound.frames_received as u64;

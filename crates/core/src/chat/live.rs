@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use convene_proto::live::{ClientFrame, ServerFrame, LIVE_PATH};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, watch};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
@@ -28,7 +28,7 @@ pub enum LiveEvent {
 /// Sends frames over the live channel while it is up.
 #[derive(Debug, Clone)]
 pub struct LiveSender {
-    frames: mpsc::Sender<ClientFrame>,
+    frames: mpsc::Sender<Outgoing>,
     connected: watch::Receiver<bool>,
 }
 
@@ -36,22 +36,34 @@ impl LiveSender {
     /// Sends if connected; a frame that cannot go now is dropped (typing
     /// notifications are worthless later).
     pub fn try_send(&self, frame: ClientFrame) -> bool {
-        *self.connected.borrow() && self.frames.try_send(frame).is_ok()
+        *self.connected.borrow() && self.frames.try_send((frame, None)).is_ok()
     }
 
     pub fn is_connected(&self) -> bool {
         *self.connected.borrow()
     }
 
-    /// Sends a frame that matters (call signaling): waits for room in the
-    /// queue, and fails rather than drops when the channel is down.
+    /// Sends a frame that matters (call signaling) and returns once it is
+    /// written to the socket, so a process may exit right after a hang-up.
+    /// Fails rather than drops when the channel is down.
     pub async fn send(&self, frame: ClientFrame) -> Result<(), NotConnected> {
         if !self.is_connected() {
             return Err(NotConnected);
         }
-        self.frames.send(frame).await.map_err(|_| NotConnected)
+        let (written, was_written) = oneshot::channel();
+        self.frames
+            .send((frame, Some(written)))
+            .await
+            .map_err(|_| NotConnected)?;
+        match tokio::time::timeout(Duration::from_secs(5), was_written).await {
+            Ok(Ok(())) => Ok(()),
+            _ => Err(NotConnected),
+        }
     }
 }
+
+/// A frame to send, and who wants to hear that it was written.
+type Outgoing = (ClientFrame, Option<oneshot::Sender<()>>);
 
 /// The live channel is down; the frame was not sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -118,7 +130,7 @@ pub fn spawn(
     account: AccountProfile,
     events: LiveRoutes,
 ) -> (LiveSender, tokio::task::JoinHandle<()>) {
-    let (frames_tx, mut frames_rx) = mpsc::channel::<ClientFrame>(32);
+    let (frames_tx, mut frames_rx) = mpsc::channel::<Outgoing>(32);
     let (connected_tx, connected_rx) = watch::channel(false);
     let url = live_url(&server);
     let task = tokio::spawn(async move {
@@ -198,7 +210,7 @@ async fn connect(
 /// Pumps frames both ways until the socket ends; returns why.
 async fn run(
     socket: Socket,
-    outgoing: &mut mpsc::Receiver<ClientFrame>,
+    outgoing: &mut mpsc::Receiver<Outgoing>,
     events: &LiveRoutes,
 ) -> String {
     let (mut write, mut read) = socket.split();
@@ -230,10 +242,13 @@ async fn run(
                 }
             }
             frame = outgoing.recv() => {
-                let Some(frame) = frame else { return "the client stopped".into() };
+                let Some((frame, written)) = frame else { return "the client stopped".into() };
                 let text = serde_json::to_string(&frame).expect("client frames serialise");
                 if let Err(error) = write.send(Message::text(text)).await {
                     return error.to_string();
+                }
+                if let Some(written) = written {
+                    let _ = written.send(());
                 }
             }
         }
