@@ -27,6 +27,17 @@ const COMMANDS: &[&str] = &[
     "typing",
     "search_people",
     "start_chat",
+    "place_call",
+    "answer_call",
+    "decline_call",
+    "hang_up",
+    "set_muted",
+    "set_camera",
+    "current_call",
+    "call_history",
+    "audio_devices",
+    "select_audio_devices",
+    "watch_video",
 ];
 
 fn main() {

@@ -1,10 +1,14 @@
 //! Commands the UI can call. Each one forwards to the core.
 
+use convene_core::call::{CallHistoryEntry, CallView};
 use convene_core::chat::view::{ChatSummary, Draft, Person, ThreadMessage, ThreadPage};
 use convene_core::session::AccountProfile;
-use convene_core::{ConnectionStatus, ServerSettings, UserError};
+use convene_core::{ConnectionStatus, ServerSettings, UserError, UserErrorCode};
 use serde::Serialize;
+use tauri::ipc::Channel;
 use tauri::State;
+
+use crate::media::{AppMedia, AudioDeviceInfo, VideoPacket};
 
 use crate::AppState;
 
@@ -225,4 +229,93 @@ pub async fn start_chat(
     topic: Option<String>,
 ) -> Result<ChatSummary, UserError> {
     state.client.start_chat(user_ids, topic).await
+}
+
+/// Calls a person; the call's changes arrive as `call` events.
+#[tauri::command]
+#[specta::specta]
+pub async fn place_call(
+    state: State<'_, AppState>,
+    user_id: String,
+    video: bool,
+) -> Result<CallView, UserError> {
+    state.client.place_call(&user_id, video).await
+}
+
+/// Answers the call ringing here, with or without this side's video.
+#[tauri::command]
+#[specta::specta]
+pub async fn answer_call(
+    state: State<'_, AppState>,
+    call_id: String,
+    video: bool,
+) -> Result<CallView, UserError> {
+    state.client.answer_call(&call_id, video).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn decline_call(state: State<'_, AppState>, call_id: String) -> Result<(), UserError> {
+    state.client.decline_call(&call_id).await
+}
+
+/// Ends the current call: cancels, declines or hangs up as fits.
+#[tauri::command]
+#[specta::specta]
+pub async fn hang_up(state: State<'_, AppState>) -> Result<(), UserError> {
+    state.client.hang_up().await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_muted(state: State<'_, AppState>, muted: bool) -> Result<CallView, UserError> {
+    state.client.set_muted(muted).await
+}
+
+#[tauri::command]
+#[specta::specta]
+pub async fn set_camera(state: State<'_, AppState>, on: bool) -> Result<CallView, UserError> {
+    state.client.set_camera(on).await
+}
+
+/// The call going on, for a window that opens mid-call.
+#[tauri::command]
+#[specta::specta]
+pub async fn current_call(state: State<'_, AppState>) -> Result<Option<CallView>, UserError> {
+    state.client.current_call().await
+}
+
+/// The Calls tab: placed and received calls, newest first.
+#[tauri::command]
+#[specta::specta]
+pub async fn call_history(state: State<'_, AppState>) -> Result<Vec<CallHistoryEntry>, UserError> {
+    state.client.call_history().await
+}
+
+/// Microphones and speakers (the device picker).
+#[tauri::command]
+#[specta::specta]
+pub fn audio_devices() -> Result<Vec<AudioDeviceInfo>, UserError> {
+    AppMedia::devices().map_err(|error| UserError {
+        code: UserErrorCode::Other,
+        message: error.to_string(),
+    })
+}
+
+/// The microphone and speaker for the next call (null: system default).
+#[tauri::command]
+#[specta::specta]
+pub fn select_audio_devices(
+    state: State<'_, AppState>,
+    input: Option<String>,
+    output: Option<String>,
+) {
+    state.media.select(input, output);
+}
+
+/// Where decoded call video goes: binary packets (see `VideoPacket`).
+#[tauri::command]
+#[specta::specta]
+pub fn watch_video(state: State<'_, AppState>, on_frame: Channel<VideoPacket>) {
+    state.media.watch_video(on_frame);
 }

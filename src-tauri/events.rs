@@ -2,6 +2,7 @@
 //! chat events the desktop itself shows into a notification and the tray's
 //! unread count.
 
+use convene_core::call::{CallStage, CallView, MediaKind};
 use convene_core::{ClientEvent, EventStream};
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
@@ -32,6 +33,9 @@ pub fn forward(app: AppHandle, mut events: EventStream) {
                     }
                 }
                 ClientEvent::Unread { total } => tray::show_unread(&app, *total),
+                ClientEvent::Call { call } if call.stage == CallStage::Incoming => {
+                    ring(&app, call);
+                }
                 _ => {}
             }
             if let Err(error) = CoreEvent(event).emit(&app) {
@@ -39,6 +43,34 @@ pub fn forward(app: AppHandle, mut events: EventStream) {
             }
         }
     });
+}
+
+/// An incoming call: the window comes forward with its Answer/Decline
+/// toast (the UI plays the ring), and a desktop notification says who calls
+/// in case the window is on another workspace.
+fn ring(app: &AppHandle, call: &CallView) {
+    if window_has_focus(app) {
+        return;
+    }
+    let who = call.peer.name.as_deref().unwrap_or("Someone");
+    let kind = if call.media.contains(&MediaKind::Video) {
+        "video call"
+    } else {
+        "call"
+    };
+    let shown = app
+        .notification()
+        .builder()
+        .title(format!("{who} is calling"))
+        .body(format!("Incoming {kind}: answer or decline in Convene"))
+        .show();
+    if let Err(error) = shown {
+        tracing::info!(%error, "could not show a notification");
+    }
+    if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
+        let _ = window.show();
+        let _ = window.request_user_attention(Some(tauri::UserAttentionType::Critical));
+    }
 }
 
 fn window_has_focus(app: &AppHandle) -> bool {

@@ -5,6 +5,7 @@
 mod commands;
 mod events;
 mod logging;
+mod media;
 mod tray;
 
 use std::time::Instant;
@@ -13,7 +14,7 @@ use convene_core::chat::ChatStorage;
 use convene_core::config::ConfigLayer;
 use convene_core::session::{SessionError, Sessions};
 use convene_core::vault::{Vault, VaultKind};
-use convene_core::{ChatOptions, Client, ClientConfig, MonitorTiming};
+use convene_core::{CallDevices, ChatOptions, Client, ClientConfig, MonitorTiming};
 use tauri::{Manager, WindowEvent};
 
 pub use commands::AppInfo;
@@ -25,6 +26,8 @@ pub const MAIN_WINDOW: &str = "main";
 /// What the shell keeps for the app's lifetime.
 pub struct AppState {
     pub client: Client,
+    /// Call media: devices chosen, the window's video channel.
+    pub media: media::SharedMedia,
     /// When the process started, for the cold-start figure.
     pub launched: Instant,
 }
@@ -56,6 +59,17 @@ pub fn bridge() -> tauri_specta::Builder<tauri::Wry> {
             commands::typing,
             commands::search_people,
             commands::start_chat,
+            commands::place_call,
+            commands::answer_call,
+            commands::decline_call,
+            commands::hang_up,
+            commands::set_muted,
+            commands::set_camera,
+            commands::current_call,
+            commands::call_history,
+            commands::audio_devices,
+            commands::select_audio_devices,
+            commands::watch_video,
         ])
         .events(tauri_specta::collect_events![CoreEvent])
 }
@@ -141,6 +155,7 @@ pub fn run() {
         .invoke_handler(bridge.invoke_handler())
         .setup(move |app| {
             bridge.mount_events(app);
+            let media = std::sync::Arc::new(media::AppMedia::default());
             let (client, events) = tauri::async_runtime::block_on(async {
                 let sessions = open_sessions(&config).await;
                 if let Err(error) = &sessions {
@@ -148,12 +163,17 @@ pub fn run() {
                 }
                 let chat = ChatOptions {
                     storage: ChatStorage::default_disk(),
+                    call_devices: Some(CallDevices(media.clone())),
                     ..ChatOptions::default()
                 };
                 Client::start_with_chat(config, MonitorTiming::default(), sessions, chat)
             });
             tracing::info!(server = %client.config().server_url, "client started");
-            app.manage(AppState { client, launched });
+            app.manage(AppState {
+                client,
+                media,
+                launched,
+            });
             events::forward(app.handle().clone(), events);
             tray::create(app.handle())?;
             quit_on_stop_signal(app.handle().clone());

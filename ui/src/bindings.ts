@@ -228,6 +228,108 @@ async startChat(userIds: string[], topic: string | null) : Promise<Result<ChatSu
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };
 }
+},
+/**
+ * Calls a person; the call's changes arrive as `call` events.
+ */
+async placeCall(userId: string, video: boolean) : Promise<Result<CallView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("place_call", { userId, video }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Answers the call ringing here, with or without this side's video.
+ */
+async answerCall(callId: string, video: boolean) : Promise<Result<CallView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("answer_call", { callId, video }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async declineCall(callId: string) : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("decline_call", { callId }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Ends the current call: cancels, declines or hangs up as fits.
+ */
+async hangUp() : Promise<Result<null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("hang_up") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setMuted(muted: boolean) : Promise<Result<CallView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_muted", { muted }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+async setCamera(on: boolean) : Promise<Result<CallView, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("set_camera", { on }) };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The call going on, for a window that opens mid-call.
+ */
+async currentCall() : Promise<Result<CallView | null, UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("current_call") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The Calls tab: placed and received calls, newest first.
+ */
+async callHistory() : Promise<Result<CallHistoryEntry[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("call_history") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * Microphones and speakers (the device picker).
+ */
+async audioDevices() : Promise<Result<AudioDeviceInfo[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("audio_devices") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The microphone and speaker for the next call (null: system default).
+ */
+async selectAudioDevices(input: string | null, output: string | null) : Promise<void> {
+    await TAURI_INVOKE("select_audio_devices", { input, output });
+},
+/**
+ * Where decoded call video goes: binary packets (see `VideoPacket`).
+ */
+async watchVideo(onFrame: TAURI_CHANNEL<VideoPacket>) : Promise<void> {
+    await TAURI_INVOKE("watch_video", { onFrame });
 }
 }
 
@@ -268,6 +370,125 @@ name: string;
  */
 authority: string }
 export type AppInfo = { version: string; settings: ServerSettings }
+export type AudioDeviceInfo = { name: string; input: boolean; isDefault: boolean }
+export type CallDirection = "outgoing" | "incoming" | "unknown"
+/**
+ * One call of the history.
+ */
+export type CallHistoryEntry = { id: string; peer: CallPeer; direction: CallDirection; media: MediaKind[]; 
+/**
+ * RFC 3339, UTC.
+ */
+startedAt: string; 
+/**
+ * Whole seconds from answer to end; 0 if never answered.
+ */
+durationSecs: number; 
+/**
+ * `None` while the call goes on.
+ */
+outcome: CallOutcome | null }
+/**
+ * How a call ended.
+ */
+export type CallOutcome = 
+/**
+ * Answered, then one side hung up.
+ */
+"hungUp" | 
+/**
+ * The callee declined.
+ */
+"declined" | 
+/**
+ * The caller gave up before an answer.
+ */
+"cancelled" | 
+/**
+ * The callee was already in a call.
+ */
+"busy" | 
+/**
+ * Nobody answered within the ring timeout.
+ */
+"noAnswer" | 
+/**
+ * The callee had no connected device.
+ */
+"unavailable" | 
+/**
+ * A device vanished and did not resume within the grace period.
+ */
+"failed" | "unknown"
+/**
+ * The person on the other end.
+ */
+export type CallPeer = { 
+/**
+ * Entra object id.
+ */
+userId: string; name: string | null }
+/**
+ * How a call is doing, as the UI and `convene-cli --json` show it.
+ */
+export type CallQuality = { rttMs: number | null; 
+/**
+ * Packets lost of those expected since the previous reading, percent.
+ */
+lossPercent: number; jitterMs: number | null; sendKbps: number; receiveKbps: number; 
+/**
+ * What the congestion controller allows the sender, kbit/s.
+ */
+targetKbps: number; 
+/**
+ * Media goes through a TURN relay.
+ */
+relayed: boolean; rating: QualityRating }
+export type CallSide = "outgoing" | "incoming"
+/**
+ * Where a call stands, from this device's side.
+ */
+export type CallStage = 
+/**
+ * We placed the call; the server has not reached a device yet.
+ */
+"calling" | 
+/**
+ * We placed the call and the other side's device rings.
+ */
+"ringing" | 
+/**
+ * The other side calls us; we have not answered.
+ */
+"incoming" | 
+/**
+ * Answered; media is being set up.
+ */
+"connecting" | "connected" | 
+/**
+ * Media stopped flowing; trying to get it back without hanging up.
+ */
+"reconnecting" | "ended"
+/**
+ * A call as shown: one of these is sent on every change.
+ */
+export type CallView = { callId: string; peer: CallPeer; side: CallSide; stage: CallStage; 
+/**
+ * What the call was placed with.
+ */
+media: MediaKind[]; muted: boolean; cameraOn: boolean; 
+/**
+ * The other side's video is arriving.
+ */
+remoteVideo: boolean; 
+/**
+ * Unix time in milliseconds when media first flowed (for the duration).
+ */
+connectedAtMs: number | null; ended: EndReason | null; 
+/**
+ * Why it failed, in words, when it did.
+ */
+error: string | null; quality: CallQuality | null }
 export type ChatKind = "oneOnOne" | "group" | "meeting"
 /**
  * One row of the chat list.
@@ -333,7 +554,11 @@ export type ClientEvent =
 /**
  * Unread messages over all chats, for the tray and the taskbar.
  */
-{ type: "unread"; total: number }
+{ type: "unread"; total: number } | 
+/**
+ * A call rang, was answered, connected, changed or ended.
+ */
+{ type: "call"; call: CallView }
 export type ConnectionState = 
 /**
  * The first probe has not answered yet.
@@ -391,6 +616,50 @@ html: string; replyTo: string | null;
  * the index here.
  */
 mentions: Person[] }
+/**
+ * Why a call ended, as a person would say it.
+ */
+export type EndReason = 
+/**
+ * This side hung up (or cancelled, or declined).
+ */
+"hungUp" | 
+/**
+ * The other side hung up.
+ */
+"remoteHungUp" | 
+/**
+ * The other side declined.
+ */
+"declined" | 
+/**
+ * The other side gave up before we answered.
+ */
+"cancelled" | 
+/**
+ * The other side is in another call.
+ */
+"busy" | "noAnswer" | 
+/**
+ * The other side is not signed in anywhere.
+ */
+"unavailable" | 
+/**
+ * Another of our devices answered.
+ */
+"answeredElsewhere" | 
+/**
+ * Another of our devices declined.
+ */
+"declinedElsewhere" | 
+/**
+ * The connection could not be made or was lost for good.
+ */
+"failed"
+/**
+ * What a call carries.
+ */
+export type MediaKind = "audio" | "video" | "unknown"
 export type MessagePreview = { from: string; 
 /**
  * Plain text, short.
@@ -408,6 +677,7 @@ id: string; displayName: string;
  * Sign-in name, when known (`bob@convene.example`).
  */
 userPrincipalName: string | null }
+export type QualityRating = "good" | "fair" | "poor"
 export type ReactionCount = { 
 /**
  * The emoji itself (Graph's `reactionType` is a unicode emoji, or a
@@ -472,6 +742,12 @@ export type UserErrorCode =
  * The request itself is not acceptable (empty message, unknown chat).
  */
 "invalid" | "other"
+/**
+ * One video frame for the window: `[stream, width (u16 LE), height (u16
+ * LE), RGBA…]`, stream 0 the other side and 1 the self-view. Sent raw, not
+ * as JSON: a 640×360 frame is 900 KB.
+ */
+export type VideoPacket = number[]
 
 /** tauri-specta globals **/
 

@@ -1,5 +1,6 @@
 //! [`Client`]: one Convene session, as the desktop shell drives it.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use convene_proto::ServerVersion;
@@ -8,6 +9,9 @@ use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
 use crate::auth::AuthError;
+use crate::call::{
+    CallEngine, CallError, CallHistoryEntry, CallSetup, CallView, IceSource, MediaDevices,
+};
 use crate::chat::view::{ChatSummary, Draft, Person, ThreadMessage, ThreadPage};
 use crate::chat::{ChatService, ChatSetup, ChatStorage, PollTiming};
 use crate::config::ClientConfig;
@@ -45,6 +49,20 @@ pub enum UserErrorCode {
     Other,
 }
 
+impl From<CallError> for UserError {
+    fn from(error: CallError) -> Self {
+        let code = match error {
+            CallError::Offline => UserErrorCode::Offline,
+            CallError::Busy | CallError::NoSuchCall => UserErrorCode::Invalid,
+            CallError::Media(_) | CallError::Stopped => UserErrorCode::Other,
+        };
+        Self {
+            code,
+            message: error.to_string(),
+        }
+    }
+}
+
 impl From<&SessionError> for UserError {
     fn from(error: &SessionError) -> Self {
         let code = match error {
@@ -78,11 +96,25 @@ pub struct Client {
     chat: Arc<ChatSlot>,
 }
 
-/// Where chat keeps its cache and how often it polls.
+/// Where chat keeps its cache and how often it polls, and what calls use
+/// for sound and pictures.
 #[derive(Debug, Clone)]
 pub struct ChatOptions {
     pub storage: ChatStorage,
     pub timing: PollTiming,
+    /// Microphone, speaker and camera for calls; without them this client
+    /// cannot place or answer calls.
+    pub call_devices: Option<CallDevices>,
+}
+
+/// The media devices calls use (the app's: real devices and the window).
+#[derive(Clone)]
+pub struct CallDevices(pub Arc<dyn MediaDevices>);
+
+impl std::fmt::Debug for CallDevices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("CallDevices")
+    }
 }
 
 impl Default for ChatOptions {
@@ -91,6 +123,7 @@ impl Default for ChatOptions {
         Self {
             storage: ChatStorage::Memory,
             timing: PollTiming::default(),
+            call_devices: None,
         }
     }
 }
@@ -102,6 +135,9 @@ struct ChatSlot {
     config: ClientConfig,
     events: mpsc::UnboundedSender<ClientEvent>,
     service: tokio::sync::Mutex<Option<Arc<ChatService>>>,
+    /// The account's call engine, beside its chat service (they share the
+    /// live channel).
+    calls: tokio::sync::Mutex<Option<Arc<CallEngine>>>,
 }
 
 impl ChatSlot {
@@ -112,7 +148,9 @@ impl ChatSlot {
         account: Option<AccountProfile>,
     ) -> Result<Option<Arc<ChatService>>, UserError> {
         let mut slot = self.service.lock().await;
+        let mut calls = self.calls.lock().await;
         let Some(account) = account else {
+            *calls = None;
             *slot = None;
             return Ok(None);
         };
@@ -123,9 +161,12 @@ impl ChatSlot {
                 return Ok(Some(service.clone()));
             }
         }
+        *calls = None;
         *slot = None;
+        let (calls_tx, calls_rx) = mpsc::unbounded_channel();
+        let with_calls = self.options.call_devices.is_some();
         let service = ChatService::start(ChatSetup {
-            account,
+            account: account.clone(),
             sessions: sessions.clone(),
             http: crate::http::client(std::time::Duration::from_secs(30)),
             graph_url: self.config.graph_url.clone(),
@@ -133,10 +174,42 @@ impl ChatSlot {
             storage: self.options.storage.clone(),
             timing: self.options.timing,
             live: true,
-            calls: None,
+            calls: with_calls.then_some(calls_tx),
             events: self.events.clone(),
         })
         .map_err(UserError::from)?;
+        if let Some(CallDevices(devices)) = &self.options.call_devices {
+            let http = crate::http::client(std::time::Duration::from_secs(30));
+            let engine = Arc::new(CallEngine::start(CallSetup {
+                live: service.live_sender(),
+                live_events: calls_rx,
+                ice: IceSource::Server {
+                    http,
+                    server_url: self.config.server_url.clone(),
+                    sessions: sessions.clone(),
+                    account,
+                },
+                devices: Arc::clone(devices),
+                relay_only: false,
+            }));
+            let mut updates = engine.subscribe();
+            let events = self.events.clone();
+            // Ends with the engine (its sender closes the channel).
+            tokio::spawn(async move {
+                loop {
+                    match updates.recv().await {
+                        Ok(call) => {
+                            let _ = events.send(ClientEvent::Call {
+                                call: Box::new(call),
+                            });
+                        }
+                        Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => continue,
+                        Err(tokio::sync::broadcast::error::RecvError::Closed) => break,
+                    }
+                }
+            });
+            *calls = Some(engine);
+        }
         let service = Arc::new(service);
         *slot = Some(service.clone());
         Ok(Some(service))
@@ -191,6 +264,7 @@ impl Client {
             config: config.clone(),
             events: events.clone(),
             service: tokio::sync::Mutex::new(None),
+            calls: tokio::sync::Mutex::new(None),
         });
         let client = Self {
             config,
@@ -413,6 +487,79 @@ impl Client {
             .follow(sessions, current)
             .await?
             .ok_or_else(|| UserError::from(&SessionError::NotSignedIn))
+    }
+
+    /// The signed-in account's call engine.
+    pub async fn calls(&self) -> Result<Arc<CallEngine>, UserError> {
+        self.chat().await?;
+        self.chat
+            .calls
+            .lock()
+            .await
+            .clone()
+            .ok_or_else(|| UserError {
+                code: UserErrorCode::Other,
+                message: "calls are not available in this client".into(),
+            })
+    }
+
+    /// Calls a person (Entra object id).
+    pub async fn place_call(&self, user_id: &str, video: bool) -> Result<CallView, UserError> {
+        Ok(self.calls().await?.place(user_id, video).await?)
+    }
+
+    pub async fn answer_call(&self, call_id: &str, video: bool) -> Result<CallView, UserError> {
+        Ok(self.calls().await?.answer(call_id, video).await?)
+    }
+
+    pub async fn decline_call(&self, call_id: &str) -> Result<(), UserError> {
+        Ok(self.calls().await?.decline(call_id).await?)
+    }
+
+    /// Ends the current call, whatever its stage.
+    pub async fn hang_up(&self) -> Result<(), UserError> {
+        Ok(self.calls().await?.hang_up().await?)
+    }
+
+    pub async fn set_muted(&self, muted: bool) -> Result<CallView, UserError> {
+        Ok(self.calls().await?.set_muted(muted).await?)
+    }
+
+    pub async fn set_camera(&self, on: bool) -> Result<CallView, UserError> {
+        Ok(self.calls().await?.set_camera(on).await?)
+    }
+
+    /// The account's calls, newest first, with names where chat knows them.
+    pub async fn call_history(&self) -> Result<Vec<CallHistoryEntry>, UserError> {
+        let sessions = self.sessions()?;
+        let chat = self.chat().await?;
+        let names: HashMap<String, String> = chat
+            .chats()?
+            .into_iter()
+            .flat_map(|c| c.members)
+            .map(|p| (p.id, p.display_name))
+            .collect();
+        let http = crate::http::client(std::time::Duration::from_secs(15));
+        crate::call::history::fetch(
+            &http,
+            &self.config.server_url,
+            sessions,
+            chat.account(),
+            &names,
+        )
+        .await
+        .map_err(|error| match error {
+            crate::call::history::HistoryError::Session(e) => UserError::from(&e),
+            other => UserError {
+                code: UserErrorCode::Offline,
+                message: other.to_string(),
+            },
+        })
+    }
+
+    /// The call going on, if any (for a window opened mid-call).
+    pub async fn current_call(&self) -> Result<Option<CallView>, UserError> {
+        Ok(self.calls().await?.current())
     }
 
     /// The chat list, newest activity first.

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use tokio::sync::mpsc;
 
+use crate::call::CallView;
 use crate::chat::view::{ChatSummary, Person, ThreadMessage};
 use crate::client::UserError;
 use crate::connection::ConnectionStatus;
@@ -11,7 +12,7 @@ use crate::session::AccountProfile;
 
 /// Something that happened in the client. New kinds are added as features
 /// land, so match with a wildcard arm.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(tag = "type", rename_all = "camelCase")]
 #[non_exhaustive]
 pub enum ClientEvent {
@@ -44,6 +45,8 @@ pub enum ClientEvent {
     Typing { chat_id: String, person: Person },
     /// Unread messages over all chats, for the tray and the taskbar.
     Unread { total: u32 },
+    /// A call rang, was answered, connected, changed or ended.
+    Call { call: Box<CallView> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]

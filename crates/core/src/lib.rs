@@ -18,7 +18,7 @@ pub mod secret;
 pub mod session;
 pub mod vault;
 
-pub use client::{ChatOptions, Client, UserError, UserErrorCode};
+pub use client::{CallDevices, ChatOptions, Client, UserError, UserErrorCode};
 pub use config::{ClientConfig, ConfigError, ServerSettings};
 pub use connection::{ConnectionState, ConnectionStatus, MonitorTiming};
 pub use event::{ClientEvent, EventStream, SignInProgress};

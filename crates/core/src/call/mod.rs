@@ -3,6 +3,7 @@
 //! `convene-media`. See docs/protocol.md for the signaling.
 
 pub mod engine;
+pub mod history;
 pub mod jitter;
 pub mod keyframe;
 pub mod media;
@@ -10,7 +11,9 @@ pub mod peer;
 pub mod quality;
 pub mod view;
 
+pub use convene_proto::call::{CallDirection, CallOutcome, MediaKind};
 pub use engine::{CallEngine, CallError, CallSetup, IceSource};
+pub use history::CallHistoryEntry;
 pub use media::{AudioInput, MediaDevices, VideoInput};
 pub use quality::{CallQuality, QualityRating};
 pub use view::{CallPeer, CallReport, CallSide, CallStage, CallTimings, CallView, EndReason};
