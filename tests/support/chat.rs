@@ -72,6 +72,7 @@ impl Account {
                 with_push: Duration::from_secs(30),
                 without_push: Duration::from_millis(300),
             },
+            call_devices: None,
         };
         Client::start_with_chat(
             self.config.clone(),

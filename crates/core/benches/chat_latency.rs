@@ -201,6 +201,7 @@ impl Account {
         let chat = ChatOptions {
             storage: ChatStorage::Disk(cache_dir.to_owned()),
             timing,
+            call_devices: None,
         };
         Client::start_with_chat(config.clone(), MonitorTiming::default(), Ok(sessions), chat)
     }

@@ -1,0 +1,203 @@
+//! Call figures, side by side in one run, between two `convene-cli`
+//! processes on loopback through `convene-server --dev`:
+//!
+//! - answer → first decoded audio, over 20 calls (the callee's clock: from
+//!   its answer to the first 20 ms of the caller's tone coming out of its
+//!   decoder; and the caller's: from hearing of the answer);
+//! - CPU and memory of each client in a 10 s audio call and in a 10 s
+//!   720p video call (from /proc, over the connected seconds only).
+//!
+//! Needs a Secret Service and release builds: `./scripts/bench-calls.sh`
+//! sets that up. Prints figures; it never fails on a timing.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::server::DevServer;
+use support::terminal::Person;
+
+const BOB: &str = "bob@convene.example";
+const SETUP_CALLS: usize = 20;
+
+fn main() {
+    let scratch = tempfile::tempdir().unwrap();
+    let server = DevServer::start(scratch.path());
+    let alice = Person::signed_in(&server, "alice@convene.example");
+    let bob = Person::signed_in(&server, BOB);
+
+    println!("answer → first decoded audio, {SETUP_CALLS} calls (ms)");
+    let mut callee = Vec::new();
+    let mut caller = Vec::new();
+    let mut connect = Vec::new();
+    for _ in 0..SETUP_CALLS {
+        let (alice_summary, bob_summary, _) = call(&alice, &bob, "1s", "none", None);
+        callee.extend(bob_summary["setupMs"].as_f64());
+        caller.extend(alice_summary["setupMs"].as_f64());
+        connect.extend(bob_summary["connectMs"].as_f64());
+    }
+    report("callee: its answer → first audio", &mut callee);
+    report("caller: answer heard → first audio", &mut caller);
+    report("callee: its answer → media connected", &mut connect);
+
+    for (label, video) in [
+        ("audio call", "none"),
+        ("720p video call", "pattern:1280x720"),
+    ] {
+        let (alice_summary, bob_summary, usage) =
+            call(&alice, &bob, "10s", video, Some(Duration::from_secs(6)));
+        let usage = usage.expect("measured");
+        println!("\n{label}, 6 s of the connected call:");
+        for (who, u, summary) in [
+            ("caller", usage.0, &alice_summary),
+            ("callee", usage.1, &bob_summary),
+        ] {
+            println!(
+                "  {who}: CPU {:.1} % of a core, RSS {:.1} MB, {} video frames decoded, send {:.0} kbit/s",
+                u.cpu_percent,
+                u.rss_kb as f64 / 1024.0,
+                summary["videoFramesDecoded"],
+                summary["quality"]["sendKbps"].as_f64().unwrap_or(0.0),
+            );
+        }
+    }
+}
+
+fn report(label: &str, samples: &mut [f64]) {
+    if samples.is_empty() {
+        println!("  {label}: no samples");
+        return;
+    }
+    samples.sort_by(f64::total_cmp);
+    let at = |q: f64| samples[((samples.len() - 1) as f64 * q).round() as usize];
+    println!(
+        "  {label}: median {:.1}, p90 {:.1}, min {:.1}, max {:.1} (n = {})",
+        at(0.5),
+        at(0.9),
+        samples[0],
+        samples[samples.len() - 1],
+        samples.len()
+    );
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Usage {
+    cpu_percent: f64,
+    rss_kb: u64,
+}
+
+/// One call of `duration`, both sides sending `video`; with `measure`, CPU
+/// and memory of both processes over that long from two seconds after the
+/// caller connected.
+fn call(
+    alice: &Person,
+    bob: &Person,
+    duration: &str,
+    video: &str,
+    measure: Option<Duration>,
+) -> (Value, Value, Option<(Usage, Usage)>) {
+    let answer = ["answer", "--json", "--audio", "tone:660", "--video", video];
+    let bob_side = spawn(bob, &answer);
+    std::thread::sleep(Duration::from_millis(800));
+    let place = [
+        "call",
+        BOB,
+        "--json",
+        "--audio",
+        "tone:440",
+        "--video",
+        video,
+        "--duration",
+        duration,
+    ];
+    let (alice_side, connected) = spawn_watching(alice, &place);
+    let usage = measure.map(|window| {
+        connected
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the call connected");
+        std::thread::sleep(Duration::from_secs(2));
+        let before = (cpu_ticks(alice_side.id()), cpu_ticks(bob_side.id()));
+        let start = Instant::now();
+        std::thread::sleep(window);
+        let seconds = start.elapsed().as_secs_f64();
+        let after = (cpu_ticks(alice_side.id()), cpu_ticks(bob_side.id()));
+        let percent = |a: u64, b: u64| (b - a) as f64 / ticks_per_second() / seconds * 100.0;
+        (
+            Usage {
+                cpu_percent: percent(before.0, after.0),
+                rss_kb: rss_kb(alice_side.id()),
+            },
+            Usage {
+                cpu_percent: percent(before.1, after.1),
+                rss_kb: rss_kb(bob_side.id()),
+            },
+        )
+    });
+    (summary(alice_side), summary(bob_side), usage)
+}
+
+fn spawn(person: &Person, args: &[&str]) -> Child {
+    person
+        .command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start convene-cli")
+}
+
+/// Starts a call and reports when its stderr says it connected.
+fn spawn_watching(person: &Person, args: &[&str]) -> (Child, mpsc::Receiver<()>) {
+    let mut child = person
+        .command(args)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start convene-cli");
+    let stderr = child.stderr.take().expect("piped");
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if line == "call: connected" {
+                let _ = tx.send(());
+            }
+        }
+    });
+    (child, rx)
+}
+
+fn summary(child: Child) -> Value {
+    let output = child.wait_with_output().expect("convene-cli finished");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("a JSON summary: {output:?}"))
+}
+
+/// User plus system CPU time of a process, in clock ticks.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the process runs");
+    // Fields after the command name (which may hold spaces) in parentheses.
+    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
+    let fields: Vec<&str> = rest.split(' ').collect();
+    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+}
+
+fn ticks_per_second() -> f64 {
+    // SAFETY: sysconf has no preconditions.
+    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
+}
+
+fn rss_kb(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap_or(0)
+}

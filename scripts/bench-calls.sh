@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Call figures between two convene-cli processes (benches/calls.rs):
+# answer → first decoded audio over 20 calls, CPU and memory per client in
+# an audio call and a 720p video call. Release builds, with a private D-Bus
+# session and a throwaway gnome-keyring, as the tests run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -z "${CONVENE_BENCH_SESSION:-}" ]; then
+  exec dbus-run-session -- env CONVENE_BENCH_SESSION=1 "$0" "$@"
+fi
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/convene-target}"
+keyring_home=$(mktemp -d)
+eval "$(printf 'convene-bench' | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --unlock --components=secrets)"
+cargo build --release -p convene-cli -p convene-server --bins
+cargo build --release -p convene --examples
+cargo bench -p convene --bench calls
