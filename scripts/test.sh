@@ -56,7 +56,7 @@ step "Rust: unit and integration tests"
 cargo test --workspace --locked
 
 step "end-to-end: the real app under Xvfb through tauri-driver"
-cargo test -p convene --locked --test e2e --test e2e_chat -- --ignored --test-threads=1
+cargo test -p convene --locked --test e2e --test e2e_chat --test e2e_call -- --ignored --test-threads=1
 
 step "convene-core has no Tauri crate in its dependency tree"
 if cargo tree -p convene-core -e normal,build --prefix none | grep -Eq '^tauri([-_ ]|$)'; then

@@ -11,7 +11,7 @@ use convene_core::session::{Resource, Sessions};
 use convene_core::vault::{Vault, VaultKind};
 use fantoccini::Locator;
 use serde_json::json;
-use support::app::{App, AppHome, TauriDriver};
+use support::scene::AppScene;
 use support::server::DevServer;
 use support::terminal::Person;
 
@@ -38,50 +38,6 @@ const XSS_CORPUS: &[&str] = &[
     "XSS-14 <base href=\"https://evil.example/\"><link rel=stylesheet href=x.css>",
     "XSS-15 <at id=\"0\" onclick=\"window.__pwned = 15\">Bob</at>",
 ];
-
-/// A dev server, alice signed in to the app, bob signed in at a terminal.
-struct ChatScene {
-    app: App,
-    _driver: TauriDriver,
-    _home: AppHome,
-    bob: Person,
-    server: DevServer,
-}
-
-impl ChatScene {
-    async fn open(scratch: &std::path::Path) -> Self {
-        let server = DevServer::start(&scratch.join("server"));
-        let home = AppHome::new(&scratch.join("home"));
-        let browser = support::binaries_dir().join("examples/scripted_browser");
-        let env = vec![
-            ("CONVENE_SERVER", server.url()),
-            ("BROWSER", browser.display().to_string()),
-            ("CONVENE_TEST_USERNAME", "alice@convene.example".into()),
-        ];
-        let driver = TauriDriver::start(&home, &env);
-        let app = driver.launch(APP.as_ref()).await;
-        app.wait_for_attribute(
-            "[data-testid=connection-state]",
-            "data-state",
-            "reachable",
-            WAIT,
-        )
-        .await;
-        app.click("[data-testid=sign-in-button]").await;
-        // Signed in: the chat pane is there.
-        app.wait_for_text("[data-testid=chat-list]", "", WAIT).await;
-        // Bob signs in after alice: an app without an account of its own
-        // starts as whoever the keyring holds.
-        let bob = Person::signed_in(&server, "bob@convene.example");
-        Self {
-            app,
-            _driver: driver,
-            _home: home,
-            bob,
-            server,
-        }
-    }
-}
 
 /// Bob's Graph token, from the keyring his `convene-cli login` filled: for
 /// sending what a hostile client would, bypassing Convene's own sanitiser.
@@ -115,7 +71,7 @@ async fn bobs_graph_token(server: &DevServer) -> String {
 async fn alice_in_the_app_chats_with_bob_at_a_terminal() {
     let scratch = tempfile::tempdir().unwrap();
     let artifacts = support::artifacts_dir("chat");
-    let scene = ChatScene::open(scratch.path()).await;
+    let scene = AppScene::open(scratch.path(), APP.as_ref()).await;
     let app = &scene.app;
 
     // Bob writes first: the chat appears in alice's list, unread.

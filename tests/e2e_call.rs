@@ -1,0 +1,129 @@
+//! End-to-end call: alice in the real app (under Xvfb, through tauri-driver
+//! and WebKitWebDriver) calls bob, who answers at a terminal with
+//! `convene-cli answer`. The app shows ringing, then connected with bob's
+//! test pattern arriving in the remote tile; bob decodes the app's video;
+//! alice hangs up and both sides see the call end. Ignored by a plain
+//! `cargo test`; `./scripts/test.sh` runs it with `--ignored`.
+
+mod support;
+
+use std::process::Stdio;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::scene::AppScene;
+
+const WAIT: Duration = Duration::from_secs(30);
+const APP: &str = env!("CARGO_BIN_EXE_convene");
+
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver and a Secret Service: run through ./scripts/test.sh"]
+async fn alice_in_the_app_calls_bob_at_a_terminal() {
+    let scratch = tempfile::tempdir().unwrap();
+    let artifacts = support::artifacts_dir("call");
+    let scene = AppScene::open(scratch.path(), APP.as_ref()).await;
+    let app = &scene.app;
+
+    // A chat with bob to call from.
+    let sent = scene.bob.json_lines(&[
+        "send",
+        "alice@convene.example",
+        "Call me when you can",
+        "--json",
+    ]);
+    let chat_id = sent[0]["chatId"].as_str().unwrap().to_owned();
+    let row = format!("[data-testid=chat-row][data-chat-id=\"{chat_id}\"]");
+    app.wait_for_text(&row, "", WAIT).await;
+    app.click(&row).await;
+
+    // Bob waits for the call at his terminal and lets it ring a little.
+    let bob = scene
+        .bob
+        .command(&[
+            "answer",
+            "--json",
+            "--ring-for",
+            "2s",
+            "--audio",
+            "tone:660",
+            "--video",
+            "pattern",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start convene-cli answer");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    app.click("[data-testid=call-video-button]").await;
+    app.wait_for_attribute("[data-testid=call-view]", "data-stage", "ringing", WAIT)
+        .await;
+    app.screenshot(&artifacts.join("ringing.png")).await;
+    app.wait_for_attribute("[data-testid=call-view]", "data-stage", "connected", WAIT)
+        .await;
+
+    // Bob's pattern reaches the remote tile, frame after frame.
+    let started = Instant::now();
+    loop {
+        let frames: u64 = app
+            .client
+            .find(fantoccini::Locator::Css("[data-testid=call-remote-video]"))
+            .await
+            .expect("the remote video tile")
+            .attr("data-frames")
+            .await
+            .unwrap()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if frames > 30 {
+            break;
+        }
+        assert!(
+            started.elapsed() < WAIT,
+            "remote video frames drawn: {frames}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    app.wait_for_text("[data-testid=call-duration]", "", WAIT)
+        .await;
+    app.screenshot(&artifacts.join("connected.png")).await;
+
+    app.click("[data-testid=call-hangup]").await;
+    app.wait_for_attribute("[data-testid=call-ended]", "data-reason", "hungUp", WAIT)
+        .await;
+
+    // Bob heard the hang-up and decoded the app's video (its test pattern).
+    let output = wait_for(bob, WAIT);
+    let summary: Value = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("bob printed a summary: {output:?}"));
+    assert_eq!(summary["ended"], "remoteHungUp", "{summary}");
+    assert!(
+        summary["patternFrames"].as_u64().unwrap_or(0) > 10,
+        "bob decoded the app's video: {summary}"
+    );
+    assert!(
+        summary["psnrMeanDb"].as_f64().unwrap_or(0.0) > 30.0,
+        "{summary}"
+    );
+
+    // The Calls tab lists it.
+    app.click("[data-testid=calls-tab]").await;
+    app.wait_for_content("[data-testid=call-history-row]", "Bob Example", WAIT)
+        .await;
+    app.screenshot(&artifacts.join("history.png")).await;
+}
+
+fn wait_for(mut child: std::process::Child, timeout: Duration) -> std::process::Output {
+    let deadline = Instant::now() + timeout;
+    while child.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("convene-cli answer did not finish");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child.wait_with_output().expect("collect output")
+}

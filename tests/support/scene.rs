@@ -1,0 +1,56 @@
+//! Alice in the real app (under Xvfb, through tauri-driver), signed in to a
+//! real dev server: the opening of every end-to-end scenario with a second
+//! person at a terminal.
+
+use std::path::Path;
+use std::time::Duration;
+
+use super::app::{App, AppHome, TauriDriver};
+use super::server::DevServer;
+use super::terminal::Person;
+
+const WAIT: Duration = Duration::from_secs(30);
+
+/// A dev server, alice signed in to the app, bob signed in at a terminal.
+pub struct AppScene {
+    pub app: App,
+    pub bob: Person,
+    pub server: DevServer,
+    _driver: TauriDriver,
+    _home: AppHome,
+}
+
+impl AppScene {
+    pub async fn open(scratch: &Path, application: &Path) -> Self {
+        let server = DevServer::start(&scratch.join("server"));
+        let home = AppHome::new(&scratch.join("home"));
+        let browser = super::binaries_dir().join("examples/scripted_browser");
+        let env = vec![
+            ("CONVENE_SERVER", server.url()),
+            ("BROWSER", browser.display().to_string()),
+            ("CONVENE_TEST_USERNAME", "alice@convene.example".into()),
+        ];
+        let driver = TauriDriver::start(&home, &env);
+        let app = driver.launch(application).await;
+        app.wait_for_attribute(
+            "[data-testid=connection-state]",
+            "data-state",
+            "reachable",
+            WAIT,
+        )
+        .await;
+        app.click("[data-testid=sign-in-button]").await;
+        // Signed in: the chat pane is there.
+        app.wait_for_text("[data-testid=chat-list]", "", WAIT).await;
+        // Bob signs in after alice: an app without an account of its own
+        // starts as whoever the keyring holds.
+        let bob = Person::signed_in(&server, "bob@convene.example");
+        Self {
+            app,
+            bob,
+            server,
+            _driver: driver,
+            _home: home,
+        }
+    }
+}
