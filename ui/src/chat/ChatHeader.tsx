@@ -1,5 +1,5 @@
-import { Avatar, Button, Caption1, Subtitle2, makeStyles, tokens } from "@fluentui/react-components";
-import { CallRegular, VideoRegular } from "@fluentui/react-icons";
+import { Avatar, Caption1, Subtitle2, makeStyles, tokens } from "@fluentui/react-components";
+import { CallButtons } from "../call/CallButtons";
 import type { ChatSummary } from "../core";
 
 const useStyles = makeStyles({
@@ -16,7 +16,7 @@ const useStyles = makeStyles({
   members: { color: tokens.colorNeutralForeground3, overflow: "hidden", textOverflow: "ellipsis", whiteSpace: "nowrap" },
 });
 
-/** The open chat's name and members, and the call buttons (calls are not built yet). */
+/** The open chat's name and members, and the call buttons (1:1 chats). */
 export function ChatHeader({ chat }: { chat: ChatSummary }) {
   const styles = useStyles();
   const people = chat.members.map((m) => m.displayName).join(", ");
@@ -29,8 +29,7 @@ export function ChatHeader({ chat }: { chat: ChatSummary }) {
         </Subtitle2>
         {chat.kind !== "oneOnOne" && people !== "" && <Caption1 className={styles.members}>{people}</Caption1>}
       </div>
-      <Button appearance="subtle" icon={<VideoRegular />} aria-label="Video call (coming later)" title="Video calls come in a later version" disabledFocusable />
-      <Button appearance="subtle" icon={<CallRegular />} aria-label="Audio call (coming later)" title="Audio calls come in a later version" disabledFocusable />
+      <CallButtons chat={chat} />
     </header>
   );
 }

@@ -1,17 +1,22 @@
-import { useState, type ReactNode } from "react";
+import { useEffect, useState, type ReactNode } from "react";
 import { makeStyles, tokens } from "@fluentui/react-components";
 import { AccountMenu } from "../account/AccountMenu";
+import { CallsScreen } from "../call/CallsScreen";
+import { isInCallStage } from "../call/callState";
+import { InCallView } from "../call/InCallView";
+import { IncomingCallToast } from "../call/IncomingCallToast";
+import { CallContext, useCallStore } from "../call/useCallStore";
 import { ChatScreen } from "../chat/ChatScreen";
 import { useUnreadTotal } from "../chat/useUnreadTotal";
 import { useAppInfo } from "../appInfo/useAppInfo";
 import { useConnectionStatus } from "../connection/useConnectionStatus";
-import { SignedInPlaceholder } from "../home/SignedInPlaceholder";
 import { SessionNotices } from "../session/SessionNotices";
 import { SessionSkeleton } from "../session/SessionSkeleton";
 import { useSession } from "../session/useSession";
 import { SettingsScreen, type ThemeChoice } from "../settings/SettingsScreen";
 import { SignInScreen } from "../signIn/SignInScreen";
 import { useReportUiReady } from "../startup/useReportUiReady";
+import { conveneThemes } from "../theme/brand";
 import { AppRail } from "./AppRail";
 import type { Pane } from "./panes";
 import { SkipLink } from "./SkipLink";
@@ -49,10 +54,42 @@ export function AppFrame({ theme }: { theme: ThemeChoice }) {
   const session = useSession();
   const { account } = session;
   const unread = useUnreadTotal(account?.userId ?? null);
+  const calls = useCallStore();
   useReportUiReady();
 
+  const { call, ended } = calls.state;
+  // The call takes over the main pane while it goes on, and for a moment after it ends.
+  const onStage =
+    call !== null && isInCallStage(call.stage)
+      ? { call, ended: false }
+      : ended !== null && ended.place === "view"
+        ? { call: ended.call, ended: true }
+        : null;
+  const ringing =
+    call !== null && call.stage === "incoming"
+      ? { call, ended: false }
+      : ended !== null && ended.place === "toast"
+        ? { call: ended.call, ended: true }
+        : null;
+
+  const { markMissedSeen } = calls;
+  const missed = calls.state.missed;
+  const showingCalls = pane === "calls" && account !== null && onStage === null;
+  useEffect(() => {
+    if (showingCalls && missed > 0) markMissedSeen();
+  }, [showingCalls, missed, markMissedSeen]);
+
   let content: ReactNode;
-  if (pane === "settings") {
+  if (onStage !== null) {
+    content = (
+      <InCallView
+        call={onStage.call}
+        ended={onStage.ended}
+        store={calls}
+        theme={theme.resolved === "highContrast" ? conveneThemes.highContrast : conveneThemes.dark}
+      />
+    );
+  } else if (pane === "settings") {
     content = <SettingsScreen theme={theme} appInfo={appInfo} onReloadAppInfo={reload} />;
   } else if (session.loading) {
     content = <SessionSkeleton />;
@@ -73,39 +110,52 @@ export function AppFrame({ theme }: { theme: ThemeChoice }) {
     // The chat screen below stays mounted while signed in.
     content = null;
   } else {
-    content = <SignedInPlaceholder purpose={pane} account={account} />;
+    content = <CallsScreen revision={calls.state.historyRevision} busy={call !== null || calls.placing} onCall={calls.place} />;
   }
 
+  const chatShown = pane === "chat" && onStage === null;
+
   return (
-    <div className={styles.frame}>
-      <SkipLink targetId={MAIN_ID} />
-      <AppRail
-        current={pane}
-        onNavigate={setPane}
-        badges={{ chat: unread }}
-        account={
-          account === null ? undefined : (
-            <AccountMenu
-              account={account}
-              accounts={session.accounts}
-              onSwitch={session.switchAccount}
-              onAddAccount={() => session.startSignIn(null)}
-              onSignOut={session.signOut}
-            />
-          )
-        }
-      />
-      <main id={MAIN_ID} tabIndex={-1} className={styles.main} data-testid="main-pane">
-        {account !== null && <SessionNotices session={session} />}
-        {!session.loading && account !== null && (
-          // Stays mounted on other panes so drafts, the open chat and its scroll position survive a visit to Settings.
-          <div className={pane === "chat" ? styles.chatPane : styles.chatPaneAway} inert={pane !== "chat"}>
-            {/* Keyed by account: another account's chats start from scratch. */}
-            <ChatScreen key={account.userId} active={pane === "chat"} selfName={account.name} />
-          </div>
+    <CallContext.Provider value={calls}>
+      <div className={styles.frame}>
+        <SkipLink targetId={MAIN_ID} />
+        <AppRail
+          current={pane}
+          onNavigate={setPane}
+          badges={{ chat: unread, calls: pane === "calls" ? 0 : missed }}
+          account={
+            account === null ? undefined : (
+              <AccountMenu
+                account={account}
+                accounts={session.accounts}
+                onSwitch={session.switchAccount}
+                onAddAccount={() => session.startSignIn(null)}
+                onSignOut={session.signOut}
+              />
+            )
+          }
+        />
+        <main id={MAIN_ID} tabIndex={-1} className={styles.main} data-testid="main-pane">
+          {account !== null && <SessionNotices session={session} />}
+          {!session.loading && account !== null && (
+            // Stays mounted on other panes so drafts, the open chat and its scroll position survive a visit to Settings.
+            <div className={chatShown ? styles.chatPane : styles.chatPaneAway} inert={!chatShown}>
+              {/* Keyed by account: another account's chats start from scratch. */}
+              <ChatScreen key={account.userId} active={chatShown} selfName={account.name} />
+            </div>
+          )}
+          {content}
+        </main>
+        {ringing !== null && (
+          <IncomingCallToast
+            call={ringing.call}
+            ended={ringing.ended}
+            onAccept={calls.answer}
+            onDecline={calls.decline}
+            onDismiss={calls.dismissEnded}
+          />
         )}
-        {content}
-      </main>
-    </div>
+      </div>
+    </CallContext.Provider>
   );
 }

@@ -98,7 +98,7 @@ interface AppRailProps {
   onNavigate: (pane: Pane) => void;
   /** The signed-in account's menu, under the app bar's items (its own Tab stop). */
   account?: ReactNode;
-  /** Counts shown on items (unread chats); zero shows nothing. */
+  /** Counts shown on items (unread chats, missed calls); zero shows nothing. */
   badges?: Partial<Record<Pane, number>>;
 }
 
@@ -121,7 +121,7 @@ export function AppRail({ current, onNavigate, account, badges = {} }: AppRailPr
         type="button"
         className={mergeClasses(styles.item, isCurrent && styles.current)}
         aria-current={isCurrent ? "page" : undefined}
-        aria-label={count > 0 ? `${pane.label}, ${count} unread` : undefined}
+        aria-label={count > 0 ? `${pane.label}, ${count} ${pane.badgeWord ?? "new"}` : undefined}
         data-testid={`rail-${pane.id}`}
         onClick={() => onNavigate(pane.id)}
       >

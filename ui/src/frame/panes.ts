@@ -18,10 +18,12 @@ export interface PaneEntry {
   icon: FluentIcon;
   /** Pinned to the bottom of the app bar, as Teams does with its settings. */
   placement: "top" | "bottom";
+  /** What the item's badge counts, for screen readers ("Chat, 3 unread"). */
+  badgeWord?: string;
 }
 
 export const panes: readonly PaneEntry[] = [
-  { id: "chat", label: "Chat", icon: bundleIcon(ChatFilled, ChatRegular), placement: "top" },
-  { id: "calls", label: "Calls", icon: bundleIcon(CallFilled, CallRegular), placement: "top" },
+  { id: "chat", label: "Chat", icon: bundleIcon(ChatFilled, ChatRegular), placement: "top", badgeWord: "unread" },
+  { id: "calls", label: "Calls", icon: bundleIcon(CallFilled, CallRegular), placement: "top", badgeWord: "missed" },
   { id: "settings", label: "Settings", icon: bundleIcon(SettingsFilled, SettingsRegular), placement: "bottom" },
 ];

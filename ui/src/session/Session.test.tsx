@@ -31,12 +31,13 @@ describe("signed in", () => {
     expect(fakeCore.signIn).not.toHaveBeenCalled();
   });
 
-  it("shows an honest placeholder on Calls too", async () => {
+  it("shows the call history on Calls", async () => {
     const { user } = await renderSignedIn();
     await user.click(screen.getByRole("button", { name: "Calls" }));
 
     expect(screen.getByTestId("account-button")).toHaveAccessibleName("Account: Adele Vance");
-    expect(screen.getByText("Calls arrive in a later version of Convene.")).toBeInTheDocument();
+    expect(screen.getByTestId("calls-tab")).toBeInTheDocument();
+    expect(await screen.findByText("No calls yet")).toBeInTheDocument();
   });
 
   it("puts the account's initials in the app bar", async () => {

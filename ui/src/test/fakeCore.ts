@@ -8,6 +8,7 @@ import type * as Core from "../core";
 import type {
   AccountProfile,
   AppInfo,
+  CallView,
   ChatEvent,
   ConnectionState,
   ConnectionStatus,
@@ -55,6 +56,9 @@ function createFakeCore() {
   const listeners = new Set<(status: ConnectionStatus) => void>();
   const sessionListeners = new Set<(event: SessionEvent) => void>();
   const chatListeners = new Set<(event: ChatEvent) => void>();
+  const callListeners = new Set<(call: CallView) => void>();
+  /** What the UI registered with watchVideo (the latest registration wins, as on the Rust side). */
+  let videoSink: ((packet: ArrayBuffer | Uint8Array | number[]) => void) | null = null;
   const push = (event: SessionEvent) =>
     act(() => {
       for (const listener of sessionListeners) listener(event);
@@ -102,6 +106,39 @@ function createFakeCore() {
     pushChat(event: ChatEvent) {
       act(() => {
         for (const listener of chatListeners) listener(event);
+      });
+    },
+    callListeners,
+    placeCall: vi.fn<typeof Core.placeCall>(() => Promise.reject(new Error("not answered in this test"))),
+    answerCall: vi.fn<typeof Core.answerCall>(() => Promise.reject(new Error("not answered in this test"))),
+    declineCall: vi.fn<typeof Core.declineCall>(() => Promise.resolve()),
+    hangUp: vi.fn<typeof Core.hangUp>(() => Promise.resolve()),
+    setMuted: vi.fn<typeof Core.setMuted>(() => Promise.reject(new Error("not answered in this test"))),
+    setCamera: vi.fn<typeof Core.setCamera>(() => Promise.reject(new Error("not answered in this test"))),
+    getCurrentCall: vi.fn<typeof Core.getCurrentCall>(() => Promise.resolve(null)),
+    getCallHistory: vi.fn<typeof Core.getCallHistory>(() => Promise.resolve([])),
+    getAudioDevices: vi.fn<typeof Core.getAudioDevices>(() => Promise.resolve([])),
+    selectAudioDevices: vi.fn<typeof Core.selectAudioDevices>(() => Promise.resolve()),
+    watchVideo: vi.fn<typeof Core.watchVideo>((onPacket) => {
+      videoSink = onPacket;
+      return () => {
+        if (videoSink === onPacket) videoSink = null;
+      };
+    }),
+    onCallEvent: vi.fn<typeof Core.onCallEvent>((listener) => {
+      callListeners.add(listener);
+      return () => callListeners.delete(listener);
+    }),
+    /** The core pushes a `call` event. */
+    pushCall(call: CallView) {
+      act(() => {
+        for (const listener of callListeners) listener(call);
+      });
+    },
+    /** The core sends a video packet through the registered channel. */
+    pushVideo(packet: ArrayBuffer) {
+      act(() => {
+        videoSink?.(packet);
       });
     },
     /** The core reports how an interactive sign-in moves on. */
@@ -159,4 +196,16 @@ export const fakeCoreModule: typeof Core = {
   searchPeople: (query) => fakeCore.searchPeople(query),
   startChat: (userIds, topic) => fakeCore.startChat(userIds, topic),
   onChatEvent: (listener) => fakeCore.onChatEvent(listener),
+  placeCall: (userId, video) => fakeCore.placeCall(userId, video),
+  answerCall: (callId, video) => fakeCore.answerCall(callId, video),
+  declineCall: (callId) => fakeCore.declineCall(callId),
+  hangUp: () => fakeCore.hangUp(),
+  setMuted: (muted) => fakeCore.setMuted(muted),
+  setCamera: (on) => fakeCore.setCamera(on),
+  getCurrentCall: () => fakeCore.getCurrentCall(),
+  getCallHistory: () => fakeCore.getCallHistory(),
+  getAudioDevices: () => fakeCore.getAudioDevices(),
+  selectAudioDevices: (input, output) => fakeCore.selectAudioDevices(input, output),
+  watchVideo: (onPacket) => fakeCore.watchVideo(onPacket),
+  onCallEvent: (listener) => fakeCore.onCallEvent(listener),
 };
