@@ -1,0 +1,274 @@
+import { act, screen, waitFor, within } from "@testing-library/react";
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { chat } from "../test/chatFixtures";
+import { callView, historyEntry, quality, videoPacket } from "../test/callFixtures";
+import { fakeCore, sampleAccount } from "../test/fakeCore";
+import { renderApp } from "../test/renderApp";
+import { openChat } from "../test/renderChat";
+import { ENDED_SHOWN_MS } from "./callState";
+
+vi.mock("../core", () => import("../test/fakeCore").then((m) => m.fakeCoreModule));
+
+async function renderSignedIn() {
+  fakeCore.getCurrentAccount.mockResolvedValue(sampleAccount);
+  const app = await renderApp();
+  await screen.findByTestId("chat-list");
+  return app;
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("placing a call from a chat", () => {
+  it("calls the other member with or without video, and disables the buttons while the call goes on", async () => {
+    fakeCore.getChats.mockResolvedValue([chat({ id: "c1" })]);
+    fakeCore.placeCall.mockImplementation((userId, video) =>
+      Promise.resolve(callView({ peer: { userId, name: "Bob Smith" }, stage: "calling", cameraOn: video })),
+    );
+    const { user } = await renderSignedIn();
+    await screen.findAllByTestId("chat-row");
+    await openChat(user, "c1");
+
+    const videoButton = screen.getByTestId("call-video-button");
+    expect(videoButton).toHaveAccessibleName("Video call Bob Smith");
+    expect(screen.getByTestId("call-audio-button")).toHaveAccessibleName("Audio call Bob Smith");
+    await user.click(videoButton);
+    expect(fakeCore.placeCall).toHaveBeenCalledExactlyOnceWith("u-bob", true);
+
+    const view = await screen.findByTestId("call-view");
+    expect(view).toHaveAttribute("data-stage", "calling");
+    expect(screen.getByTestId("call-status")).toHaveTextContent("Calling Bob Smith…");
+    expect(screen.getByTestId("call-status")).toHaveAttribute("aria-live", "polite");
+
+    // Back in the chat after the call: the buttons work again.
+    fakeCore.pushCall(callView({ stage: "ended", ended: "noAnswer" }));
+    expect(screen.getByTestId("call-ended")).toHaveTextContent("No answer");
+    await user.click(screen.getByRole("button", { name: "Close" }));
+    expect(screen.queryByTestId("call-view")).not.toBeInTheDocument();
+    expect(screen.getByTestId("call-audio-button")).not.toHaveAttribute("aria-disabled");
+
+    fakeCore.pushCall(callView({ callId: "call-2", side: "incoming", stage: "incoming" }));
+    expect(screen.getByTestId("call-audio-button")).toHaveAttribute("aria-disabled", "true");
+    await user.click(screen.getByTestId("call-audio-button"));
+    expect(fakeCore.placeCall).toHaveBeenCalledTimes(1);
+  });
+
+  it("offers no calls in a group chat", async () => {
+    fakeCore.getChats.mockResolvedValue([chat({ id: "g1", kind: "group", title: "Team" })]);
+    const { user } = await renderSignedIn();
+    await screen.findAllByTestId("chat-row");
+    await openChat(user, "g1");
+    expect(screen.getByTestId("call-video-button")).toHaveAttribute("aria-disabled", "true");
+  });
+});
+
+describe("an incoming call", () => {
+  it("shows the caller and answers with video, answers audio only, or declines", async () => {
+    fakeCore.answerCall.mockImplementation((callId, video) =>
+      Promise.resolve(callView({ callId, side: "incoming", stage: "connecting", cameraOn: video })),
+    );
+    const { user } = await renderSignedIn();
+    const incoming = callView({ callId: "in-1", side: "incoming", stage: "incoming", cameraOn: false });
+    fakeCore.pushCall(incoming);
+
+    const toast = screen.getByTestId("incoming-call");
+    expect(toast).toHaveTextContent("Bob Smith");
+    expect(toast).toHaveTextContent("Incoming video call");
+    expect(toast.querySelector(".fui-Avatar")).toHaveTextContent("BS");
+    await user.click(screen.getByTestId("incoming-accept-video"));
+    expect(fakeCore.answerCall).toHaveBeenLastCalledWith("in-1", true);
+    await user.click(screen.getByTestId("incoming-accept-audio"));
+    expect(fakeCore.answerCall).toHaveBeenLastCalledWith("in-1", false);
+    await user.click(screen.getByTestId("incoming-decline"));
+    expect(fakeCore.declineCall).toHaveBeenCalledExactlyOnceWith("in-1");
+
+    // Declined here: the toast goes without a word.
+    fakeCore.pushCall({ ...incoming, stage: "ended", ended: "hungUp" });
+    expect(screen.queryByTestId("incoming-call")).not.toBeInTheDocument();
+  });
+
+  it("goes to the call view once answered", async () => {
+    await renderSignedIn();
+    fakeCore.pushCall(callView({ callId: "in-1", side: "incoming", stage: "incoming" }));
+    fakeCore.pushCall(callView({ callId: "in-1", side: "incoming", stage: "connecting" }));
+    expect(screen.queryByTestId("incoming-call")).not.toBeInTheDocument();
+    expect(screen.getByTestId("call-view")).toHaveAttribute("data-stage", "connecting");
+  });
+
+  it("says when a call was missed or answered on another device, counts missed calls on Calls", async () => {
+    const { user } = await renderSignedIn();
+    const incoming = callView({ callId: "in-1", side: "incoming", stage: "incoming" });
+    fakeCore.pushCall(incoming);
+    fakeCore.pushCall({ ...incoming, stage: "ended", ended: "cancelled" });
+    expect(screen.getByTestId("call-ended")).toHaveTextContent("Missed call from Bob Smith");
+    expect(within(screen.getByTestId("rail-calls")).getByTestId("unread-badge")).toHaveTextContent("1");
+    expect(screen.getByTestId("rail-calls")).toHaveAccessibleName("Calls, 1 missed");
+
+    const other = callView({ callId: "in-2", side: "incoming", stage: "incoming" });
+    fakeCore.pushCall(other);
+    fakeCore.pushCall({ ...other, stage: "ended", ended: "answeredElsewhere" });
+    expect(screen.getByTestId("call-ended")).toHaveTextContent("Answered on another device");
+    expect(screen.getByTestId("call-ended")).toHaveAttribute("data-reason", "answeredElsewhere");
+
+    await user.click(screen.getByTestId("rail-calls"));
+    expect(within(screen.getByTestId("rail-calls")).queryByTestId("unread-badge")).not.toBeInTheDocument();
+  });
+});
+
+describe("the in-call view", () => {
+  it("mutes, turns the camera off and hangs up through the core", async () => {
+    fakeCore.setMuted.mockImplementation((muted) => Promise.resolve(callView({ muted })));
+    fakeCore.setCamera.mockImplementation((on) => Promise.resolve(callView({ cameraOn: on })));
+    const { user } = await renderSignedIn();
+    fakeCore.pushCall(callView({ quality: quality({ rating: "fair", relayed: true }) }));
+
+    const mute = screen.getByTestId("call-mute");
+    expect(mute).toHaveAccessibleName("Mute");
+    expect(mute).toHaveAttribute("aria-pressed", "false");
+    await user.click(mute);
+    expect(fakeCore.setMuted).toHaveBeenCalledExactlyOnceWith(true);
+    await waitFor(() => expect(screen.getByTestId("call-mute")).toHaveAttribute("aria-pressed", "true"));
+
+    expect(screen.getByTestId("call-local-video")).toBeInTheDocument();
+    await user.click(screen.getByTestId("call-camera"));
+    expect(fakeCore.setCamera).toHaveBeenCalledExactlyOnceWith(false);
+    await waitFor(() => expect(screen.queryByTestId("call-local-video")).not.toBeInTheDocument());
+
+    const bars = screen.getByTestId("call-quality");
+    expect(bars).toHaveAttribute("data-rating", "fair");
+    expect(bars).toHaveAccessibleName("Call quality: Fair");
+
+    await user.click(screen.getByTestId("call-hangup"));
+    expect(fakeCore.hangUp).toHaveBeenCalledOnce();
+    expect(screen.getByTestId("call-hangup")).toHaveAccessibleName("Hang up");
+  });
+
+  it("counts the duration from when media first flowed, every second", async () => {
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    await renderSignedIn();
+    fakeCore.pushCall(callView({ connectedAtMs: Date.now() - 65_000 }));
+    expect(screen.getByTestId("call-duration")).toHaveTextContent("01:05");
+    act(() => {
+      vi.advanceTimersByTime(2000);
+    });
+    expect(screen.getByTestId("call-duration")).toHaveTextContent("01:07");
+  });
+
+  it("shows the avatar without remote video, and the status while reconnecting", async () => {
+    await renderSignedIn();
+    fakeCore.pushCall(callView({ stage: "reconnecting", remoteVideo: false }));
+    expect(screen.getByTestId("call-view")).toHaveAttribute("data-stage", "reconnecting");
+    expect(screen.getByTestId("call-status")).toHaveTextContent("Reconnecting");
+    expect(screen.getByTestId("call-remote-video")).not.toBeVisible();
+  });
+
+  it("draws remote frames and counts them on the canvas", async () => {
+    const putImageData = vi.fn();
+    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockImplementation(
+      () =>
+        ({
+          createImageData: (width: number, height: number) => ({ width, height, data: new Uint8ClampedArray(width * height * 4) }),
+          putImageData,
+        }) as unknown as CanvasRenderingContext2D,
+    );
+    await renderSignedIn();
+    expect(fakeCore.watchVideo).toHaveBeenCalled();
+    fakeCore.pushCall(callView());
+    const canvas = screen.getByTestId("call-remote-video");
+    expect(canvas).toHaveAttribute("data-frames", "0");
+
+    fakeCore.pushVideo(videoPacket(0, 4, 2));
+    await waitFor(() => expect(canvas).toHaveAttribute("data-frames", "1"));
+    expect(canvas).toHaveAttribute("width", "4");
+    expect(putImageData).toHaveBeenCalledOnce();
+
+    // Two frames before the next paint: only the newest is drawn.
+    fakeCore.pushVideo(videoPacket(0, 8, 2));
+    fakeCore.pushVideo(videoPacket(0, 16, 2));
+    await waitFor(() => expect(canvas).toHaveAttribute("data-frames", "2"));
+    expect(canvas).toHaveAttribute("width", "16");
+  });
+
+  it("says why the call ended for a moment, then returns to where the user was", async () => {
+    const { user } = await renderSignedIn();
+    await user.click(screen.getByTestId("rail-settings"));
+    fakeCore.pushCall(callView({ stage: "ringing" }));
+    expect(screen.queryByTestId("settings-screen")).not.toBeInTheDocument();
+
+    vi.useFakeTimers({ shouldAdvanceTime: true });
+    fakeCore.pushCall(callView({ stage: "ended", ended: "declined" }));
+    expect(screen.getByTestId("call-view")).toHaveAttribute("data-stage", "ended");
+    expect(screen.getByTestId("call-ended")).toHaveTextContent("Bob Smith declined");
+    expect(screen.getByTestId("call-ended")).toHaveAttribute("data-reason", "declined");
+    expect(screen.getByTestId("call-status")).toHaveTextContent("Bob Smith declined");
+
+    act(() => {
+      vi.advanceTimersByTime(ENDED_SHOWN_MS);
+    });
+    expect(screen.queryByTestId("call-view")).not.toBeInTheDocument();
+    expect(screen.getByTestId("settings-screen")).toBeInTheDocument();
+  });
+
+  it("picks up a call already going on when the window opens", async () => {
+    fakeCore.getCurrentCall.mockResolvedValue(callView({ stage: "connected" }));
+    await renderSignedIn();
+    expect(await screen.findByTestId("call-view")).toHaveAttribute("data-stage", "connected");
+  });
+
+  it("lists the audio devices and selects one for the next call", async () => {
+    fakeCore.getAudioDevices.mockResolvedValue([
+      { name: "USB Headset", input: true, isDefault: false },
+      { name: "Built-in Microphone", input: true, isDefault: true },
+      { name: "Speakers", input: false, isDefault: true },
+    ]);
+    const { user } = await renderSignedIn();
+    fakeCore.pushCall(callView());
+    await user.click(screen.getByTestId("call-devices"));
+    expect(screen.getByTestId("call-devices")).toHaveAccessibleName("Audio devices");
+    const headset = await screen.findByRole("menuitemradio", { name: "USB Headset" });
+    expect(screen.getByText("Your choice applies to the next call.")).toBeInTheDocument();
+    await user.click(headset);
+    expect(fakeCore.selectAudioDevices).toHaveBeenCalledExactlyOnceWith("USB Headset", null);
+  });
+});
+
+describe("the Calls tab", () => {
+  it("lists the history with direction, media, outcome and duration, and calls back with the same media", async () => {
+    fakeCore.getCallHistory.mockResolvedValue([
+      historyEntry({ id: "h1", direction: "incoming", outcome: "noAnswer", media: ["audio", "video"] }),
+      historyEntry({ id: "h2", direction: "outgoing", outcome: "hungUp", durationSecs: 125 }),
+    ]);
+    fakeCore.placeCall.mockResolvedValue(callView({ stage: "calling" }));
+    const { user } = await renderSignedIn();
+    await user.click(screen.getByTestId("rail-calls"));
+
+    const rows = await screen.findAllByTestId("call-history-row");
+    expect(rows).toHaveLength(2);
+    const [missed, answered] = rows as [HTMLElement, HTMLElement];
+    expect(missed).toHaveAttribute("data-kind", "missed");
+    expect(missed).toHaveTextContent("Bob Smith");
+    expect(missed).toHaveTextContent("Missed · video · Missed");
+    expect(within(missed).getByRole("img", { name: "Missed" })).toBeInTheDocument();
+    expect(answered).toHaveAttribute("data-kind", "outgoing");
+    expect(answered).toHaveTextContent("Outgoing · audio · Answered · 02:05");
+
+    await user.click(within(missed).getByRole("button", { name: "Video call Bob Smith" }));
+    expect(fakeCore.placeCall).toHaveBeenLastCalledWith("u-bob", true);
+    expect(await screen.findByTestId("call-view")).toBeInTheDocument();
+
+    // The list is read again when the call ends.
+    const reads = fakeCore.getCallHistory.mock.calls.length;
+    fakeCore.pushCall(callView({ stage: "ended", ended: "hungUp" }));
+    await user.click(screen.getByRole("button", { name: "Close" }));
+    await waitFor(() => expect(fakeCore.getCallHistory.mock.calls.length).toBeGreaterThan(reads));
+    await user.click(within(screen.getAllByTestId("call-history-row")[1]).getByRole("button", { name: "Call Bob Smith" }));
+    expect(fakeCore.placeCall).toHaveBeenLastCalledWith("u-bob", false);
+  });
+
+  it("says what to do when there are no calls yet", async () => {
+    const { user } = await renderSignedIn();
+    await user.click(screen.getByTestId("rail-calls"));
+    expect(await screen.findByTestId("call-history-empty")).toHaveTextContent("No calls yet");
+  });
+});
