@@ -39,7 +39,7 @@ vi.mock("./bindings", () => ({
   },
 }));
 
-const { onChatEvent, onConnectionChange, onSessionEvent, reportUiReady, signIn, switchAccount } = await import("./core");
+const { onCallEvent, onChatEvent, onConnectionChange, onSessionEvent, reportUiReady, signIn, switchAccount } = await import("./core");
 const { CoreUserError } = await import("./coreError");
 
 const reachable = { state: "reachable", server: "https://convene.example.org", serverVersion: "0.1.0", error: null };
@@ -144,6 +144,17 @@ describe("onChatEvent", () => {
     bridge.callbacks[0]?.({ payload: { type: "connection", status: reachable } });
 
     expect(listener.mock.calls.map(([event]: unknown[]) => event)).toEqual(events);
+  });
+});
+
+describe("onCallEvent", () => {
+  it("passes on the call of call events, and nothing else", () => {
+    const listener = vi.fn();
+    onCallEvent(listener);
+    const call = { callId: "k", stage: "ringing" };
+    bridge.callbacks[0]?.({ payload: { type: "unread", total: 1 } });
+    bridge.callbacks[0]?.({ payload: { type: "call", call } });
+    expect(listener).toHaveBeenCalledExactlyOnceWith(call);
   });
 });
 

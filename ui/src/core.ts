@@ -259,9 +259,9 @@ export function watchVideo(onPacket: (packet: ArrayBuffer | Uint8Array | number[
   let stopped = false;
   const channel = new Channel<unknown>((message) => {
     if (stopped) return;
-    if (message instanceof ArrayBuffer || message instanceof Uint8Array || Array.isArray(message)) {
-      onPacket(message as ArrayBuffer | Uint8Array | number[]);
-    }
+    if (message instanceof ArrayBuffer) onPacket(message);
+    else if (ArrayBuffer.isView(message)) onPacket(new Uint8Array(message.buffer, message.byteOffset, message.byteLength));
+    else if (Array.isArray(message)) onPacket(message as number[]);
   });
   commands.watchVideo(channel as Channel<number[]>).catch((error: unknown) => {
     console.error("Could not ask for call video:", error);

@@ -213,7 +213,11 @@ describe("the in-call view", () => {
   it("picks up a call already going on when the window opens", async () => {
     fakeCore.getCurrentCall.mockResolvedValue(callView({ stage: "connected" }));
     await renderSignedIn();
-    expect(await screen.findByTestId("call-view")).toHaveAttribute("data-stage", "connected");
+    const view = await screen.findByTestId("call-view");
+    expect(view).toHaveAttribute("data-stage", "connected");
+    // The view takes over the main pane, focus included; the chat beneath is out of reach.
+    expect(view).toHaveFocus();
+    expect(screen.getByTestId("chat-list").closest("[inert]")).not.toBeNull();
   });
 
   it("lists the audio devices and selects one for the next call", async () => {

@@ -1,3 +1,4 @@
+import { useEffect, useRef } from "react";
 import {
   Avatar,
   Button,
@@ -29,6 +30,7 @@ import { LOCAL_STREAM, REMOTE_STREAM } from "./videoPacket";
 const useStyles = makeStyles({
   provider: { position: "absolute", inset: 0, zIndex: 10 },
   root: {
+    outlineStyle: "none",
     position: "absolute",
     inset: 0,
     display: "flex",
@@ -122,6 +124,11 @@ interface InCallViewProps {
 /** The call on a dark stage: remote video large, self-view in a corner, controls at the bottom. */
 export function InCallView({ call, ended, store, theme }: InCallViewProps) {
   const styles = useStyles();
+  const rootRef = useRef<HTMLElement>(null);
+  // The view takes over the pane: focus goes with it (the button that placed the call is gone).
+  useEffect(() => {
+    rootRef.current?.focus();
+  }, []);
   const name = peerName(call);
   const stage = ended ? "ended" : call.stage;
   const showRemote = !ended && call.remoteVideo;
@@ -129,7 +136,14 @@ export function InCallView({ call, ended, store, theme }: InCallViewProps) {
 
   return (
     <FluentProvider theme={theme} className={styles.provider}>
-      <section className={styles.root} aria-label={`Call with ${name}`} data-testid="call-view" data-stage={stage}>
+      <section
+        ref={rootRef}
+        tabIndex={-1}
+        className={styles.root}
+        aria-label={`Call with ${name}`}
+        data-testid="call-view"
+        data-stage={stage}
+      >
         <div className={styles.top}>
           <Text className={styles.name}>{name}</Text>
           <Text className={styles.status} role="status" aria-live="polite" data-testid="call-status">

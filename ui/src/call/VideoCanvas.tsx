@@ -47,14 +47,24 @@ export function VideoCanvas({ feed, stream, ...rest }: VideoCanvasProps) {
       canvas.dataset.frames = String(frames);
     };
 
+    let timer: ReturnType<typeof setTimeout> | null = null;
     const unsubscribe = feed.subscribe(stream, (frame) => {
       // Older frames not drawn yet are dropped.
       pending = frame;
-      scheduled ??= requestAnimationFrame(draw);
+      if (document.visibilityState === "hidden") {
+        // A hidden window gets no animation frames; keep up slowly, so the picture is fresh when it shows.
+        timer ??= setTimeout(() => {
+          timer = null;
+          draw();
+        }, 250);
+      } else {
+        scheduled ??= requestAnimationFrame(draw);
+      }
     });
     return () => {
       unsubscribe();
       if (scheduled !== null) cancelAnimationFrame(scheduled);
+      if (timer !== null) clearTimeout(timer);
     };
   }, [feed, stream]);
 
