@@ -19,6 +19,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
+use support::procs::{cpu_seconds, rss_kib};
 use support::server::DevServer;
 use support::terminal::Person;
 
@@ -121,20 +122,21 @@ fn call(
             .recv_timeout(Duration::from_secs(20))
             .expect("the call connected");
         std::thread::sleep(Duration::from_secs(2));
-        let before = (cpu_ticks(alice_side.id()), cpu_ticks(bob_side.id()));
+        let (a, b) = (alice_side.id(), bob_side.id());
+        let before = (cpu_seconds(&[a]), cpu_seconds(&[b]));
         let start = Instant::now();
         std::thread::sleep(window);
         let seconds = start.elapsed().as_secs_f64();
-        let after = (cpu_ticks(alice_side.id()), cpu_ticks(bob_side.id()));
-        let percent = |a: u64, b: u64| (b - a) as f64 / ticks_per_second() / seconds * 100.0;
+        let after = (cpu_seconds(&[a]), cpu_seconds(&[b]));
+        let percent = |before: f64, after: f64| (after - before) / seconds * 100.0;
         (
             Usage {
                 cpu_percent: percent(before.0, after.0),
-                rss_kb: rss_kb(alice_side.id()),
+                rss_kb: rss_kib(a),
             },
             Usage {
                 cpu_percent: percent(before.1, after.1),
-                rss_kb: rss_kb(bob_side.id()),
+                rss_kb: rss_kib(b),
             },
         )
     });
@@ -177,27 +179,4 @@ fn summary(child: Child) -> Value {
         .rev()
         .find_map(|line| serde_json::from_str(line).ok())
         .unwrap_or_else(|| panic!("a JSON summary: {output:?}"))
-}
-
-/// User plus system CPU time of a process, in clock ticks.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("the process runs");
-    // Fields after the command name (which may hold spaces) in parentheses.
-    let rest = &stat[stat.rfind(')').expect("stat format") + 2..];
-    let fields: Vec<&str> = rest.split(' ').collect();
-    fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
-}
-
-fn ticks_per_second() -> f64 {
-    // SAFETY: sysconf has no preconditions.
-    (unsafe { libc::sysconf(libc::_SC_CLK_TCK) }) as f64
-}
-
-fn rss_kb(pid: u32) -> u64 {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .unwrap_or(0)
 }

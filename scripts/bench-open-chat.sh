@@ -1,21 +1,4 @@
 #!/usr/bin/env bash
 # Opening a chat of 10,000 messages in the real app, to first paint
-# (benches/open_chat.rs), in release builds, under Xvfb with a private
-# D-Bus session and a throwaway gnome-keyring, as the tests run.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-if [ -z "${CONVENE_BENCH_SESSION:-}" ]; then
-  exec dbus-run-session -- env CONVENE_BENCH_SESSION=1 "$0" "$@"
-fi
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/convene-target}"
-keyring_home=$(mktemp -d)
-eval "$(printf 'convene-bench' | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --unlock --components=secrets)"
-display_file=$(mktemp)
-Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$display_file" >/dev/null 2>&1 &
-xvfb_pid=$!
-trap 'kill $xvfb_pid 2>/dev/null || true' EXIT
-for _ in $(seq 200); do [ -s "$display_file" ] && break; sleep 0.1; done
-export DISPLAY=":$(head -n1 "$display_file")"
-npm --prefix ui run build >/dev/null
-cargo build --release --workspace --bins --examples
-cargo bench -p convene --bench open_chat
+# (benches/open_chat.rs).
+exec "$(dirname "$0")/bench.sh" open_chat

@@ -16,8 +16,9 @@ DEBIAN_PACKAGES=(
   # run and test: a virtual display, WebDriver for WebKit, a keyring
   xvfb xauth webkit2gtk-driver dbus dbus-x11 gnome-keyring
   imagemagick fonts-dejavu-core procps
-  # calls: a real TURN server for the relay tests
-  coturn
+  # calls: a real TURN server for the relay tests, and a browser peer for
+  # the WebRTC interoperability test
+  coturn chromium chromium-driver
   # media: Opus and VP8 codecs, ALSA for cpal, echo cancellation
   libopus-dev libvpx-dev libasound2-dev libwebrtc-audio-processing-dev
   libclang-dev  # bindgen, for webrtc-audio-processing-sys

@@ -6,6 +6,7 @@
 pub mod app;
 pub mod chat;
 pub mod person;
+pub mod procs;
 pub mod scene;
 pub mod server;
 pub mod terminal;

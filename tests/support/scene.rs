@@ -21,6 +21,11 @@ pub struct AppScene {
 }
 
 impl AppScene {
+    /// The app's home (config, data, logs), e.g. to find its process.
+    pub fn home(&self) -> &AppHome {
+        &self._home
+    }
+
     pub async fn open(scratch: &Path, application: &Path) -> Self {
         let server = DevServer::start(&scratch.join("server"));
         let home = AppHome::new(&scratch.join("home"));

@@ -280,6 +280,20 @@ async fn watch_keyframe_requests(
     }
 }
 
+/// Plays or shows a track of the other side's, by its kind.
+pub async fn receive_track(
+    track: Arc<dyn TrackRemote>,
+    devices: Arc<dyn MediaDevices>,
+    state: Arc<MediaState>,
+) {
+    match track.kind().await {
+        rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Video => {
+            receive_video(track, devices, state).await
+        }
+        _ => receive_audio(track, devices, state).await,
+    }
+}
+
 /// Decodes and plays the other side's audio.
 pub async fn receive_audio(
     track: Arc<dyn TrackRemote>,

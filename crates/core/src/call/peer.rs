@@ -31,6 +31,9 @@ use webrtc::rtp_transceiver::RtpSender;
 use super::keyframe::{KeyframeRequests, KEYFRAME_REQUESTS_SLOT};
 use super::quality::{snapshot, StatsSnapshot};
 
+/// The connection's state, as the W3C names it.
+pub use webrtc::peer_connection::RTCPeerConnectionState as PeerState;
+
 /// Opus as browsers offer it: stereo in the SDP (RFC 7587), in-band FEC
 /// and DTX on.
 pub const OPUS_PAYLOAD_TYPE: PayloadType = 111;
@@ -199,8 +202,20 @@ impl Peer {
 
     /// Takes the other side's offer; returns the answer's SDP.
     pub async fn answer(&self, remote_offer: &str) -> Result<String, PeerError> {
+        self.take_offer(remote_offer).await?;
+        self.answer_offer().await
+    }
+
+    /// Takes the other side's offer without answering yet (a call that
+    /// rings). Gathering starts only with the answer, so nothing is sent.
+    pub async fn take_offer(&self, remote_offer: &str) -> Result<(), PeerError> {
         let offer = RTCSessionDescription::offer(remote_offer.to_owned())?;
         self.pc.set_remote_description(offer).await?;
+        Ok(())
+    }
+
+    /// Answers the offer taken before; returns the answer's SDP.
+    pub async fn answer_offer(&self) -> Result<String, PeerError> {
         let answer = self.pc.create_answer(None).await?;
         let sdp = answer.sdp.clone();
         self.pc.set_local_description(answer).await?;
