@@ -53,12 +53,22 @@ pub enum CallCommand {
         /// Decline the call instead of answering it.
         #[arg(long)]
         decline: bool,
+        /// Let the call ring this long before answering (or declining);
+        /// if the caller gives up meanwhile, that is how the call ends.
+        #[arg(long, value_parser = parse_duration)]
+        ring_for: Option<Duration>,
         /// Stop waiting for a call after this long.
         #[arg(long, value_parser = parse_duration, default_value = "120s")]
         wait: Duration,
         /// Hang up this long after the call connects.
         #[arg(long, value_parser = parse_duration)]
         duration: Option<Duration>,
+    },
+    /// List your recent calls, newest first, as the server recorded them.
+    Calls {
+        /// One JSON object per call instead of text.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -260,6 +270,7 @@ pub async fn run(
     };
     let media_args = match &command {
         CallCommand::Call { media, .. } | CallCommand::Answer { media, .. } => media,
+        CallCommand::Calls { json } => return history(config, &sessions, &me, *json).await,
     };
     let recorder = match &media_args.record {
         Some(path) => Some(WavRecorder::create(path, AudioFormat::OPUS_MONO)?),
@@ -324,9 +335,19 @@ pub async fn run(
         CallCommand::Answer {
             media,
             decline,
+            ring_for,
             wait,
             duration,
-        } => answer(&engine, &media, decline, wait, duration).await,
+        } => {
+            let choice = Answering {
+                decline,
+                ring_for,
+                wait,
+                duration,
+            };
+            answer(&engine, &media, choice).await
+        }
+        CallCommand::Calls { .. } => unreachable!("listed above"),
     };
     let report = match outcome {
         Ok(report) => report,
@@ -370,6 +391,31 @@ pub async fn run(
     })
 }
 
+/// `convene-cli calls`: the server's records of this account's calls.
+async fn history(
+    config: &ClientConfig,
+    sessions: &Sessions,
+    me: &convene_core::session::AccountProfile,
+    json: bool,
+) -> anyhow::Result<ExitCode> {
+    let http = convene_core::http::client(Duration::from_secs(30));
+    let names = std::collections::HashMap::new();
+    let calls =
+        convene_core::call::history::fetch(&http, &config.server_url, sessions, me, &names).await?;
+    for call in calls {
+        if json {
+            println!("{}", serde_json::to_string(&call)?);
+        } else {
+            let outcome = call.outcome.map_or("going on", |o| o.as_str());
+            println!(
+                "{}  {:?}  {}  {} s  {}",
+                call.started_at, call.direction, call.peer.user_id, call.duration_secs, outcome
+            );
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
 async fn wait_for_live(chat: &ChatService) -> anyhow::Result<()> {
     let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
     while !chat.is_live() {
@@ -410,15 +456,29 @@ async fn place(
     follow(engine, &mut updates, &placed.call_id, duration, give_up).await
 }
 
+/// How `answer` treats the next call.
+struct Answering {
+    decline: bool,
+    ring_for: Option<Duration>,
+    wait: Duration,
+    duration: Option<Duration>,
+}
+
 async fn answer(
     engine: &CallEngine,
     media: &MediaArgs,
-    decline: bool,
-    wait: Duration,
-    duration: Option<Duration>,
+    choice: Answering,
 ) -> Result<Option<CallReport>, CallError> {
+    let Answering {
+        decline,
+        ring_for,
+        wait,
+        duration,
+    } = choice;
     let mut updates = engine.subscribe();
     let deadline = tokio::time::Instant::now() + wait;
+    // The live channel is up: a call placed from now on rings here.
+    say("waiting for a call");
     let incoming = loop {
         let view = if let Some(view) = engine.current().filter(is_ringing_here) {
             view
@@ -444,6 +504,28 @@ async fn answer(
             .as_deref()
             .unwrap_or(&incoming.peer.user_id)
     ));
+    if let Some(ring_for) = ring_for {
+        let until = tokio::time::Instant::now() + ring_for;
+        let still_ringing = || {
+            engine
+                .current()
+                .is_some_and(|v| v.call_id == incoming.call_id && is_ringing_here(&v))
+        };
+        while still_ringing() {
+            match tokio::time::timeout_at(until, updates.recv()).await {
+                Err(_) => break,
+                Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) => {
+                    return Err(CallError::Stopped)
+                }
+                Ok(_) => {}
+            }
+        }
+        if !still_ringing() {
+            // The caller gave up, the ring timed out, or another device of
+            // ours took the call.
+            return Ok(engine.report().await);
+        }
+    }
     if decline {
         engine.decline(&incoming.call_id).await?;
         return Ok(engine.report().await);
