@@ -78,15 +78,26 @@ pub fn snapshot(report: &RTCStatsReport, target_bitrate: f64) -> StatsSnapshot {
         if pair.current_round_trip_time > 0.0 {
             snap.rtt_ms = Some(pair.current_round_trip_time * 1000.0);
         }
-        snap.relayed = [&pair.local_candidate_id, &pair.remote_candidate_id]
-            .into_iter()
-            .any(|id| match report.get(id) {
-                Some(RTCStatsReportEntry::LocalCandidate(c))
-                | Some(RTCStatsReportEntry::RemoteCandidate(c)) => {
-                    c.candidate_type == RTCIceCandidateType::Relay
-                }
-                _ => false,
-            });
+        // webrtc-rs 0.21 names a pair's candidates by their bare ICE ids,
+        // but keys the candidate entries `RTCLocalIceCandidate_{id}` and
+        // `RTCRemoteIceCandidate_{id}`: look under both names.
+        let candidate = |id: &str, prefix: &str| {
+            report
+                .get(id)
+                .or_else(|| report.get(&format!("{prefix}{id}")))
+        };
+        snap.relayed = [
+            candidate(&pair.local_candidate_id, "RTCLocalIceCandidate_"),
+            candidate(&pair.remote_candidate_id, "RTCRemoteIceCandidate_"),
+        ]
+        .into_iter()
+        .any(|entry| match entry {
+            Some(RTCStatsReportEntry::LocalCandidate(c))
+            | Some(RTCStatsReportEntry::RemoteCandidate(c)) => {
+                c.candidate_type == RTCIceCandidateType::Relay
+            }
+            _ => false,
+        });
     }
     snap
 }
