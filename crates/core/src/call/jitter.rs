@@ -89,7 +89,17 @@ impl AudioJitter {
                 Playout::Conceal
             }
         };
-        self.next = Some(next + 1);
+        // Nothing past `next` has come: its packet is late, not lost (a
+        // loss shows as later packets waiting). Keep its place so it still
+        // plays when it comes; playout is then 20 ms later for good, which
+        // is how the buffer grows to the path's jitter (a relay's, a busy
+        // machine's) instead of concealing every late packet and dropping
+        // it. MAX_DEPTH trims the delay again if it overshoots.
+        let late =
+            self.packets.is_empty() && matches!(playout, Playout::Conceal | Playout::Silence);
+        if !late {
+            self.next = Some(next + 1);
+        }
         playout
     }
 }
@@ -141,6 +151,18 @@ mod tests {
         jitter.push(99, packet(9)); // already played past
         jitter.push(150, packet(2)); // after a DTX pause
         assert_eq!(jitter.pop(), Playout::Packet(packet(2)));
+    }
+
+    #[test]
+    fn a_late_packet_is_waited_for_and_played() {
+        let mut jitter = AudioJitter::default();
+        jitter.push(1, packet(1));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(1)));
+        assert_eq!(jitter.pop(), Playout::Conceal); // 2 is late
+        jitter.push(2, packet(2));
+        jitter.push(3, packet(3));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(2)));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(3)));
     }
 
     #[test]
