@@ -2,13 +2,20 @@
 //! `convene-server --dev`: real WebRTC between two `convene-cli` processes.
 //! Each side sends a tone and a test pattern; the test checks the tone the
 //! other side recorded (Goertzel) and the pattern frames it decoded (PSNR).
-//! Then the ways a call does not happen: decline, cancel, busy, no answer,
-//! answered elsewhere, a callee killed mid-call.
+//! Then every other way a call goes, as the people in it notice: decline,
+//! cancel, busy, no answer, answered on another device, a callee whose
+//! process dies, media through a real TURN relay, and a server restart in
+//! the middle of a call. Each checks the exit codes, the `ended` reason on
+//! both sides and the server's call history (`convene-cli calls`).
 
 mod support;
 
+use std::io::{BufRead, BufReader, Read};
+use std::net::UdpSocket;
 use std::path::Path;
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use convene_media::{read_wav_mono, tone_power};
@@ -16,107 +23,287 @@ use serde_json::Value;
 use support::server::DevServer;
 use support::terminal::Person;
 
+const ALICE: &str = "alice@convene.example";
 const BOB: &str = "bob@convene.example";
+const CAROL: &str = "carol@convene.example";
+
+/// `convene-cli call`/`answer` exit code when the call did not connect.
+const NOT_CONNECTED: i32 = 5;
 
 /// The demo users are the same people on every dev server and the test
 /// session has one keyring, so these tests take turns.
-static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+static KEYRING: Mutex<()> = Mutex::new(());
 
-fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
-    KEYRING
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner())
+/// A dev server of this test's own, taken in turns with the other tests.
+struct Room {
+    server: DevServer,
+    scratch: tempfile::TempDir,
+    // Last, so the server is gone before the next test's turn.
+    _turn: MutexGuard<'static, ()>,
 }
 
-/// Starts `convene-cli answer …` and waits until its live channel is up
-/// (it says "waiting"), so a call placed next reaches it.
-fn answering(person: &Person, args: &[&str]) -> Child {
-    let mut all = vec!["answer", "--json"];
-    all.extend_from_slice(args);
-    person
-        .command(&all)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start convene-cli answer")
-}
-
-fn finish(child: Child, what: &str) -> (Output, Value) {
-    let output = wait_with_timeout(child, Duration::from_secs(60));
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let summary = stdout
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str::<Value>(line).ok())
-        .unwrap_or_else(|| panic!("{what} printed a JSON summary: {output:?}"));
-    (output, summary)
-}
-
-fn wait_with_timeout(mut child: Child, timeout: Duration) -> Output {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if child.try_wait().expect("wait").is_some() {
-            return child.wait_with_output().expect("collect output");
+impl Room {
+    /// A dev server started with more flags (e.g. a short ring timeout).
+    fn open(flags: &[&str]) -> Self {
+        let turn = KEYRING
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let scratch = tempfile::tempdir().unwrap();
+        let server = DevServer::start_with(scratch.path(), flags);
+        Self {
+            server,
+            scratch,
+            _turn: turn,
         }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            let output = child.wait_with_output().expect("collect output");
-            panic!("the process did not finish in {timeout:?}: {output:?}");
-        }
-        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    /// Someone at their own terminal (their own home), signed in.
+    fn person(&self, username: &'static str) -> Person {
+        Person::signed_in(&self.server, username)
+    }
+
+    fn file(&self, name: &str) -> String {
+        self.scratch.path().join(name).display().to_string()
     }
 }
 
-/// Lets an answering process connect its live channel before the call.
-fn settle() {
-    std::thread::sleep(Duration::from_millis(1500));
+/// A running `convene-cli call …` or `answer …`; the stages it announces
+/// on stderr ("call: connected") are read as they come.
+struct Terminal {
+    who: &'static str,
+    child: Child,
+    stderr: Arc<Mutex<String>>,
+    reader: Option<JoinHandle<()>>,
 }
 
-fn heard(path: &Path, expected: f64, other: f64) {
-    let (rate, samples) = read_wav_mono(path).expect("the recording is a WAV file");
+/// How a terminal's call ended: its exit code and `--json` summary.
+struct Ended {
+    who: &'static str,
+    code: Option<i32>,
+    summary: Value,
+    stderr: String,
+}
+
+impl Terminal {
+    fn start(person: &Person, who: &'static str, args: &[&str]) -> Self {
+        let mut child = person
+            .command(args)
+            .arg("--json")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start convene-cli");
+        let pipe = child.stderr.take().expect("piped stderr");
+        let stderr = Arc::new(Mutex::new(String::new()));
+        let sink = Arc::clone(&stderr);
+        let reader = std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                let mut text = sink.lock().unwrap();
+                text.push_str(&line);
+                text.push('\n');
+            }
+        });
+        Self {
+            who,
+            child,
+            stderr,
+            reader: Some(reader),
+        }
+    }
+
+    fn stderr(&self) -> String {
+        self.stderr.lock().unwrap().clone()
+    }
+
+    /// Waits until the terminal prints a line holding `text`.
+    fn wait_for(&mut self, text: &str, within: Duration) {
+        let deadline = Instant::now() + within;
+        while !self.stderr().contains(text) {
+            let exited = self.child.try_wait().expect("poll convene-cli");
+            assert!(
+                exited.is_none() && Instant::now() < deadline,
+                "{} never said {text:?} (exit {exited:?}):\n{}",
+                self.who,
+                self.stderr()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// SIGKILL, as a crash or a closed laptop lid would.
+    fn kill(mut self) {
+        self.child.kill().expect("kill convene-cli");
+        let _ = self.child.wait();
+    }
+
+    fn finish(self) -> Ended {
+        self.finish_within(Duration::from_secs(40))
+    }
+
+    /// Waits for the process to exit on its own within `within`.
+    fn finish_within(mut self, within: Duration) -> Ended {
+        let deadline = Instant::now() + within;
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("poll convene-cli") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                panic!(
+                    "{} did not finish within {within:?}:\n{}",
+                    self.who,
+                    self.stderr()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
+        let mut stdout = String::new();
+        if let Some(mut pipe) = self.child.stdout.take() {
+            pipe.read_to_string(&mut stdout).expect("read stdout");
+        }
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
+        let stderr = self.stderr();
+        let summary = stdout
+            .lines()
+            .rev()
+            .find_map(|line| serde_json::from_str::<Value>(line).ok())
+            .unwrap_or_else(|| {
+                panic!(
+                    "{} printed no JSON summary ({status}): {stdout}\n{stderr}",
+                    self.who
+                )
+            });
+        eprintln!("{}: {summary}", self.who);
+        Ended {
+            who: self.who,
+            code: status.code(),
+            summary,
+            stderr,
+        }
+    }
+}
+
+impl Ended {
+    /// The exit code and the reason the person is shown.
+    fn expect(&self, code: i32, reason: &str) -> &Self {
+        assert_eq!(
+            (self.code, self.summary["ended"].as_str()),
+            (Some(code), Some(reason)),
+            "{}: {}\n{}",
+            self.who,
+            self.summary,
+            self.stderr
+        );
+        assert_eq!(
+            self.summary["connected"],
+            code == 0,
+            "{}: {}",
+            self.who,
+            self.summary
+        );
+        self
+    }
+}
+
+/// `convene-cli call USER ARGS… --json`.
+fn call(person: &Person, who: &'static str, callee: &str, args: &[&str]) -> Terminal {
+    let mut all = vec!["call", callee];
+    all.extend_from_slice(args);
+    Terminal::start(person, who, &all)
+}
+
+/// `convene-cli answer ARGS… --json`, once it waits with its live channel
+/// up, so a call placed next rings there.
+fn answering(person: &Person, who: &'static str, args: &[&str]) -> Terminal {
+    let mut all = vec!["answer"];
+    all.extend_from_slice(args);
+    let mut terminal = Terminal::start(person, who, &all);
+    terminal.wait_for("waiting for a call", Duration::from_secs(20));
+    terminal
+}
+
+/// Waits for the server's newest record of `person`'s calls to have
+/// `outcome` (records are written a moment after the call ends).
+fn recorded(person: &Person, outcome: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let calls = person.json_lines(&["calls", "--json"]);
+        if calls.first().and_then(|c| c["outcome"].as_str()) == Some(outcome) {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the newest call should be recorded {outcome}: {calls:?}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// The recording holds the `expected` tone, not the `other` one, through
+/// both halves after the first second (setup, concealment). It is judged in
+/// 100 ms windows, two thirds of each half clear: one Goertzel sum over
+/// seconds would be cancelled by the phase jumps that a late packet leaves
+/// in the tone, and a busy two-core machine drops a few.
+fn heard(path: &str, expected: f64, other: f64) {
+    let (rate, samples) = read_wav_mono(Path::new(path)).expect("the recording is a WAV file");
     assert_eq!(rate, 48_000);
     assert!(
-        samples.len() > 48_000,
-        "at least a second was recorded: {} samples",
+        samples.len() > 96_000,
+        "at least two seconds were recorded: {} samples",
         samples.len()
     );
-    // Skip the first half second (setup, concealment) and look at the rest.
-    let steady = &samples[24_000..];
-    let wanted = tone_power(steady, rate, expected);
-    let unwanted = tone_power(steady, rate, other);
-    assert!(
-        wanted > 0.02 && wanted > unwanted * 50.0,
-        "{}: power at {expected} Hz {wanted:.4}, at {other} Hz {unwanted:.6}",
-        path.display()
-    );
+    let windows: Vec<bool> = samples[48_000..]
+        .chunks_exact(4_800)
+        .map(|window| {
+            let wanted = tone_power(window, rate, expected);
+            let unwanted = tone_power(window, rate, other);
+            wanted > 0.02 && wanted > unwanted * 50.0
+        })
+        .collect();
+    let picture: String = windows
+        .iter()
+        .map(|&ok| if ok { '#' } else { '.' })
+        .collect();
+    eprintln!("{path}: {expected} Hz per 100 ms: {picture}");
+    let (first, second) = windows.split_at(windows.len() / 2);
+    for (half, part) in [("first", first), ("second", second)] {
+        let clear = part.iter().filter(|&&ok| ok).count();
+        if clear * 3 < part.len() * 2 {
+            // Keep the recording for people to listen to.
+            let name = Path::new(path).file_name().expect("a file name");
+            let kept = support::artifacts_dir("cli_call").join(name);
+            let _ = std::fs::copy(path, &kept);
+            panic!(
+                "{}, {half} half: {expected} Hz is clear in {clear} of {} windows: {picture}",
+                kept.display(),
+                part.len()
+            );
+        }
+    }
 }
 
 #[test]
 fn two_terminals_hear_each_others_tone_and_see_each_others_pattern() {
-    let _turn = one_at_a_time();
-    let scratch = tempfile::tempdir().unwrap();
-    let server = DevServer::start(scratch.path());
-    let alice = Person::signed_in(&server, "alice@convene.example");
-    let bob = Person::signed_in(&server, BOB);
-    let alice_heard = scratch.path().join("alice-heard.wav");
-    let bob_heard = scratch.path().join("bob-heard.wav");
+    let room = Room::open(&[]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+    let (alice_heard, bob_heard) = (room.file("alice-heard.wav"), room.file("bob-heard.wav"));
 
     let bob_side = answering(
         &bob,
+        "bob",
         &[
-            "--audio",
-            "tone:660",
-            "--video",
-            "pattern",
-            "--record",
-            bob_heard.to_str().unwrap(),
+            "--audio", "tone:660", "--video", "pattern", "--record", &bob_heard,
         ],
     );
-    settle();
-    let alice_side = alice
-        .command(&[
-            "call",
-            BOB,
+    let alice_side = call(
+        &alice,
+        "alice",
+        BOB,
+        &[
             "--audio",
             "tone:440",
             "--video",
@@ -124,32 +311,344 @@ fn two_terminals_hear_each_others_tone_and_see_each_others_pattern() {
             "--duration",
             "4s",
             "--record",
-            alice_heard.to_str().unwrap(),
-            "--json",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+            &alice_heard,
+        ],
+    );
 
-    let (alice_out, alice_summary) = finish(alice_side, "alice");
-    eprintln!("alice: {alice_summary}");
-    let (bob_out, bob_summary) = finish(bob_side, "bob");
-    eprintln!("bob: {bob_summary}");
-    assert!(alice_out.status.success(), "{alice_out:?}");
-    assert!(bob_out.status.success(), "{bob_out:?}");
-    assert_eq!(alice_summary["connected"], true);
-    assert_eq!(alice_summary["ended"], "hungUp");
-    assert_eq!(bob_summary["ended"], "remoteHungUp");
-    for summary in [&alice_summary, &bob_summary] {
+    let alice_end = alice_side.finish();
+    let bob_end = bob_side.finish();
+    alice_end.expect(0, "hungUp");
+    bob_end.expect(0, "remoteHungUp");
+    for summary in [&alice_end.summary, &bob_end.summary] {
         assert!(summary["setupMs"].as_f64().is_some(), "{summary}");
+        // 7.5 fps would be 30 frames, and more arrive on an idle machine;
+        // on a busy two-core one a debug build may decode far fewer.
         assert!(
-            summary["patternFrames"].as_u64().unwrap() >= 30,
+            summary["patternFrames"].as_u64().unwrap() >= 10,
             "pattern frames arrive: {summary}"
         );
         let psnr = summary["psnrMeanDb"].as_f64().unwrap();
         assert!(psnr > 30.0, "decoded frames match what was sent: {summary}");
     }
+    assert_eq!(
+        alice_end.summary["quality"]["relayed"], false,
+        "no TURN server: media goes straight between the two: {}",
+        alice_end.summary
+    );
     heard(&bob_heard, 440.0, 660.0);
     heard(&alice_heard, 660.0, 440.0);
+    recorded(&alice, "hungUp");
+}
+
+#[test]
+fn a_declined_call_ends_as_declined_for_the_caller() {
+    let room = Room::open(&[]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+
+    let bob_side = answering(&bob, "bob", &["--decline"]);
+    let alice_side = call(&alice, "alice", BOB, &[]);
+
+    alice_side.finish().expect(NOT_CONNECTED, "declined");
+    bob_side.finish().expect(NOT_CONNECTED, "hungUp");
+    recorded(&alice, "declined");
+    recorded(&bob, "declined");
+}
+
+#[test]
+fn a_caller_who_gives_up_cancels_the_ringing_call() {
+    let room = Room::open(&[]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+
+    let mut bob_side = answering(&bob, "bob", &["--ring-for", "10s"]);
+    let alice_side = call(&alice, "alice", BOB, &["--give-up-after", "2s"]);
+    bob_side.wait_for("incoming from", Duration::from_secs(10));
+
+    let alice_end = alice_side.finish_within(Duration::from_secs(10));
+    alice_end.expect(NOT_CONNECTED, "hungUp");
+    assert!(
+        alice_end.summary["ringingMs"].as_f64().is_some(),
+        "it rang before alice gave up: {}",
+        alice_end.summary
+    );
+    // Bob hears of it at once, not when his ten seconds of ringing are up.
+    bob_side
+        .finish_within(Duration::from_secs(5))
+        .expect(NOT_CONNECTED, "cancelled");
+    recorded(&bob, "cancelled");
+}
+
+#[test]
+fn calling_someone_in_a_call_is_busy() {
+    let room = Room::open(&[]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+    let carol = room.person(CAROL);
+
+    let bob_side = answering(&bob, "bob", &[]);
+    let mut alice_side = call(&alice, "alice", BOB, &["--duration", "6s"]);
+    alice_side.wait_for("call: connected", Duration::from_secs(15));
+
+    let carol_side = call(&carol, "carol", BOB, &[]);
+    let carol_end = carol_side.finish_within(Duration::from_secs(15));
+    carol_end.expect(NOT_CONNECTED, "busy");
+
+    alice_side.finish().expect(0, "hungUp");
+    bob_side.finish().expect(0, "remoteHungUp");
+    recorded(&carol, "busy");
+    recorded(&alice, "hungUp");
+}
+
+#[test]
+fn an_unanswered_call_ends_at_the_servers_ring_timeout() {
+    let room = Room::open(&["--call-ring-timeout", "2"]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+
+    let bob_side = answering(&bob, "bob", &["--ring-for", "30s"]);
+    let started = Instant::now();
+    let alice_side = call(&alice, "alice", BOB, &[]);
+
+    alice_side
+        .finish_within(Duration::from_secs(15))
+        .expect(NOT_CONNECTED, "noAnswer");
+    // A missed call on bob's side too, not a cancelled one.
+    bob_side
+        .finish_within(Duration::from_secs(5))
+        .expect(NOT_CONNECTED, "noAnswer");
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the 2 s ring timeout applied, not the default 45 s"
+    );
+    recorded(&alice, "noAnswer");
+}
+
+#[test]
+fn a_call_answered_on_one_device_stops_ringing_on_the_other() {
+    let room = Room::open(&[]);
+    let alice = room.person(ALICE);
+    // Bob on two machines: two homes, two processes, two live channels.
+    let bob_desk = room.person(BOB);
+    let bob_laptop = room.person(BOB);
+
+    let desk = answering(&bob_desk, "bob at his desk", &["--ring-for", "1s"]);
+    let mut laptop = answering(&bob_laptop, "bob on his laptop", &["--ring-for", "5s"]);
+    let alice_side = call(&alice, "alice", BOB, &["--duration", "3s"]);
+    laptop.wait_for("incoming from", Duration::from_secs(10));
+
+    // The laptop stops ringing when the desk answers, long before its
+    // five seconds are up.
+    laptop
+        .finish_within(Duration::from_secs(8))
+        .expect(NOT_CONNECTED, "answeredElsewhere");
+    alice_side.finish().expect(0, "hungUp");
+    desk.finish().expect(0, "remoteHungUp");
+    recorded(&alice, "hungUp");
+}
+
+#[test]
+fn a_callee_whose_process_dies_ends_the_call_as_failed() {
+    let room = Room::open(&["--call-resume-grace", "3"]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+
+    let mut bob_side = answering(&bob, "bob", &[]);
+    let mut alice_side = call(&alice, "alice", BOB, &[]);
+    alice_side.wait_for("call: connected", Duration::from_secs(15));
+    bob_side.wait_for("call: connected", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_secs(2));
+
+    bob_side.kill();
+    let killed = Instant::now();
+    // The server gives bob 3 s to come back; ICE gives up later still.
+    let alice_end = alice_side.finish_within(Duration::from_secs(20));
+    alice_end.expect(0, "failed");
+    eprintln!("alice's call ended {:?} after bob died", killed.elapsed());
+    recorded(&alice, "failed");
+}
+
+/// coturn on a loopback port, stopped when dropped.
+struct Turnserver {
+    child: Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+const TURN_SECRET: &str = "convene-call-tests";
+
+impl Turnserver {
+    /// A loopback UDP port that was free a moment ago.
+    fn free_port() -> u16 {
+        UdpSocket::bind("127.0.0.1:0")
+            .and_then(|s| s.local_addr())
+            .expect("a free UDP port")
+            .port()
+    }
+
+    fn start(port: u16) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let log = std::fs::File::create(dir.path().join("turn.log")).unwrap();
+        let child = Command::new("turnserver")
+            .arg("-n")
+            .args(["--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1"])
+            .args(["--listening-port", &port.to_string()])
+            .args(["--min-port", "40000", "--max-port", "60000"])
+            .arg("--use-auth-secret")
+            .arg(format!("--static-auth-secret={TURN_SECRET}"))
+            .arg("--realm=convene")
+            .args([
+                "--allow-loopback-peers",
+                "--no-cli",
+                "--no-tls",
+                "--no-dtls",
+            ])
+            .arg(format!(
+                "--pidfile={}",
+                dir.path().join("turn.pid").display()
+            ))
+            .arg(format!("--db={}", dir.path().join("turndb").display()))
+            .args(["--log-file", "stdout"])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap_or_else(|error| {
+                panic!(
+                    "cannot start `turnserver` ({error}): this test needs coturn \
+                     (Debian package coturn; scripts/setup.sh installs it)"
+                )
+            });
+        let mut turn = Self { child, port, dir };
+        turn.wait_until_it_answers();
+        turn
+    }
+
+    /// Sends STUN Binding requests until one is answered.
+    fn wait_until_it_answers(&mut self) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.connect(("127.0.0.1", self.port)).unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        let mut binding = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
+        binding.extend_from_slice(&[7; 12]);
+        // Until it listens, the kernel refuses at once (ICMP port
+        // unreachable): a deadline, not a count of tries.
+        let deadline = Instant::now() + Duration::from_secs(15);
+        while Instant::now() < deadline {
+            let _ = socket.send(&binding);
+            if socket.recv(&mut [0; 512]).is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let exited = self.child.try_wait();
+        let log = std::fs::read_to_string(self.dir.path().join("turn.log")).unwrap_or_default();
+        panic!(
+            "turnserver does not answer on 127.0.0.1:{} (exit {exited:?}):\n{log}",
+            self.port
+        );
+    }
+}
+
+impl Drop for Turnserver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn relay_only_calls_go_through_a_real_turn_server() {
+    let port = Turnserver::free_port();
+    let stun_url = format!("stun:127.0.0.1:{port}");
+    let turn_url = format!("turn:127.0.0.1:{port}?transport=udp");
+    let room = Room::open(&[
+        "--stun-url",
+        &stun_url,
+        "--turn-url",
+        &turn_url,
+        "--turn-secret",
+        TURN_SECRET,
+    ]);
+    let _turn = Turnserver::start(port);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+    let (alice_heard, bob_heard) = (room.file("alice-heard.wav"), room.file("bob-heard.wav"));
+
+    let bob_side = answering(
+        &bob,
+        "bob",
+        &[
+            "--relay-only",
+            "--audio",
+            "tone:660",
+            "--record",
+            &bob_heard,
+        ],
+    );
+    let alice_side = call(
+        &alice,
+        "alice",
+        BOB,
+        &[
+            "--relay-only",
+            "--audio",
+            "tone:440",
+            "--record",
+            &alice_heard,
+            // Quality is read every 2 s: a few readings of the relayed path.
+            "--duration",
+            "6s",
+        ],
+    );
+
+    let alice_end = alice_side.finish();
+    let bob_end = bob_side.finish();
+    alice_end.expect(0, "hungUp");
+    bob_end.expect(0, "remoteHungUp");
+    for end in [&alice_end, &bob_end] {
+        assert_eq!(
+            end.summary["quality"]["relayed"], true,
+            "{}: media went through the relay: {}",
+            end.who, end.summary
+        );
+    }
+    heard(&bob_heard, 440.0, 660.0);
+    heard(&alice_heard, 660.0, 440.0);
+}
+
+#[test]
+fn a_call_carries_on_through_a_server_restart_and_hangs_up_after_it() {
+    let mut room = Room::open(&[]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+    let bob_heard = room.file("bob-heard.wav");
+
+    let bob_side = answering(
+        &bob,
+        "bob",
+        &["--audio", "tone:660", "--record", &bob_heard],
+    );
+    let mut alice_side = call(
+        &alice,
+        "alice",
+        BOB,
+        &["--audio", "tone:440", "--duration", "12s"],
+    );
+    alice_side.wait_for("call: connected", Duration::from_secs(15));
+    std::thread::sleep(Duration::from_secs(3));
+
+    let restarting = Instant::now();
+    room.server.restart();
+    eprintln!("the server restarted in {:?}", restarting.elapsed());
+
+    // The hang-up after the restart reaches bob through the new server.
+    alice_side.finish().expect(0, "hungUp");
+    bob_side
+        .finish_within(Duration::from_secs(10))
+        .expect(0, "remoteHungUp");
+    // Media never needed the server: bob heard alice all along.
+    heard(&bob_heard, 440.0, 660.0);
+    recorded(&alice, "hungUp");
 }
