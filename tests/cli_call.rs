@@ -652,3 +652,75 @@ fn a_call_carries_on_through_a_server_restart_and_hangs_up_after_it() {
     heard(&bob_heard, 440.0, 660.0);
     recorded(&alice, "hungUp");
 }
+
+/// A short outage: bob's process is frozen (SIGSTOP) for 5 s, so nothing
+/// of his reaches alice, as when a laptop's Wi-Fi drops. Alice's side sees
+/// the media stop, says it is reconnecting and restarts ICE; when bob
+/// thaws, the call picks up again without anyone hanging up, and both hear
+/// each other after it.
+#[test]
+fn a_short_outage_reconnects_without_hanging_up() {
+    let room = Room::open(&[]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+    let (alice_heard, bob_heard) = (room.file("alice-heard.wav"), room.file("bob-heard.wav"));
+
+    let bob_side = answering(
+        &bob,
+        "bob",
+        &["--audio", "tone:660", "--record", &bob_heard],
+    );
+    let mut alice_side = call(
+        &alice,
+        "alice",
+        BOB,
+        &[
+            "--audio",
+            "tone:440",
+            "--duration",
+            "16s",
+            "--record",
+            &alice_heard,
+        ],
+    );
+    alice_side.wait_for("call: connected", Duration::from_secs(15));
+    std::thread::sleep(Duration::from_secs(2));
+
+    let bob_pid = bob_side.child.id().to_string();
+    let signal = |name: &str| {
+        let status = Command::new("kill")
+            .args([name, &bob_pid])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill {name} {bob_pid}");
+    };
+    signal("-STOP");
+    alice_side.wait_for("call: reconnecting", Duration::from_secs(10));
+    std::thread::sleep(Duration::from_secs(2));
+    signal("-CONT");
+    // "connected" was said once at the start; the second time is after
+    // the ICE restart.
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while alice_side.stderr().matches("call: connected").count() < 2 {
+        assert!(
+            Instant::now() < deadline,
+            "the call never came back:\n{}",
+            alice_side.stderr()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+
+    alice_side.finish().expect(0, "hungUp");
+    bob_side.finish().expect(0, "remoteHungUp");
+    // After the outage both hear each other again: the last two seconds of
+    // each recording hold the other's tone.
+    for (path, expected, other) in [(&alice_heard, 660.0, 440.0), (&bob_heard, 440.0, 660.0)] {
+        let (rate, samples) = read_wav_mono(Path::new(path)).unwrap();
+        let tail = &samples[samples.len().saturating_sub(2 * rate as usize)..];
+        let wanted = tone_power(tail, rate, expected);
+        assert!(
+            wanted > 0.02 && wanted > tone_power(tail, rate, other) * 50.0,
+            "{path}: {expected} Hz after the outage: {wanted}"
+        );
+    }
+}

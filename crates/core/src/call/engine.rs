@@ -30,6 +30,8 @@ const QUALITY_INTERVAL: Duration = Duration::from_secs(2);
 const RECONNECT_GIVE_UP: Duration = Duration::from_secs(30);
 /// Between ICE restart attempts while reconnecting.
 const RESTART_EVERY: Duration = Duration::from_secs(4);
+/// An unanswered restart offer is given this long before another.
+const UNANSWERED_RESTART: Duration = Duration::from_secs(12);
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CallError {
@@ -167,6 +169,7 @@ impl CallEngine {
             peer_events: peer_tx,
             call: None,
             last_report: None,
+            unsent_end: None,
         };
         let task = tokio::spawn(actor.run(commands_rx, setup.live_events, peer_rx));
         Self {
@@ -262,6 +265,8 @@ struct Call {
     connected_at: Option<Instant>,
     lost_since: Option<Instant>,
     last_restart: Option<Instant>,
+    /// An ICE restart offer went out and its answer has not come back.
+    awaiting_answer: bool,
     stats: Option<(Instant, StatsSnapshot)>,
     senders_started: bool,
     video_sender_started: bool,
@@ -283,6 +288,7 @@ impl Call {
             connected_at: None,
             lost_since: None,
             last_restart: None,
+            awaiting_answer: false,
             stats: None,
             senders_started: false,
             video_sender_started: false,
@@ -316,6 +322,14 @@ impl Call {
     }
 }
 
+/// Milliseconds since the call was answered, for setup-time logs.
+fn call_answered_ms(call: &Option<Call>) -> f64 {
+    call.as_ref()
+        .and_then(|c| c.answered)
+        .map(|at| millis(at.elapsed()))
+        .unwrap_or(-1.0)
+}
+
 fn millis(duration: Duration) -> f64 {
     duration.as_secs_f64() * 1000.0
 }
@@ -341,6 +355,9 @@ struct Actor {
     peer_events: mpsc::UnboundedSender<(String, PeerEvent)>,
     call: Option<Call>,
     last_report: Option<CallReport>,
+    /// A cancel, decline or hang-up that could not be sent (the live
+    /// channel was down); sent after the next reconnect.
+    unsent_end: Option<ClientFrame>,
 }
 
 impl Actor {
@@ -556,15 +573,26 @@ impl Actor {
         if call.view.call_id != call_id || call.view.stage != CallStage::Incoming {
             return Err(CallError::NoSuchCall);
         }
-        let Some(offer) = call.remote_offer.take() else {
-            return Err(CallError::NoSuchCall);
-        };
         call.answered = Some(Instant::now());
         call.view.stage = CallStage::Connecting;
         call.view.camera_on = video;
         call.media.camera_on.store(video, Ordering::Relaxed);
-        let peer = self.new_peer(call_id).await?;
-        let answer = match peer.answer(&offer).await {
+        let prepared = call.peer.take();
+        let offer = call.remote_offer.take();
+        let (peer, answering) = match (prepared, offer) {
+            (Some(peer), _) => {
+                let answering = peer.answer_offer().await;
+                (peer, answering)
+            }
+            (None, Some(offer)) => {
+                let peer = self.new_peer(call_id).await?;
+                let answering = peer.answer(&offer).await;
+                (peer, answering)
+            }
+            (None, None) => return Err(CallError::NoSuchCall),
+        };
+        tracing::debug!(elapsed_ms = call_answered_ms(&self.call), "answer ready");
+        let answer = match answering {
             Ok(answer) => answer,
             Err(error) => {
                 peer.close().await;
@@ -595,6 +623,7 @@ impl Actor {
             self.end(EndReason::Failed, Some(error.to_string())).await;
             return Err(error);
         }
+        tracing::debug!(elapsed_ms = call_answered_ms(&self.call), "accept sent");
         self.publish();
         Ok(self
             .call
@@ -613,9 +642,12 @@ impl Actor {
             CallStage::Incoming => ClientFrame::CallDecline(call_ref),
             _ => ClientFrame::CallHangup(call_ref),
         };
-        if let Err(error) = self.send(frame).await {
-            // The other side learns from the server's resume grace.
-            tracing::info!(%error, "hang-up not delivered");
+        if let Err(error) = self.send(frame.clone()).await {
+            // Said again as soon as the live channel is back, so the other
+            // side hears a hang-up rather than waiting out the server's
+            // resume grace.
+            tracing::info!(%error, "hang-up waits for the server");
+            self.unsent_end = Some(frame);
         }
         self.end(EndReason::HungUp, None).await;
     }
@@ -656,6 +688,18 @@ impl Actor {
                         call_id: call.view.call_id.clone(),
                     });
                     let _ = self.send(resume).await;
+                }
+                if let Some(frame) = self.unsent_end.take() {
+                    let call_id = match &frame {
+                        ClientFrame::CallCancel(r)
+                        | ClientFrame::CallDecline(r)
+                        | ClientFrame::CallHangup(r) => r.call_id.clone(),
+                        _ => String::new(),
+                    };
+                    let resume = ClientFrame::CallResume(proto::CallRef { call_id });
+                    if self.send(resume).await.is_ok() && self.send(frame.clone()).await.is_err() {
+                        self.unsent_end = Some(frame);
+                    }
                 }
             }
             LiveEvent::Disconnected => {}
@@ -708,6 +752,10 @@ impl Actor {
                         if let Err(error) = peer.add_candidate(&candidate).await {
                             tracing::debug!(%error, "a remote candidate was refused");
                         }
+                        tracing::debug!(
+                            elapsed_ms = call_answered_ms(&self.call),
+                            "remote candidate"
+                        );
                     }
                     _ => call.early_candidates.push(candidate),
                 }
@@ -730,7 +778,11 @@ impl Actor {
                 }
             }
             ServerFrame::CallAnswer(answer) if self.is_current(&answer.call_id) => {
-                let Some(peer) = self.call.as_ref().and_then(|c| c.peer.clone()) else {
+                let Some(call) = self.call.as_mut() else {
+                    return;
+                };
+                call.awaiting_answer = false;
+                let Some(peer) = call.peer.clone() else {
                     return;
                 };
                 if let Err(error) = peer.accept_answer(&answer.sdp).await {
@@ -807,14 +859,35 @@ impl Actor {
             error: None,
             quality: None,
         });
-        call.remote_offer = Some(incoming.sdp);
+        call.remote_offer = Some(incoming.sdp.clone());
         self.call = Some(call);
         let _ = self
             .send(ClientFrame::CallRinging(proto::CallRef {
-                call_id: incoming.call_id,
+                call_id: incoming.call_id.clone(),
             }))
             .await;
         self.publish();
+        // Set the connection up while it rings (ICE servers, certificate,
+        // the offer), so that answering only has to answer.
+        match self.new_peer(&incoming.call_id).await {
+            Ok(peer) => match peer.take_offer(&incoming.sdp).await {
+                Ok(()) => {
+                    if let Some(call) = self
+                        .call
+                        .as_mut()
+                        .filter(|c| c.view.call_id == incoming.call_id)
+                    {
+                        call.has_remote_description = true;
+                        call.peer = Some(peer);
+                    }
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the caller's offer was refused");
+                    peer.close().await;
+                }
+            },
+            Err(error) => tracing::warn!(%error, "no peer connection while ringing"),
+        }
     }
 
     async fn on_accepted(&mut self, accept: proto::Accept) {
@@ -845,6 +918,7 @@ impl Actor {
     async fn on_peer(&mut self, event: PeerEvent) {
         match event {
             PeerEvent::Candidate(candidate) => {
+                tracing::debug!(elapsed_ms = call_answered_ms(&self.call), "local candidate");
                 let call_id = self.call.as_ref().expect("current").view.call_id.clone();
                 let frame = ClientFrame::CallCandidate(proto::Candidate {
                     call_id,
@@ -858,15 +932,11 @@ impl Actor {
             PeerEvent::Track(track) => {
                 let call = self.call.as_ref().expect("current");
                 let devices = Arc::clone(&self.devices);
-                let media = Arc::clone(&call.media);
-                match track.kind().await {
-                    rtc::rtp_transceiver::rtp_sender::RtpCodecKind::Video => {
-                        tokio::spawn(media::receive_video(track, devices, media));
-                    }
-                    _ => {
-                        tokio::spawn(media::receive_audio(track, devices, media));
-                    }
-                }
+                tokio::spawn(media::receive_track(
+                    track,
+                    devices,
+                    Arc::clone(&call.media),
+                ));
             }
         }
     }
@@ -875,6 +945,10 @@ impl Actor {
         let call = self.call.as_mut().expect("current");
         match state {
             RTCPeerConnectionState::Connected => {
+                tracing::debug!(
+                    elapsed_ms = call.answered.map(|at| millis(at.elapsed())),
+                    "media connected"
+                );
                 if call.connected_at.is_none() {
                     call.connected_at = Some(Instant::now());
                     call.connected_after = call.answered.map(|at| at.elapsed());
@@ -925,10 +999,15 @@ impl Actor {
         if !call.is_caller() {
             return;
         }
-        if call
-            .last_restart
-            .is_some_and(|at| at.elapsed() < RESTART_EVERY)
-        {
+        // One offer at a time: the other side may be away (asleep, frozen,
+        // offline) and answer late; a second offer would make that answer
+        // stale. A new one only if the last went unanswered for long.
+        let wait = if call.awaiting_answer {
+            UNANSWERED_RESTART
+        } else {
+            RESTART_EVERY
+        };
+        if call.last_restart.is_some_and(|at| at.elapsed() < wait) {
             return;
         }
         call.last_restart = Some(Instant::now());
@@ -943,8 +1022,13 @@ impl Actor {
                     sdp,
                     media: None,
                 });
-                if self.send(offer).await.is_err() {
-                    tracing::info!("ICE restart waits for the server");
+                match self.send(offer).await {
+                    Ok(()) => {
+                        if let Some(call) = self.call.as_mut() {
+                            call.awaiting_answer = true;
+                        }
+                    }
+                    Err(_) => tracing::info!("ICE restart waits for the server"),
                 }
             }
             Err(error) => tracing::warn!(%error, "ICE restart failed"),

@@ -115,7 +115,9 @@ fn capture_audio(
     packets: &mpsc::Sender<Bytes>,
 ) -> Result<(), MediaError> {
     let mut encoder = OpusEncoder::new(AUDIO_BITRATE)?;
-    let mut deadline = Instant::now();
+    // The first frame goes at once (it ends call setup); the pace starts
+    // after it.
+    let mut deadline = Instant::now() - AUDIO_FRAME;
     let silence = vec![0i16; AudioFormat::OPUS_MONO.samples_per_channel(AUDIO_FRAME_MS)];
     while !state.is_stopped() {
         let Some(frame) = input.source.next_frame(AUDIO_FRAME_MS) else {

@@ -198,7 +198,9 @@ async fn connect(
     let bearer = HeaderValue::from_str(&format!("Bearer {}", token.token.expose()))
         .map_err(|_| ConnectError::Other("the token is not a valid header value".into()))?;
     request.headers_mut().insert("Authorization", bearer);
-    let connecting = tokio_tungstenite::connect_async(request);
+    // No Nagle: call signaling is small frames whose every millisecond
+    // counts toward call setup.
+    let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
     match tokio::time::timeout(Duration::from_secs(10), connecting).await {
         Ok(Ok((socket, _response))) => Ok(socket),
         // The error names the URL and status, never the request headers.
