@@ -13,9 +13,12 @@ use convene_media::{
 use serde::Serialize;
 use tauri::ipc::{Channel, InvokeResponseBody, IpcResponse};
 
-/// The remote tile is drawn at most this large; bigger frames are scaled
-/// down in Rust so that the IPC carries no more than the window shows.
-const REMOTE_MAX: (u32, u32) = (640, 360);
+/// The remote tile is drawn at most this large, at most this often; bigger
+/// or faster video is scaled and thinned in Rust so that the IPC carries
+/// no more than the window can paint (WebKit copies each frame through its
+/// IPC; 640×360 at 30 fps stalled a software-rendered window).
+const REMOTE_MAX: (u32, u32) = (480, 270);
+const REMOTE_EVERY: Duration = Duration::from_millis(66);
 const PREVIEW_SIZE: (u32, u32) = (256, 144);
 /// The self-view needs no more than this.
 const PREVIEW_EVERY: Duration = Duration::from_millis(100);
@@ -46,6 +49,7 @@ pub struct AppMedia {
     output: Mutex<Option<String>>,
     video: Mutex<Option<Channel<VideoPacket>>>,
     last_preview: Mutex<Option<Instant>>,
+    last_remote: Mutex<Option<Instant>>,
     /// One echo canceller: the speaker feeds it what it plays, the
     /// microphone's capture is cleaned against that.
     echo: Mutex<Option<AudioProcessor>>,
@@ -102,6 +106,16 @@ impl AppMedia {
     }
 }
 
+/// Whether `every` has passed since the last time this said yes.
+fn due(last: &Mutex<Option<Instant>>, every: Duration) -> bool {
+    let mut last = lock(last);
+    if last.is_some_and(|at| at.elapsed() < every) {
+        return false;
+    }
+    *last = Some(Instant::now());
+    true
+}
+
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -147,18 +161,15 @@ impl MediaDevices for AppMedia {
     }
 
     fn remote_video(&self, frame: &VideoFrame) {
-        self.send_video(0, frame, REMOTE_MAX);
+        if due(&self.last_remote, REMOTE_EVERY) {
+            self.send_video(0, frame, REMOTE_MAX);
+        }
     }
 
     fn local_video(&self, frame: &VideoFrame) {
-        {
-            let mut last = lock(&self.last_preview);
-            if last.is_some_and(|at| at.elapsed() < PREVIEW_EVERY) {
-                return;
-            }
-            *last = Some(Instant::now());
+        if due(&self.last_preview, PREVIEW_EVERY) {
+            self.send_video(1, frame, PREVIEW_SIZE);
         }
-        self.send_video(1, frame, PREVIEW_SIZE);
     }
 }
 
@@ -211,6 +222,7 @@ mod tests {
     #[test]
     fn frames_fit_the_tile_keeping_their_shape() {
         assert_eq!(fit(1280, 720, 640, 360), (640, 360));
+        assert_eq!(fit(1280, 720, 480, 270), (480, 270));
         assert_eq!(fit(640, 480, 640, 360), (480, 360));
         assert_eq!(fit(320, 180, 640, 360), (320, 180));
     }

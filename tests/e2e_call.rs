@@ -110,7 +110,7 @@ async fn alice_in_the_app_calls_bob_at_a_terminal() {
     );
 
     // The Calls tab lists it.
-    app.click("[data-testid=calls-tab]").await;
+    app.click("[data-testid=rail-calls]").await;
     app.wait_for_content("[data-testid=call-history-row]", "Bob Example", WAIT)
         .await;
     app.screenshot(&artifacts.join("history.png")).await;

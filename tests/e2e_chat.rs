@@ -13,7 +13,6 @@ use fantoccini::Locator;
 use serde_json::json;
 use support::scene::AppScene;
 use support::server::DevServer;
-use support::terminal::Person;
 
 const WAIT: Duration = Duration::from_secs(30);
 const APP: &str = env!("CARGO_BIN_EXE_convene");

@@ -339,7 +339,7 @@ pub async fn run(
             give_up_after,
         } => {
             let callee = resolve_user(&chat, &user).await?;
-            place(&engine, &callee, &media, duration, give_up_after).await
+            place(&engine, callee, &media, duration, give_up_after).await
         }
         CallCommand::Answer {
             media,
@@ -436,12 +436,13 @@ async fn wait_for_live(chat: &ChatService) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn resolve_user(chat: &ChatService, user: &str) -> anyhow::Result<String> {
+/// A user id, or a username looked up in the directory (with its name).
+async fn resolve_user(chat: &ChatService, user: &str) -> anyhow::Result<(String, Option<String>)> {
     if !user.contains('@') {
-        return Ok(user.trim_start_matches("8:orgid:").to_owned());
+        return Ok((user.trim_start_matches("8:orgid:").to_owned(), None));
     }
     match chat.find_person(user).await? {
-        Some(person) => Ok(person.id),
+        Some(person) => Ok((person.id, Some(person.display_name))),
         None => anyhow::bail!("no user {user} in your organisation"),
     }
 }
@@ -452,14 +453,14 @@ fn say(stage: &str) {
 
 async fn place(
     engine: &CallEngine,
-    callee: &str,
+    (callee, name): (String, Option<String>),
     media: &MediaArgs,
     duration: Option<Duration>,
     give_up_after: Option<Duration>,
 ) -> Result<Option<CallReport>, CallError> {
     let mut updates = engine.subscribe();
     let video = matches!(media.video, VideoChoice::Pattern { .. });
-    let placed = engine.place(callee, video).await?;
+    let placed = engine.place(&callee, name, video).await?;
     say(&format!("calling {}", placed.peer.user_id));
     let give_up = give_up_after.map(|after| tokio::time::Instant::now() + after);
     follow(engine, &mut updates, &placed.call_id, duration, give_up).await

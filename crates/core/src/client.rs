@@ -505,7 +505,15 @@ impl Client {
 
     /// Calls a person (Entra object id).
     pub async fn place_call(&self, user_id: &str, video: bool) -> Result<CallView, UserError> {
-        Ok(self.calls().await?.place(user_id, video).await?)
+        let engine = self.calls().await?;
+        // The name the call view shows, from the chats that know the person.
+        let name = self.chat().await?.chats()?.into_iter().find_map(|chat| {
+            chat.members
+                .into_iter()
+                .find(|p| p.id == user_id)
+                .map(|p| p.display_name)
+        });
+        Ok(engine.place(user_id, name, video).await?)
     }
 
     pub async fn answer_call(&self, call_id: &str, video: bool) -> Result<CallView, UserError> {

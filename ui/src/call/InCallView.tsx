@@ -28,7 +28,11 @@ import { VideoCanvas } from "./VideoCanvas";
 import { LOCAL_STREAM, REMOTE_STREAM } from "./videoPacket";
 
 const useStyles = makeStyles({
-  provider: { position: "absolute", inset: 0, zIndex: 10 },
+  // The stage's place over the main pane. Not on the FluentProvider: Fluent
+  // copies a provider's classes onto the portal nodes of its tooltips and
+  // menus, and a full-window, opaque portal node hid the call and took
+  // every click.
+  layer: { position: "absolute", inset: 0, zIndex: 10 },
   root: {
     outlineStyle: "none",
     position: "absolute",
@@ -135,101 +139,103 @@ export function InCallView({ call, ended, store, theme }: InCallViewProps) {
   const status = ended ? endedMessage(call) : statusText(call);
 
   return (
-    <FluentProvider theme={theme} className={styles.provider}>
-      <section
-        ref={rootRef}
-        tabIndex={-1}
-        className={styles.root}
-        aria-label={`Call with ${name}`}
-        data-testid="call-view"
-        data-stage={stage}
-      >
-        <div className={styles.top}>
-          <Text className={styles.name}>{name}</Text>
-          <Text className={styles.status} role="status" aria-live="polite" data-testid="call-status">
-            {status}
-          </Text>
-          {!ended && call.connectedAtMs !== null && <CallDuration className={styles.duration} sinceMs={call.connectedAtMs} />}
-          {!ended && call.stage !== "calling" && call.stage !== "ringing" && <CallQualityIndicator quality={call.quality} />}
-        </div>
-        <div className={styles.stage}>
-          <VideoCanvas
-            feed={store.feed}
-            stream={REMOTE_STREAM}
-            className={showRemote ? styles.remote : styles.hidden}
-            data-testid="call-remote-video"
-            aria-label={`${name}'s video`}
-            role="img"
-          />
-          {!showRemote && (
-            <div className={styles.placeholder}>
-              <Avatar name={name} size={128} color="colorful" aria-hidden />
-              {ended && (
-                <Title2 as="p" className={styles.ended} data-testid="call-ended" data-reason={call.ended ?? "hungUp"}>
-                  {endedMessage(call)}
-                </Title2>
-              )}
-            </div>
-          )}
-          {showRemote && <span className={styles.nameLabel}>{name}</span>}
-          {!ended && call.cameraOn && (
+    <div className={styles.layer}>
+      <FluentProvider theme={theme} style={{ height: "100%" }}>
+        <section
+          ref={rootRef}
+          tabIndex={-1}
+          className={styles.root}
+          aria-label={`Call with ${name}`}
+          data-testid="call-view"
+          data-stage={stage}
+        >
+          <div className={styles.top}>
+            <Text className={styles.name}>{name}</Text>
+            <Text className={styles.status} role="status" aria-live="polite" data-testid="call-status">
+              {status}
+            </Text>
+            {!ended && call.connectedAtMs !== null && <CallDuration className={styles.duration} sinceMs={call.connectedAtMs} />}
+            {!ended && call.stage !== "calling" && call.stage !== "ringing" && <CallQualityIndicator quality={call.quality} />}
+          </div>
+          <div className={styles.stage}>
             <VideoCanvas
               feed={store.feed}
-              stream={LOCAL_STREAM}
-              className={styles.local}
-              data-testid="call-local-video"
-              aria-label="Your video"
+              stream={REMOTE_STREAM}
+              className={showRemote ? styles.remote : styles.hidden}
+              data-testid="call-remote-video"
+              aria-label={`${name}'s video`}
               role="img"
             />
+            {!showRemote && (
+              <div className={styles.placeholder}>
+                <Avatar name={name} size={128} color="colorful" aria-hidden />
+                {ended && (
+                  <Title2 as="p" className={styles.ended} data-testid="call-ended" data-reason={call.ended ?? "hungUp"}>
+                    {endedMessage(call)}
+                  </Title2>
+                )}
+              </div>
+            )}
+            {showRemote && <span className={styles.nameLabel}>{name}</span>}
+            {!ended && call.cameraOn && (
+              <VideoCanvas
+                feed={store.feed}
+                stream={LOCAL_STREAM}
+                className={styles.local}
+                data-testid="call-local-video"
+                aria-label="Your video"
+                role="img"
+              />
+            )}
+          </div>
+          {store.actionError !== null && (
+            <Text className={styles.error} role="alert" data-testid="call-error">
+              {store.actionError}
+            </Text>
           )}
-        </div>
-        {store.actionError !== null && (
-          <Text className={styles.error} role="alert" data-testid="call-error">
-            {store.actionError}
-          </Text>
-        )}
-        <div className={styles.bar} role="toolbar" aria-label="Call controls">
-          {ended ? (
-            <Button icon={<DismissRegular />} onClick={store.dismissEnded} data-testid="call-ended-close">
-              Close
-            </Button>
-          ) : (
-            <>
-              <Tooltip content="Mute" relationship="label">
-                <Button
-                  shape="circular"
-                  size="large"
-                  icon={call.muted ? <MicOffRegular /> : <MicRegular />}
-                  aria-pressed={call.muted}
-                  onClick={store.toggleMute}
-                  data-testid="call-mute"
-                />
-              </Tooltip>
-              <Tooltip content="Camera" relationship="label">
-                <Button
-                  shape="circular"
-                  size="large"
-                  icon={call.cameraOn ? <VideoRegular /> : <VideoOffRegular />}
-                  aria-pressed={call.cameraOn}
-                  onClick={store.toggleCamera}
-                  data-testid="call-camera"
-                />
-              </Tooltip>
-              <DeviceMenu choice={store.devices} onChoose={store.chooseDevices} />
-              <Tooltip content="Hang up" relationship="label">
-                <Button
-                  shape="circular"
-                  size="large"
-                  className={styles.hangUp}
-                  icon={<CallEndFilled />}
-                  onClick={store.hangUp}
-                  data-testid="call-hangup"
-                />
-              </Tooltip>
-            </>
-          )}
-        </div>
-      </section>
-    </FluentProvider>
+          <div className={styles.bar} role="toolbar" aria-label="Call controls">
+            {ended ? (
+              <Button icon={<DismissRegular />} onClick={store.dismissEnded} data-testid="call-ended-close">
+                Close
+              </Button>
+            ) : (
+              <>
+                <Tooltip content="Mute" relationship="label">
+                  <Button
+                    shape="circular"
+                    size="large"
+                    icon={call.muted ? <MicOffRegular /> : <MicRegular />}
+                    aria-pressed={call.muted}
+                    onClick={store.toggleMute}
+                    data-testid="call-mute"
+                  />
+                </Tooltip>
+                <Tooltip content="Camera" relationship="label">
+                  <Button
+                    shape="circular"
+                    size="large"
+                    icon={call.cameraOn ? <VideoRegular /> : <VideoOffRegular />}
+                    aria-pressed={call.cameraOn}
+                    onClick={store.toggleCamera}
+                    data-testid="call-camera"
+                  />
+                </Tooltip>
+                <DeviceMenu choice={store.devices} onChoose={store.chooseDevices} />
+                <Tooltip content="Hang up" relationship="label">
+                  <Button
+                    shape="circular"
+                    size="large"
+                    className={styles.hangUp}
+                    icon={<CallEndFilled />}
+                    onClick={store.hangUp}
+                    data-testid="call-hangup"
+                  />
+                </Tooltip>
+              </>
+            )}
+          </div>
+        </section>
+      </FluentProvider>
+    </div>
   );
 }

@@ -112,7 +112,7 @@ pub struct CallSetup {
 
 enum Command {
     Place {
-        callee: String,
+        callee: CallPeer,
         video: bool,
         reply: oneshot::Sender<Result<CallView, CallError>>,
     },
@@ -190,9 +190,18 @@ impl CallEngine {
         self.current.borrow().clone()
     }
 
-    /// Calls `callee` (an Entra object id or `8:orgid:{oid}`).
-    pub async fn place(&self, callee: &str, video: bool) -> Result<CallView, CallError> {
-        let callee = callee.trim_start_matches("8:orgid:").to_owned();
+    /// Calls `callee` (an Entra object id or `8:orgid:{oid}`); `name` is
+    /// what the call view shows while the call lasts.
+    pub async fn place(
+        &self,
+        callee: &str,
+        name: Option<String>,
+        video: bool,
+    ) -> Result<CallView, CallError> {
+        let callee = CallPeer {
+            user_id: callee.trim_start_matches("8:orgid:").to_owned(),
+            name,
+        };
         self.ask(|reply| Command::Place {
             callee,
             video,
@@ -510,7 +519,7 @@ impl Actor {
         Ok(Arc::new(peer))
     }
 
-    async fn place(&mut self, callee: String, video: bool) -> Result<CallView, CallError> {
+    async fn place(&mut self, callee: CallPeer, video: bool) -> Result<CallView, CallError> {
         if self.call.is_some() {
             return Err(CallError::Busy);
         }
@@ -521,10 +530,7 @@ impl Actor {
         let media_kinds = media_list(video);
         let mut call = Call::new(CallView {
             call_id: call_id.clone(),
-            peer: CallPeer {
-                user_id: callee.clone(),
-                name: None,
-            },
+            peer: callee.clone(),
             side: CallSide::Outgoing,
             stage: CallStage::Calling,
             media: media_kinds.clone(),
@@ -550,7 +556,7 @@ impl Actor {
         let invite = ClientFrame::CallInvite(proto::Invite {
             version: CALL_PROTOCOL_VERSION,
             call_id,
-            callee: orgid(&callee),
+            callee: orgid(&callee.user_id),
             media: media_kinds,
             sdp: offer,
         });

@@ -296,6 +296,17 @@ pub async fn receive_track(
     }
 }
 
+/// A speaker that is not there.
+struct Nowhere;
+
+impl AudioSink for Nowhere {
+    fn format(&self) -> AudioFormat {
+        AudioFormat::OPUS_MONO
+    }
+
+    fn play(&mut self, _frame: &AudioFrame) {}
+}
+
 /// Decodes and plays the other side's audio.
 pub async fn receive_audio(
     track: Arc<dyn TrackRemote>,
@@ -305,8 +316,10 @@ pub async fn receive_audio(
     let mut sink = match devices.speaker() {
         Ok(sink) => sink,
         Err(error) => {
+            // Keep reading the track (an unread track backs up inside the
+            // connection) and keep the call's figures; play to nowhere.
             tracing::warn!(%error, "no speaker: the call is heard nowhere");
-            return;
+            Box::new(Nowhere)
         }
     };
     let mut decoder = match OpusDecoder::new() {
