@@ -30,7 +30,9 @@ async fn main() {
     let app = &scene.app;
     let pid = app_pid(APP.as_ref(), scene.home()).expect("the app's process");
 
-    let sent = scene.bob.json_lines(&["send", "alice@convene.example", "Call me", "--json"]);
+    let sent = scene
+        .bob
+        .json_lines(&["send", "alice@convene.example", "Call me", "--json"]);
     let chat_id = sent[0]["chatId"].as_str().unwrap().to_owned();
     let row = format!("[data-testid=chat-row][data-chat-id=\"{chat_id}\"]");
     app.wait_for_text(&row, "", WAIT).await;
@@ -70,7 +72,8 @@ async fn main() {
         );
 
         app.click("[data-testid=call-hangup]").await;
-        app.wait_for_text("[data-testid=call-ended]", "", WAIT).await;
+        app.wait_for_text("[data-testid=call-ended]", "", WAIT)
+            .await;
         let _ = bob.wait_with_output();
         // Let the ended message go and the chat come back.
         tokio::time::sleep(Duration::from_secs(4)).await;
