@@ -201,11 +201,28 @@ async fn connect(
     // No Nagle: call signaling is small frames whose every millisecond
     // counts toward call setup.
     let connecting = tokio_tungstenite::connect_async_with_config(request, None, true);
-    match tokio::time::timeout(Duration::from_secs(10), connecting).await {
-        Ok(Ok((socket, _response))) => Ok(socket),
+    let mut socket = match tokio::time::timeout(Duration::from_secs(10), connecting).await {
+        Ok(Ok((socket, _response))) => socket,
         // The error names the URL and status, never the request headers.
-        Ok(Err(error)) => Err(ConnectError::Other(error.to_string())),
-        Err(_) => Err(ConnectError::Other("timed out".into())),
+        Ok(Err(error)) => return Err(ConnectError::Other(error.to_string())),
+        Err(_) => return Err(ConnectError::Other("timed out".into())),
+    };
+    // Connected means greeted: the server says hello once this socket can
+    // be reached (called, sent hints), not when the upgrade completes.
+    let greeting = async {
+        while let Some(message) = socket.next().await {
+            if let Message::Text(text) = message.map_err(|e| e.to_string())? {
+                if let Ok(ServerFrame::Hello { .. }) = serde_json::from_str(&text) {
+                    return Ok(());
+                }
+            }
+        }
+        Err("closed before its hello".to_owned())
+    };
+    match tokio::time::timeout(Duration::from_secs(10), greeting).await {
+        Ok(Ok(())) => Ok(socket),
+        Ok(Err(reason)) => Err(ConnectError::Other(reason)),
+        Err(_) => Err(ConnectError::Other("no hello from the server".into())),
     }
 }
 

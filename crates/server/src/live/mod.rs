@@ -92,13 +92,13 @@ async fn serve(live: Arc<Live>, identity: CommunicationIdentity, mut socket: Web
         user_id: user.to_string(),
         protocol: PROTOCOL_VERSION,
     };
-    if send(&mut socket, &hello).await.is_err() {
-        return;
-    }
+    // Attached before the hello: a client that has its hello can be called
+    // (or sent a hint) at once, without a window in which it is missed.
     let (id, mut outbox) = live
         .presence
         .update(user, tenant, || live.hub.attach(user, tenant));
     tracing::debug!(%user, socket = id, "live: connected");
+    let greeted = send(&mut socket, &hello).await.is_ok();
     let expires = tokio::time::Instant::now()
         + identity
             .expires
@@ -107,38 +107,40 @@ async fn serve(live: Arc<Live>, identity: CommunicationIdentity, mut socket: Web
     let mut ping =
         tokio::time::interval_at(tokio::time::Instant::now() + PING_INTERVAL, PING_INTERVAL);
     let mut awaiting_pong = false;
-    loop {
-        tokio::select! {
-            frame = outbox.recv() => match frame {
-                Some(frame) => {
-                    if send(&mut socket, &frame).await.is_err() {
+    if greeted {
+        loop {
+            tokio::select! {
+                frame = outbox.recv() => match frame {
+                    Some(frame) => {
+                        if send(&mut socket, &frame).await.is_err() {
+                            break;
+                        }
+                    }
+                    // Dropped by the hub: too far behind.
+                    None => break,
+                },
+                message = socket.recv() => match message {
+                    Some(Ok(Message::Text(text))) => {
+                        received(&live, user, tenant, id, text.as_str()).await
+                    }
+                    Some(Ok(Message::Pong(_))) => awaiting_pong = false,
+                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    Some(Ok(_)) => {}
+                },
+                _ = ping.tick() => {
+                    if awaiting_pong {
+                        tracing::debug!(%user, socket = id, "live: no pong, dropping");
                         break;
                     }
+                    if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
+                        break;
+                    }
+                    awaiting_pong = true;
                 }
-                // Dropped by the hub: too far behind.
-                None => break,
-            },
-            message = socket.recv() => match message {
-                Some(Ok(Message::Text(text))) => {
-                    received(&live, user, tenant, id, text.as_str()).await
-                }
-                Some(Ok(Message::Pong(_))) => awaiting_pong = false,
-                Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
-                Some(Ok(_)) => {}
-            },
-            _ = ping.tick() => {
-                if awaiting_pong {
-                    tracing::debug!(%user, socket = id, "live: no pong, dropping");
+                () = tokio::time::sleep_until(expires) => {
+                    tracing::debug!(%user, socket = id, "live: token expired, closing");
                     break;
                 }
-                if socket.send(Message::Ping(Vec::new().into())).await.is_err() {
-                    break;
-                }
-                awaiting_pong = true;
-            }
-            () = tokio::time::sleep_until(expires) => {
-                tracing::debug!(%user, socket = id, "live: token expired, closing");
-                break;
             }
         }
     }
