@@ -24,9 +24,13 @@ step "services: gnome-keyring (Secret Service) and Xvfb"
 # The keyring daemon registers on this session's bus and unlocks (creating
 # it) a login collection with a throwaway password. Its files live in a
 # fresh directory, so no run sees accounts that an earlier run left behind.
-keyring_home=$(mktemp -d)
-eval "$(printf 'convene-test' | XDG_DATA_HOME="$keyring_home" gnome-keyring-daemon --unlock --components=secrets)"
-export GNOME_KEYRING_CONTROL
+fresh_keyring() {
+  local home
+  home=$(mktemp -d)
+  eval "$(printf 'convene-test' | XDG_DATA_HOME="$home" gnome-keyring-daemon --replace --unlock --components=secrets)"
+  export GNOME_KEYRING_CONTROL
+}
+fresh_keyring
 xvfb_log=$(mktemp)
 display_file=$(mktemp)
 Xvfb -displayfd 3 -screen 0 1280x800x24 -nolisten tcp 3>"$display_file" >"$xvfb_log" 2>&1 &
@@ -56,7 +60,12 @@ step "Rust: unit and integration tests"
 cargo test --workspace --locked
 
 step "end-to-end: the real app under Xvfb through tauri-driver"
-cargo test -p convene --locked --test e2e --test e2e_chat --test e2e_call -- --ignored --test-threads=1
+# Each scenario starts from an empty keyring: an app whose keyring holds an
+# account from an earlier scenario's server would start signed in to it.
+for scenario in e2e e2e_chat e2e_call; do
+  fresh_keyring
+  cargo test -p convene --locked --test "$scenario" -- --ignored --test-threads=1
+done
 
 step "convene-core has no Tauri crate in its dependency tree"
 if cargo tree -p convene-core -e normal,build --prefix none | grep -Eq '^tauri([-_ ]|$)'; then
