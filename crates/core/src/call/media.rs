@@ -4,7 +4,7 @@
 //! on tokio.
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -467,19 +467,5 @@ fn decode_video(
                 wants_keyframe.store(true, Ordering::Relaxed);
             }
         }
-    }
-}
-
-/// The newest frame of a stream, for a preview or a test to look at.
-#[derive(Debug, Default)]
-pub struct LatestFrame(Mutex<Option<VideoFrame>>);
-
-impl LatestFrame {
-    pub fn set(&self, frame: &VideoFrame) {
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(frame.clone());
-    }
-
-    pub fn take(&self) -> Option<VideoFrame> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).take()
     }
 }
