@@ -10,7 +10,9 @@ use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
 use tracing_subscriber::{fmt, EnvFilter, Layer as _};
 
-const DEFAULT_FILTER: &str = "info,tao=warn,wry=warn";
+// rtc_ice warns on every check tick while a ringing call waits for the
+// caller's candidates: expected, and 100 lines a second.
+const DEFAULT_FILTER: &str = "info,tao=warn,wry=warn,rtc_ice=error";
 
 pub fn log_dir() -> Option<PathBuf> {
     dirs::state_dir()

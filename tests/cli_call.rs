@@ -425,6 +425,43 @@ fn an_unanswered_call_ends_at_the_servers_ring_timeout() {
 }
 
 #[test]
+fn a_call_answered_after_ringing_for_twenty_seconds_connects() {
+    let room = Room::open(&[]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+    let bob_heard = room.file("bob-heard.wav");
+
+    // Longer than ICE waits without candidates (18 s) while the callee's
+    // connection is prepared during ringing.
+    let bob_side = answering(
+        &bob,
+        "bob",
+        &[
+            "--ring-for",
+            "20s",
+            "--audio",
+            "tone:660",
+            "--video",
+            "none",
+            "--record",
+            &bob_heard,
+        ],
+    );
+    let started = Instant::now();
+    let alice_side = call(
+        &alice,
+        "alice",
+        BOB,
+        &["--audio", "tone:440", "--video", "none", "--duration", "3s"],
+    );
+    let alice_end = alice_side.finish_within(Duration::from_secs(60));
+    alice_end.expect(0, "hungUp");
+    assert!(started.elapsed() >= Duration::from_secs(23), "it rang 20 s");
+    bob_side.finish().expect(0, "remoteHungUp");
+    heard(&bob_heard, 440.0, 660.0);
+}
+
+#[test]
 fn a_call_answered_on_one_device_stops_ringing_on_the_other() {
     let room = Room::open(&[]);
     let alice = room.person(ALICE);

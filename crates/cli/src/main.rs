@@ -66,7 +66,10 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+            // rtc_ice warns on every check tick while a ringing call waits
+            // for the caller's candidates: expected, and 100 lines a second.
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,rtc_ice=error".into()),
         )
         .with_writer(std::io::stderr)
         .init();

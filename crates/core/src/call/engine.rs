@@ -332,6 +332,19 @@ impl Call {
 }
 
 /// Milliseconds since the call was answered, for setup-time logs.
+/// Closing waits on the connection's driver; whoever drops a connection
+/// has moved on, whatever the driver is doing.
+fn close_in_background(peer: Arc<Peer>) {
+    tokio::spawn(async move {
+        if tokio::time::timeout(Duration::from_secs(3), peer.close())
+            .await
+            .is_err()
+        {
+            tracing::warn!("the peer connection took over 3 s to close");
+        }
+    });
+}
+
 fn call_answered_ms(call: &Option<Call>) -> f64 {
     call.as_ref()
         .and_then(|c| c.answered)
@@ -665,17 +678,7 @@ impl Actor {
         };
         call.media.stop();
         if let Some(peer) = call.peer.take() {
-            // Closing waits on the connection's driver; the call is over for
-            // the person now, whatever the driver is doing.
-            tokio::spawn(async move {
-                let closing = peer.close();
-                if tokio::time::timeout(Duration::from_secs(3), closing)
-                    .await
-                    .is_err()
-                {
-                    tracing::warn!("the peer connection took over 3 s to close");
-                }
-            });
+            close_in_background(peer);
         }
         call.view.stage = CallStage::Ended;
         call.view.ended = Some(reason);
@@ -974,6 +977,16 @@ impl Actor {
                 call.view.stage = CallStage::Reconnecting;
                 self.publish();
                 self.restart_ice().await;
+            }
+            // The connection prepared while ringing has no candidates to try
+            // until we answer, and ICE gives up after its failed timeout
+            // (18 s). The call still rings; answering builds a fresh one.
+            RTCPeerConnectionState::Failed if call.view.stage == CallStage::Incoming => {
+                if let Some(peer) = call.peer.take() {
+                    tracing::debug!("the connection prepared while ringing timed out");
+                    call.has_remote_description = false;
+                    close_in_background(peer);
+                }
             }
             RTCPeerConnectionState::Failed => {
                 let _ = self.hang_up_frame().await;
