@@ -19,6 +19,8 @@ DEBIAN_PACKAGES=(
   # calls: a real TURN server for the relay tests, and a browser peer for
   # the WebRTC interoperability test
   coturn chromium chromium-driver
+  # a real notification service for the incoming-call notification tests
+  dunst
   # media: Opus and VP8 codecs, ALSA for cpal, echo cancellation
   libopus-dev libvpx-dev libasound2-dev libwebrtc-audio-processing-dev
   libclang-dev  # bindgen, for webrtc-audio-processing-sys

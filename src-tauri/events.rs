@@ -2,14 +2,14 @@
 //! chat events the desktop itself shows into a notification and the tray's
 //! unread count.
 
-use convene_core::call::{CallStage, CallView, MediaKind};
+use convene_core::call::{CallStage, CallView};
 use convene_core::{ClientEvent, EventStream};
 use serde::Serialize;
 use tauri::{AppHandle, Manager};
 use tauri_plugin_notification::NotificationExt;
 use tauri_specta::Event;
 
-use crate::{tray, MAIN_WINDOW};
+use crate::{call_alert, tray, MAIN_WINDOW};
 
 /// Every core event reaches the UI as this one Tauri event, so that their
 /// order is the core's order.
@@ -45,30 +45,16 @@ pub fn forward(app: AppHandle, mut events: EventStream) {
     });
 }
 
-/// An incoming call: the window comes forward with its Answer/Decline
-/// toast (the UI plays the ring), and a desktop notification says who calls
-/// in case the window is on another workspace.
+/// An incoming call: the window, if in front, shows its Answer/Decline toast
+/// and plays the ring. Otherwise a desktop notification with the same
+/// buttons says who calls, and the window asks for attention without taking
+/// the focus from whatever the person is doing.
 fn ring(app: &AppHandle, call: &CallView) {
     if window_has_focus(app) {
         return;
     }
-    let who = call.peer.name.as_deref().unwrap_or("Someone");
-    let kind = if call.media.contains(&MediaKind::Video) {
-        "video call"
-    } else {
-        "call"
-    };
-    let shown = app
-        .notification()
-        .builder()
-        .title(format!("{who} is calling"))
-        .body(format!("Incoming {kind}: answer or decline in Convene"))
-        .show();
-    if let Err(error) = shown {
-        tracing::info!(%error, "could not show a notification");
-    }
+    call_alert::show(app, call);
     if let Some(window) = app.get_webview_window(MAIN_WINDOW) {
-        let _ = window.show();
         let _ = window.request_user_attention(Some(tauri::UserAttentionType::Critical));
     }
 }

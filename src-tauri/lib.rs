@@ -2,6 +2,7 @@
 //! the UI and `convene-core`. It stays thin: every command maps onto the
 //! core, and the core's events are forwarded in order.
 
+mod call_alert;
 mod commands;
 mod events;
 mod logging;

@@ -127,3 +127,87 @@ fn wait_for(mut child: std::process::Child, timeout: Duration) -> std::process::
     }
     child.wait_with_output().expect("collect output")
 }
+
+/// Bob calls alice while her window is in the background: a desktop
+/// notification (on dunst, a real notification service) says who calls and
+/// carries the buttons. It goes away when bob gives up; on the next call
+/// Decline in the notification declines it; on the one after, Answer in the
+/// notification connects the call in the app.
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver, dunst and a Secret Service: run through ./scripts/test.sh"]
+async fn bob_calls_alice_who_answers_from_the_desktop_notification() {
+    let scratch = tempfile::tempdir().unwrap();
+    let artifacts = support::artifacts_dir("call-notification");
+    let dunst = support::dunst::Dunst::start();
+    let scene = AppScene::open(scratch.path(), APP.as_ref()).await;
+    let app = &scene.app;
+    // Alice is in another window: the desktop notification is for her.
+    app.client
+        .minimize_window()
+        .await
+        .expect("minimise the window");
+    let calling = |extra: &[&str]| {
+        let mut args = vec![
+            "call",
+            "alice@convene.example",
+            "--json",
+            "--audio",
+            "tone:440",
+            "--video",
+            "none",
+        ];
+        args.extend_from_slice(extra);
+        scene
+            .bob
+            .command(&args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start convene-cli call")
+    };
+
+    // Bob gives up: the notification goes with the call.
+    let bob = calling(&["--give-up-after", "4s"]);
+    dunst.wait_displayed(1, WAIT);
+    let ended = summary(wait_for(bob, WAIT));
+    assert_eq!(ended["ended"], "hungUp", "{ended}");
+    assert_eq!(ended["connected"], false, "{ended}");
+    dunst.wait_displayed(0, WAIT);
+
+    // Declined from the notification.
+    let bob = calling(&["--give-up-after", "20s"]);
+    dunst.wait_displayed(1, WAIT);
+    let buttons = dunst.press("Decline");
+    assert_eq!(buttons, ["Answer", "Decline", "Open"]);
+    let ended = summary(wait_for(bob, WAIT));
+    assert_eq!(ended["ended"], "declined", "{ended}");
+    dunst.wait_displayed(0, WAIT);
+
+    // Answered from the notification: the app is in the call.
+    let bob = calling(&["--duration", "4s"]);
+    dunst.wait_displayed(1, WAIT);
+    dunst.press("Answer");
+    app.wait_for_attribute("[data-testid=call-view]", "data-stage", "connected", WAIT)
+        .await;
+    dunst.wait_displayed(0, WAIT);
+    app.screenshot(&artifacts.join("answered.png")).await;
+    let ended = summary(wait_for(bob, WAIT));
+    assert_eq!(ended["ended"], "hungUp", "{ended}");
+    assert_eq!(ended["connected"], true, "{ended}");
+    app.wait_for_attribute(
+        "[data-testid=call-ended]",
+        "data-reason",
+        "remoteHungUp",
+        WAIT,
+    )
+    .await;
+}
+
+/// The last JSON line a `convene-cli call`/`answer` printed: its summary.
+fn summary(output: std::process::Output) -> Value {
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .rev()
+        .find_map(|line| serde_json::from_str(line).ok())
+        .unwrap_or_else(|| panic!("a summary: {output:?}"))
+}

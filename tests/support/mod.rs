@@ -5,6 +5,9 @@
 
 pub mod app;
 pub mod chat;
+// dunst, shared with convene-core's notification tests.
+#[path = "../../crates/core/tests/support/dunst.rs"]
+pub mod dunst;
 pub mod person;
 pub mod procs;
 pub mod scene;

@@ -11,6 +11,11 @@ pub mod chat;
 pub mod client;
 pub mod config;
 pub mod connection;
+#[cfg(all(
+    unix,
+    not(any(target_os = "macos", target_os = "ios", target_os = "android"))
+))]
+pub mod desktop;
 pub mod event;
 pub mod exchange;
 pub mod http;

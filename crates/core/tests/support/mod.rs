@@ -1,0 +1,3 @@
+//! Helpers shared by convene-core's integration tests.
+
+pub mod dunst;
