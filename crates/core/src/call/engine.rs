@@ -18,7 +18,7 @@ use webrtc::peer_connection::RTCPeerConnectionState;
 
 use super::media::{self, MediaDevices, MediaState};
 use super::peer::{Peer, PeerEvent, PeerSettings};
-use super::quality::{quality_between, StatsSnapshot};
+use super::quality::{opus_expected_loss_percent, quality_between, StatsSnapshot};
 use super::view::{CallPeer, CallReport, CallSide, CallStage, CallTimings, CallView, EndReason};
 use crate::chat::live::{LiveEvent, LiveSender};
 use crate::session::{AccountProfile, Sessions};
@@ -1128,6 +1128,11 @@ impl Actor {
         call.media
             .target_bitrate
             .store(peer.target_bitrate().to_bits(), Ordering::Relaxed);
+        if let Some(lost) = snapshot.audio_sent_fraction_lost {
+            call.media
+                .audio_expected_loss
+                .set(opus_expected_loss_percent(lost));
+        }
         let frames = call.media.video_frames_decoded.load(Ordering::Relaxed);
         let previous_frames = call
             .stats

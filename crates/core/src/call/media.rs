@@ -3,7 +3,7 @@
 //! microphone read blocks; a VP8 frame takes milliseconds), the network side
 //! on tokio.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -74,6 +74,32 @@ pub struct MediaState {
     pub video_frames_decoded: AtomicU64,
     /// The congestion controller's target, bits per second as f64 bits.
     pub target_bitrate: AtomicU64,
+    /// The loss the Opus encoder plans for, from the other side's reports.
+    pub audio_expected_loss: ExpectedLoss,
+}
+
+/// Percent of packets the path is expected to lose. Until the other side
+/// first reports, the encoder keeps its own cautious default (10 %, which
+/// pays for FEC); on a clean path it then stops coding FEC.
+#[derive(Debug)]
+pub struct ExpectedLoss(AtomicU8);
+
+impl ExpectedLoss {
+    const NOT_REPORTED: u8 = u8::MAX;
+
+    pub fn set(&self, percent: u8) {
+        self.0.store(percent.min(100), Ordering::Relaxed);
+    }
+
+    fn get(&self) -> Option<u8> {
+        Some(self.0.load(Ordering::Relaxed)).filter(|&p| p != Self::NOT_REPORTED)
+    }
+}
+
+impl Default for ExpectedLoss {
+    fn default() -> Self {
+        Self(AtomicU8::new(Self::NOT_REPORTED))
+    }
 }
 
 impl MediaState {
@@ -115,6 +141,7 @@ fn capture_audio(
     packets: &mpsc::Sender<Bytes>,
 ) -> Result<(), MediaError> {
     let mut encoder = OpusEncoder::new(AUDIO_BITRATE)?;
+    let mut expected_loss = None;
     // The first frame goes at once (it ends call setup); the pace starts
     // after it.
     let mut deadline = Instant::now() - AUDIO_FRAME;
@@ -135,6 +162,12 @@ fn capture_audio(
         } else {
             &pcm
         };
+        let loss = state.audio_expected_loss.get();
+        if let Some(percent) = loss.filter(|_| loss != expected_loss) {
+            tracing::debug!(percent, "Opus plans for this much loss");
+            encoder.set_packet_loss_percent(i32::from(percent))?;
+            expected_loss = loss;
+        }
         let packet = encoder.encode(pcm)?;
         if packets.blocking_send(Bytes::from(packet)).is_err() {
             break;
