@@ -23,6 +23,9 @@ DEBIAN_PACKAGES=(
   dunst
   # media: Opus and VP8 codecs, ALSA for cpal, echo cancellation
   libopus-dev libvpx-dev libasound2-dev libwebrtc-audio-processing-dev
+  # cameras through PipeWire; the tests run a private pipewire and
+  # wireplumber with PipeWire's video test source as the camera
+  libpipewire-0.3-dev pipewire pipewire-bin wireplumber
   libclang-dev  # bindgen, for webrtc-audio-processing-sys
   # media tests: a private PulseAudio daemon as a virtual speaker and mic,
   # reached from cpal's ALSA backend through the pulse plugin

@@ -37,6 +37,8 @@ const COMMANDS: &[&str] = &[
     "call_history",
     "audio_devices",
     "select_audio_devices",
+    "cameras",
+    "select_camera",
     "watch_video",
 ];
 

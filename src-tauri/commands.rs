@@ -8,7 +8,7 @@ use serde::Serialize;
 use tauri::ipc::Channel;
 use tauri::State;
 
-use crate::media::{AppMedia, AudioDeviceInfo, VideoPacket};
+use crate::media::{AppMedia, AudioDeviceInfo, CameraDeviceInfo, VideoPacket};
 
 use crate::AppState;
 
@@ -311,6 +311,28 @@ pub fn select_audio_devices(
     output: Option<String>,
 ) {
     state.media.select(input, output);
+}
+
+/// The cameras for the device picker (PipeWire's video sources).
+#[tauri::command]
+#[specta::specta]
+pub async fn cameras() -> Result<Vec<CameraDeviceInfo>, UserError> {
+    let listed = tauri::async_runtime::spawn_blocking(AppMedia::cameras).await;
+    let failed = |message: String| UserError {
+        code: UserErrorCode::Other,
+        message,
+    };
+    match listed {
+        Ok(cameras) => cameras.map_err(|error| failed(error.to_string())),
+        Err(error) => Err(failed(error.to_string())),
+    }
+}
+
+/// The camera for the next video (null: the system default).
+#[tauri::command]
+#[specta::specta]
+pub fn select_camera(state: State<'_, AppState>, name: Option<String>) {
+    state.media.select_camera(name);
 }
 
 /// Where decoded call video goes: binary packets (see `VideoPacket`).

@@ -70,6 +70,8 @@ pub fn bridge() -> tauri_specta::Builder<tauri::Wry> {
             commands::call_history,
             commands::audio_devices,
             commands::select_audio_devices,
+            commands::cameras,
+            commands::select_camera,
             commands::watch_video,
         ])
         .events(tauri_specta::collect_events![CoreEvent])

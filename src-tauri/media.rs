@@ -1,6 +1,7 @@
 //! The app's side of call media: the microphone and speaker through cpal
-//! with echo cancellation between them, a test pattern where a camera
-//! would be, and decoded video sent to the window over a Tauri channel.
+//! with echo cancellation between them, the camera through PipeWire (a
+//! moving test pattern when there is none), and decoded video sent to the
+//! window over a Tauri channel.
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -43,10 +44,20 @@ pub struct AudioDeviceInfo {
     pub is_default: bool,
 }
 
+/// A camera for the device picker.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(rename_all = "camelCase")]
+pub struct CameraDeviceInfo {
+    /// What `select_camera` takes.
+    pub name: String,
+    pub description: String,
+}
+
 #[derive(Default)]
 pub struct AppMedia {
     input: Mutex<Option<String>>,
     output: Mutex<Option<String>>,
+    camera: Mutex<Option<String>>,
     video: Mutex<Option<Channel<VideoPacket>>>,
     last_preview: Mutex<Option<Instant>>,
     last_remote: Mutex<Option<Instant>>,
@@ -71,6 +82,51 @@ impl AppMedia {
     pub fn select(&self, input: Option<String>, output: Option<String>) {
         *lock(&self.input) = input;
         *lock(&self.output) = output;
+    }
+
+    /// The cameras PipeWire offers; blocks while it answers.
+    #[cfg(target_os = "linux")]
+    pub fn cameras() -> Result<Vec<CameraDeviceInfo>, MediaError> {
+        Ok(convene_media::camera::list_cameras()?
+            .into_iter()
+            .map(|c| CameraDeviceInfo {
+                name: c.name,
+                description: c.description,
+            })
+            .collect())
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    pub fn cameras() -> Result<Vec<CameraDeviceInfo>, MediaError> {
+        Ok(Vec::new())
+    }
+
+    /// The camera the next video uses (`None`: the system default).
+    pub fn select_camera(&self, name: Option<String>) {
+        *lock(&self.camera) = name;
+    }
+
+    /// The chosen camera, or a moving test pattern when there is none, so
+    /// that the other side still sees that video works.
+    fn open_camera(&self) -> VideoInput {
+        #[cfg(target_os = "linux")]
+        {
+            use convene_media::camera::{CameraRequest, PipewireCamera};
+            let chosen = lock(&self.camera).clone();
+            match PipewireCamera::open(chosen.as_deref(), CameraRequest::default()) {
+                Ok(camera) => {
+                    return VideoInput {
+                        source: Box::new(camera),
+                        realtime: true,
+                    }
+                }
+                Err(error) => tracing::info!(%error, "no camera: a test pattern stands in"),
+            }
+        }
+        VideoInput {
+            source: Box::new(PatternSource::new(640, 360, 30)),
+            realtime: false,
+        }
     }
 
     pub fn watch_video(&self, channel: Channel<VideoPacket>) {
@@ -151,13 +207,8 @@ impl MediaDevices for AppMedia {
         })
     }
 
-    /// No camera capture yet: a moving test pattern stands in, so the far
-    /// side sees that video works.
     fn camera(&self) -> Result<Option<VideoInput>, MediaError> {
-        Ok(Some(VideoInput {
-            source: Box::new(PatternSource::new(640, 360, 30)),
-            realtime: false,
-        }))
+        Ok(Some(self.open_camera()))
     }
 
     fn remote_video(&self, frame: &VideoFrame) {

@@ -241,7 +241,6 @@ async fn chromium_and_convene_exchange_audio_and_video() {
                     Arc::clone(&state),
                 );
                 media::start_video_sender(
-                    devices.camera().unwrap().unwrap(),
                     peer.video_track().await.unwrap(),
                     Arc::clone(&devices),
                     Arc::clone(&state),

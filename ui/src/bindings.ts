@@ -326,6 +326,23 @@ async selectAudioDevices(input: string | null, output: string | null) : Promise<
     await TAURI_INVOKE("select_audio_devices", { input, output });
 },
 /**
+ * The cameras for the device picker (PipeWire's video sources).
+ */
+async cameras() : Promise<Result<CameraDeviceInfo[], UserError>> {
+    try {
+    return { status: "ok", data: await TAURI_INVOKE("cameras") };
+} catch (e) {
+    if(e instanceof Error) throw e;
+    else return { status: "error", error: e  as any };
+}
+},
+/**
+ * The camera for the next video (null: the system default).
+ */
+async selectCamera(name: string | null) : Promise<void> {
+    await TAURI_INVOKE("select_camera", { name });
+},
+/**
  * Where decoded call video goes: binary packets (see `VideoPacket`).
  */
 async watchVideo(onFrame: TAURI_CHANNEL<VideoPacket>) : Promise<void> {
@@ -489,6 +506,14 @@ connectedAtMs: number | null; ended: EndReason | null;
  * Why it failed, in words, when it did.
  */
 error: string | null; quality: CallQuality | null }
+/**
+ * A camera for the device picker.
+ */
+export type CameraDeviceInfo = { 
+/**
+ * What `select_camera` takes.
+ */
+name: string; description: string }
 export type ChatKind = "oneOnOne" | "group" | "meeting"
 /**
  * One row of the chat list.

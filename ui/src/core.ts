@@ -9,6 +9,7 @@ import type {
   AccountProfile,
   AppInfo,
   AudioDeviceInfo,
+  CameraDeviceInfo,
   CallDirection,
   CallHistoryEntry,
   CallOutcome,
@@ -45,6 +46,7 @@ export type {
   AccountProfile,
   AppInfo,
   AudioDeviceInfo,
+  CameraDeviceInfo,
   CallDirection,
   CallHistoryEntry,
   CallOutcome,
@@ -247,6 +249,16 @@ export async function getAudioDevices(): Promise<AudioDeviceInfo[]> {
 /** The microphone and speaker for the next call (null: the system default). */
 export async function selectAudioDevices(input: string | null, output: string | null): Promise<void> {
   await commands.selectAudioDevices(input, output);
+}
+
+/** Cameras (PipeWire's video sources). */
+export async function getCameras(): Promise<CameraDeviceInfo[]> {
+  return unwrap(await commands.cameras());
+}
+
+/** The camera for the next video (null: the system default). */
+export async function selectCamera(name: string | null): Promise<void> {
+  await commands.selectCamera(name);
 }
 
 /**

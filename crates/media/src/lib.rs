@@ -9,6 +9,8 @@
 
 pub mod apm;
 pub mod audio;
+#[cfg(target_os = "linux")]
+pub mod camera;
 pub mod devices;
 pub mod error;
 pub mod mute;

@@ -229,11 +229,37 @@ describe("the in-call view", () => {
     const { user } = await renderSignedIn();
     fakeCore.pushCall(callView());
     await user.click(screen.getByTestId("call-devices"));
-    expect(screen.getByTestId("call-devices")).toHaveAccessibleName("Audio devices");
+    expect(screen.getByTestId("call-devices")).toHaveAccessibleName("Devices");
     const headset = await screen.findByRole("menuitemradio", { name: "USB Headset" });
     expect(screen.getByText("Your choice applies to the next call.")).toBeInTheDocument();
     await user.click(headset);
     expect(fakeCore.selectAudioDevices).toHaveBeenCalledExactlyOnceWith("USB Headset", null);
+    expect(fakeCore.selectCamera).not.toHaveBeenCalled();
+  });
+
+  it("lists the cameras by name and selects one without touching the audio choice", async () => {
+    fakeCore.getCameras.mockResolvedValue([
+      { name: "v4l2_input.pci-0000_00_14.0-usb-0_1_1.0", description: "Integrated Camera" },
+      { name: "v4l2_input.usb-046d_HD_Webcam", description: "HD Webcam" },
+    ]);
+    const { user } = await renderSignedIn();
+    fakeCore.pushCall(callView());
+    await user.click(screen.getByTestId("call-devices"));
+    const webcam = await screen.findByRole("menuitemradio", { name: "HD Webcam" });
+    expect(screen.getByRole("menuitemradio", { name: "Integrated Camera" })).toBeInTheDocument();
+    await user.click(webcam);
+    expect(fakeCore.selectCamera).toHaveBeenCalledExactlyOnceWith("v4l2_input.usb-046d_HD_Webcam");
+    expect(fakeCore.selectAudioDevices).not.toHaveBeenCalled();
+  });
+
+  it("offers the system default camera when none can be listed", async () => {
+    fakeCore.getCameras.mockRejectedValue(new Error("PipeWire did not answer"));
+    const { user } = await renderSignedIn();
+    fakeCore.pushCall(callView());
+    await user.click(screen.getByTestId("call-devices"));
+    const group = await screen.findByText("Camera");
+    expect(group).toBeInTheDocument();
+    expect(screen.getAllByRole("menuitemradio", { name: "System default" })).toHaveLength(3);
   });
 });
 

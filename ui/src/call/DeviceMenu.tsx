@@ -13,29 +13,53 @@ import {
   type MenuProps,
 } from "@fluentui/react-components";
 import { SpeakerSettingsRegular } from "@fluentui/react-icons";
-import { getAudioDevices, type AudioDeviceInfo } from "../core";
+import { getAudioDevices, getCameras, type AudioDeviceInfo, type CameraDeviceInfo } from "../core";
 import { describeCoreError } from "../coreError";
 import type { DeviceChoice } from "./useCallStore";
 
 const DEFAULT = "\u0000default";
 
-/** The microphone and speaker picker of the control bar. The choice applies to the next call. */
+/**
+ * The microphone, speaker and camera picker of the control bar. Audio
+ * choices apply to the next call, the camera to the next time video starts.
+ */
 export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoose: (choice: DeviceChoice) => void }) {
   const [devices, setDevices] = useState<AudioDeviceInfo[] | null>(null);
+  const [cameras, setCameras] = useState<CameraDeviceInfo[]>([]);
   const [error, setError] = useState<string | null>(null);
 
   const onOpenChange: MenuProps["onOpenChange"] = (_, data) => {
     if (!data.open) return;
     setError(null);
     getAudioDevices().then(setDevices, (failure: unknown) => setError(describeCoreError(failure)));
+    // No PipeWire, no cameras: the list stays empty and the default (a test pattern) is used.
+    getCameras().then(setCameras, () => setCameras([]));
   };
 
-  const checkedValues = { input: [choice.input ?? DEFAULT], output: [choice.output ?? DEFAULT] };
+  const checkedValues = {
+    input: [choice.input ?? DEFAULT],
+    output: [choice.output ?? DEFAULT],
+    camera: [choice.camera ?? DEFAULT],
+  };
   const onCheckedValueChange: MenuProps["onCheckedValueChange"] = (_, { name, checkedItems }) => {
     const value = checkedItems[0] ?? DEFAULT;
     const picked = value === DEFAULT ? null : value;
-    onChoose(name === "input" ? { ...choice, input: picked } : { ...choice, output: picked });
+    if (name === "input" || name === "output" || name === "camera") onChoose({ ...choice, [name]: picked });
   };
+
+  const cameraGroup = (
+    <MenuGroup>
+      <MenuGroupHeader>Camera</MenuGroupHeader>
+      <MenuItemRadio name="camera" value={DEFAULT}>
+        System default
+      </MenuItemRadio>
+      {cameras.map((camera) => (
+        <MenuItemRadio key={`camera-${camera.name}`} name="camera" value={camera.name}>
+          {camera.description}
+        </MenuItemRadio>
+      ))}
+    </MenuGroup>
+  );
 
   const group = (name: "input" | "output", title: string) => {
     const list = (devices ?? []).filter((d) => d.input === (name === "input"));
@@ -57,7 +81,7 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
   return (
     <Menu onOpenChange={onOpenChange} checkedValues={checkedValues} onCheckedValueChange={onCheckedValueChange}>
       <MenuTrigger disableButtonEnhancement>
-        <Tooltip content="Audio devices" relationship="label">
+        <Tooltip content="Devices" relationship="label">
           <Button shape="circular" size="large" icon={<SpeakerSettingsRegular />} data-testid="call-devices" />
         </Tooltip>
       </MenuTrigger>
@@ -66,6 +90,8 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
           {group("input", "Microphone")}
           <MenuDivider />
           {group("output", "Speaker")}
+          <MenuDivider />
+          {cameraGroup}
           <MenuDivider />
           <MenuGroupHeader role="note">
             {error !== null

@@ -7,6 +7,7 @@ import {
   onCallEvent,
   placeCall,
   selectAudioDevices,
+  selectCamera,
   setCamera,
   setMuted,
   watchVideo,
@@ -21,6 +22,7 @@ import { VideoFeed } from "./videoFeed";
 export interface DeviceChoice {
   input: string | null;
   output: string | null;
+  camera: string | null;
 }
 
 export interface CallStore {
@@ -54,7 +56,8 @@ export function useCallStore(): CallStore {
   const [state, dispatch] = useReducer(callReducer, initialCallState);
   const [actionError, setActionError] = useState<string | null>(null);
   const [placing, setPlacing] = useState(false);
-  const [devices, setDevices] = useState<DeviceChoice>({ input: null, output: null });
+  const [devices, setDevices] = useState<DeviceChoice>({ input: null, output: null, camera: null });
+  const devicesRef = useRef(devices);
   const [feed] = useState(() => new VideoFeed());
   const callRef = useRef<CallView | null>(state.call);
   useEffect(() => {
@@ -150,8 +153,13 @@ export function useCallStore(): CallStore {
 
   const chooseDevices = useCallback(
     (choice: DeviceChoice) => {
+      const before = devicesRef.current;
+      devicesRef.current = choice;
       setDevices(choice);
-      selectAudioDevices(choice.input, choice.output).catch(fail);
+      if (before.camera !== choice.camera) selectCamera(choice.camera).catch(fail);
+      if (before.input !== choice.input || before.output !== choice.output) {
+        selectAudioDevices(choice.input, choice.output).catch(fail);
+      }
     },
     [fail],
   );

@@ -119,6 +119,8 @@ function createFakeCore() {
     getCallHistory: vi.fn<typeof Core.getCallHistory>(() => Promise.resolve([])),
     getAudioDevices: vi.fn<typeof Core.getAudioDevices>(() => Promise.resolve([])),
     selectAudioDevices: vi.fn<typeof Core.selectAudioDevices>(() => Promise.resolve()),
+    getCameras: vi.fn<typeof Core.getCameras>(() => Promise.resolve([])),
+    selectCamera: vi.fn<typeof Core.selectCamera>(() => Promise.resolve()),
     watchVideo: vi.fn<typeof Core.watchVideo>((onPacket) => {
       videoSink = onPacket;
       return () => {
@@ -206,6 +208,8 @@ export const fakeCoreModule: typeof Core = {
   getCallHistory: () => fakeCore.getCallHistory(),
   getAudioDevices: () => fakeCore.getAudioDevices(),
   selectAudioDevices: (input, output) => fakeCore.selectAudioDevices(input, output),
+  getCameras: () => fakeCore.getCameras(),
+  selectCamera: (name) => fakeCore.selectCamera(name),
   watchVideo: (onPacket) => fakeCore.watchVideo(onPacket),
   onCallEvent: (listener) => fakeCore.onCallEvent(listener),
 };

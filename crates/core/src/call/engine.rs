@@ -1091,13 +1091,9 @@ impl Actor {
             return;
         };
         let media = Arc::clone(&call.media);
-        match (self.devices.camera(), peer.video_track().await) {
-            (Ok(Some(input)), Ok(track)) => {
-                media::start_video_sender(input, track, Arc::clone(&self.devices), media)
-            }
-            (Ok(None), _) => tracing::info!("no camera on this device"),
-            (Err(error), _) => tracing::warn!(%error, "the camera did not open"),
-            (_, Err(error)) => tracing::warn!(%error, "no video track"),
+        match peer.video_track().await {
+            Ok(track) => media::start_video_sender(track, Arc::clone(&self.devices), media),
+            Err(error) => tracing::warn!(%error, "no video track"),
         }
     }
 

@@ -216,33 +216,43 @@ async fn write_samples(
     }
 }
 
-/// Captures, encodes and sends video while the camera is on.
+/// Opens the camera and captures, encodes and sends video while it is on.
+/// The camera opens on the capture thread: a real one may take seconds to
+/// agree on a format, and the call's task must not wait for it.
 pub fn start_video_sender(
-    input: VideoInput,
     track: LocalTrack,
     devices: Arc<dyn MediaDevices>,
     state: Arc<MediaState>,
 ) {
-    let fps = input.source.fps().max(1);
-    let (frames_tx, frames_rx) = mpsc::channel::<Bytes>(8);
-    let thread_state = Arc::clone(&state);
+    let runtime = tokio::runtime::Handle::current();
     let spawned = std::thread::Builder::new()
         .name("convene-video-send".into())
         .spawn(move || {
-            if let Err(error) = capture_video(input, &*devices, &thread_state, &frames_tx) {
+            let input = match devices.camera() {
+                Ok(Some(input)) => input,
+                Ok(None) => return tracing::info!("no camera on this device"),
+                Err(error) => return tracing::warn!(%error, "the camera did not open"),
+            };
+            let fps = input.source.fps().max(1);
+            let (frames_tx, frames_rx) = mpsc::channel::<Bytes>(8);
+            runtime.spawn(watch_keyframe_requests(
+                Arc::clone(&track.track),
+                Arc::clone(&state),
+            ));
+            let frame_time = Duration::from_secs(1) / fps;
+            runtime.spawn(write_samples(
+                track,
+                frames_rx,
+                frame_time,
+                Arc::clone(&state),
+            ));
+            if let Err(error) = capture_video(input, &*devices, &state, &frames_tx) {
                 tracing::warn!(%error, "video capture stopped");
             }
         });
     if let Err(error) = spawned {
         tracing::warn!(%error, "no thread for video capture");
-        return;
     }
-    tokio::spawn(watch_keyframe_requests(
-        Arc::clone(&track.track),
-        Arc::clone(&state),
-    ));
-    let frame_time = Duration::from_secs(1) / fps;
-    tokio::spawn(write_samples(track, frames_rx, frame_time, state));
 }
 
 fn capture_video(

@@ -1,0 +1,3 @@
+//! Helpers for convene-media's integration tests.
+
+pub mod pipewire;

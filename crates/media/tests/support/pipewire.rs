@@ -1,0 +1,87 @@
+//! A private PipeWire session for tests: the `pipewire` daemon with
+//! WirePlumber as its session manager (which links a camera stream to the
+//! default camera, as on a desktop), optionally with PipeWire's own video
+//! test source registered as a `Video/Source` node, the way a V4L2 or
+//! libcamera device appears. Needs the `pipewire` and `wireplumber`
+//! packages (./scripts/setup.sh).
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// pipewire and wireplumber with their sockets and state in one directory.
+pub struct Session {
+    daemons: Vec<Child>,
+    dir: tempfile::TempDir,
+}
+
+impl Session {
+    /// Starts the daemons; `with_camera` registers PipeWire's video test
+    /// source as a camera named `convene-test-camera` ("Test Camera").
+    pub fn start(with_camera: bool) -> Session {
+        let dir = tempfile::tempdir().unwrap();
+        let (runtime, config) = (dir.path().join("run"), dir.path().join("config"));
+        std::fs::create_dir_all(&runtime).unwrap();
+        let drop_in = config.join("pipewire/pipewire.conf.d");
+        std::fs::create_dir_all(&drop_in).unwrap();
+        if with_camera {
+            std::fs::write(drop_in.join("test-camera.conf"), TEST_CAMERA).unwrap();
+        }
+        let daemon = |program: &str| {
+            Command::new(program)
+                .env("XDG_RUNTIME_DIR", &runtime)
+                .env("PIPEWIRE_RUNTIME_DIR", &runtime)
+                .env("XDG_CONFIG_HOME", &config)
+                .env("XDG_STATE_HOME", dir.path().join("state"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap_or_else(|e| panic!("start {program} (./scripts/setup.sh installs it): {e}"))
+        };
+        let pipewire = daemon("pipewire");
+        wait_for_socket(&runtime.join("pipewire-0"));
+        let wireplumber = daemon("wireplumber");
+        Session {
+            daemons: vec![wireplumber, pipewire],
+            dir,
+        }
+    }
+}
+
+impl Session {
+    /// What a client's `PIPEWIRE_RUNTIME_DIR` must be to reach this daemon.
+    pub fn runtime_dir(&self) -> PathBuf {
+        self.dir.path().join("run")
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        for daemon in &mut self.daemons {
+            let _ = daemon.kill();
+            let _ = daemon.wait();
+        }
+    }
+}
+
+const TEST_CAMERA: &str = r#"
+context.spa-libs = { videotestsrc = videotestsrc/libspa-videotestsrc }
+context.objects = [
+    { factory = spa-node-factory
+      args = {
+          factory.name = videotestsrc
+          node.name = convene-test-camera
+          node.description = "Test Camera"
+          media.class = Video/Source
+      }
+    }
+]
+"#;
+
+fn wait_for_socket(path: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "pipewire did not start");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
