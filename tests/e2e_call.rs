@@ -63,27 +63,7 @@ async fn alice_in_the_app_calls_bob_at_a_terminal() {
         .await;
 
     // Bob's pattern reaches the remote tile, frame after frame.
-    let started = Instant::now();
-    loop {
-        let frames: u64 = app
-            .client
-            .find(fantoccini::Locator::Css("[data-testid=call-remote-video]"))
-            .await
-            .expect("the remote video tile")
-            .attr("data-frames")
-            .await
-            .unwrap()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
-        if frames > 30 {
-            break;
-        }
-        assert!(
-            started.elapsed() < WAIT,
-            "remote video frames drawn: {frames}"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    wait_for_frames(app, "[data-testid=call-remote-video]", 30).await;
     app.wait_for_text("[data-testid=call-duration]", "", WAIT)
         .await;
     app.screenshot(&artifacts.join("connected.png")).await;
@@ -201,6 +181,87 @@ async fn bob_calls_alice_who_answers_from_the_desktop_notification() {
         WAIT,
     )
     .await;
+}
+
+/// Alice has a camera (PipeWire's video test source on a private PipeWire
+/// with WirePlumber, as a desktop would route a webcam): the device picker
+/// lists it, her self-view shows it, and bob receives its pictures, not the
+/// test pattern the app falls back to without a camera.
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver, PipeWire and a Secret Service: run through ./scripts/test.sh"]
+async fn alice_sends_her_camera_to_bob() {
+    let scratch = tempfile::tempdir().unwrap();
+    let artifacts = support::artifacts_dir("call-camera");
+    let pipewire = support::pipewire::Session::start(true);
+    let runtime = pipewire.runtime_dir().display().to_string();
+    let scene = AppScene::open_with_env(
+        scratch.path(),
+        APP.as_ref(),
+        &[("PIPEWIRE_RUNTIME_DIR", runtime)],
+    )
+    .await;
+    let app = &scene.app;
+
+    let sent = scene
+        .bob
+        .json_lines(&["send", "alice@convene.example", "Show me", "--json"]);
+    let chat_id = sent[0]["chatId"].as_str().unwrap().to_owned();
+    let row = format!("[data-testid=chat-row][data-chat-id=\"{chat_id}\"]");
+    app.wait_for_text(&row, "", WAIT).await;
+    app.click(&row).await;
+    let bob = scene
+        .bob
+        .command(&["answer", "--json", "--audio", "tone:660", "--video", "none"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start convene-cli answer");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+
+    app.click("[data-testid=call-video-button]").await;
+    app.wait_for_attribute("[data-testid=call-view]", "data-stage", "connected", WAIT)
+        .await;
+    wait_for_frames(app, "[data-testid=call-local-video]", 10).await;
+
+    app.click("[data-testid=call-devices]").await;
+    app.wait_for_content("[role=menu]", "Test Camera", WAIT)
+        .await;
+    app.screenshot(&artifacts.join("camera.png")).await;
+    tokio::time::sleep(Duration::from_secs(2)).await;
+
+    app.click("[data-testid=call-hangup]").await;
+    let summary = summary(wait_for(bob, WAIT));
+    assert_eq!(summary["ended"], "remoteHungUp", "{summary}");
+    assert!(
+        summary["videoFramesDecoded"].as_u64().unwrap_or(0) > 20,
+        "bob received alice's video: {summary}"
+    );
+    assert_eq!(
+        summary["patternFrames"], 0,
+        "what bob saw came from the camera, not the stand-in pattern: {summary}"
+    );
+}
+
+/// Waits until the video tile at `css` has drawn more than `count` frames.
+async fn wait_for_frames(app: &support::app::App, css: &str, count: u64) {
+    let started = Instant::now();
+    loop {
+        let frames: u64 = app
+            .client
+            .find(fantoccini::Locator::Css(css))
+            .await
+            .unwrap_or_else(|e| panic!("{css}: {e}"))
+            .attr("data-frames")
+            .await
+            .unwrap()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0);
+        if frames > count {
+            return;
+        }
+        assert!(started.elapsed() < WAIT, "{css} drew {frames} frames");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
 }
 
 /// The last JSON line a `convene-cli call`/`answer` printed: its summary.

@@ -9,6 +9,9 @@ pub mod chat;
 #[path = "../../crates/core/tests/support/dunst.rs"]
 pub mod dunst;
 pub mod person;
+// A private PipeWire with a test camera, shared with convene-media's tests.
+#[path = "../../crates/media/tests/support/pipewire.rs"]
+pub mod pipewire;
 pub mod procs;
 pub mod scene;
 pub mod server;

@@ -27,14 +27,25 @@ impl AppScene {
     }
 
     pub async fn open(scratch: &Path, application: &Path) -> Self {
+        Self::open_with_env(scratch, application, &[]).await
+    }
+
+    /// As `open`, with more environment for the app (e.g. where its
+    /// PipeWire is).
+    pub async fn open_with_env(
+        scratch: &Path,
+        application: &Path,
+        extra_env: &[(&'static str, String)],
+    ) -> Self {
         let server = DevServer::start(&scratch.join("server"));
         let home = AppHome::new(&scratch.join("home"));
         let browser = super::binaries_dir().join("examples/scripted_browser");
-        let env = vec![
+        let mut env = vec![
             ("CONVENE_SERVER", server.url()),
             ("BROWSER", browser.display().to_string()),
             ("CONVENE_TEST_USERNAME", "alice@convene.example".into()),
         ];
+        env.extend(extra_env.iter().cloned());
         let driver = TauriDriver::start(&home, &env);
         let app = driver.launch(application).await;
         app.wait_for_attribute(
