@@ -283,11 +283,24 @@ pub enum CallDirection {
     Unknown,
 }
 
-/// `GET /v1/calls`: newest first.
+/// `GET /v1/calls`: newest first, a page at a time (`$top`, default
+/// [`CALLS_PAGE`], at most [`CALLS_PAGE_MAX`]); the next page is at
+/// `@odata.nextLink`, as in Graph.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallHistory {
     pub value: Vec<CallRecord>,
+    #[serde(
+        rename = "@odata.nextLink",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub next_link: Option<String>,
 }
+
+/// Calls in a page of `GET /v1/calls` without `$top`.
+pub const CALLS_PAGE: usize = 50;
+/// The most `$top` may ask for.
+pub const CALLS_PAGE_MAX: usize = 200;
 
 /// One entry of [`IceServers`], shaped as a browser's `RTCIceServer`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -461,3 +461,117 @@ async fn a_dropped_device_resumes_within_the_grace_or_the_call_fails() {
     assert_eq!(state["outcome"], "failed");
     assert_eq!(state["role"], "callee");
 }
+
+#[tokio::test]
+async fn nobody_outside_the_callers_organisation_can_be_called() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let mut alice = connect(&server, ALICE, ALICE_OID).await;
+    let mut dave = connect(&server, "dave@fabrikam.example", DAVE_OID).await;
+
+    // Dave (Fabrikam) is signed in, but alice (Convene) learns no more than
+    // for someone signed out, and his devices never ring.
+    let call = new_call_id();
+    invite(&mut alice, &call, DAVE_OID).await;
+    assert_eq!(
+        next(&mut alice, "callEnded").await,
+        json!({"type": "callEnded", "callId": call, "outcome": "unavailable"})
+    );
+    quiet(&mut dave).await;
+}
+
+#[tokio::test]
+async fn a_device_that_connects_while_a_call_rings_rings_too_and_can_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let mut alice = connect(&server, ALICE, ALICE_OID).await;
+    let mut bob_phone = connect(&server, BOB, BOB_OID).await;
+
+    let call = new_call_id();
+    invite(&mut alice, &call, BOB_OID).await;
+    let incoming = next(&mut bob_phone, "callIncoming").await;
+
+    // Bob opens his laptop while the phone rings: it rings with the same
+    // call, offer included, and answering there binds the laptop.
+    let mut bob_laptop = connect(&server, BOB, BOB_OID).await;
+    assert_eq!(next(&mut bob_laptop, "callIncoming").await, incoming);
+    send(
+        &mut bob_laptop,
+        json!({"type": "callAccept", "callId": call, "sdp": "v=0 answer"}),
+    )
+    .await;
+    next(&mut alice, "callAccepted").await;
+    assert_eq!(
+        next(&mut bob_phone, "callAnsweredElsewhere").await,
+        json!({"type": "callAnsweredElsewhere", "callId": call})
+    );
+
+    // Once answered, a device that connects is not rung.
+    let mut bob_tablet = connect(&server, BOB, BOB_OID).await;
+    quiet(&mut bob_tablet).await;
+}
+
+#[tokio::test]
+async fn the_call_history_comes_a_page_at_a_time_newest_first() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let alice_token = communication_token(&server, ALICE, ALICE_OID).await;
+    let mut alice = connect_token(&server, &alice_token).await;
+    let mut bob = connect(&server, BOB, BOB_OID).await;
+
+    let mut placed = Vec::new();
+    for _ in 0..5 {
+        let call = new_call_id();
+        invite(&mut alice, &call, BOB_OID).await;
+        next(&mut bob, "callIncoming").await;
+        send(&mut bob, json!({"type": "callDecline", "callId": call})).await;
+        next(&mut alice, "callEnded").await;
+        ended_record(&server, &alice_token, &call).await;
+        placed.push(call);
+    }
+    let get = |url: String| {
+        let token = alice_token.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap();
+            (response.status(), response.json::<Value>().await.unwrap())
+        }
+    };
+
+    let mut seen = Vec::new();
+    let mut pages = 0;
+    let mut url = server.url("/v1/calls?$top=2");
+    loop {
+        let (status, body) = get(url.clone()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let ids: Vec<String> = body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect();
+        assert!(ids.len() <= 2, "{body}");
+        seen.extend(ids);
+        pages += 1;
+        match body["@odata.nextLink"].as_str() {
+            Some(next) => url = next.to_owned(),
+            None => break,
+        }
+    }
+    placed.reverse();
+    assert_eq!(seen, placed, "every call once, newest first");
+    assert_eq!(pages, 3);
+
+    // Without $top, one page holds them all; bad paging options are 400s.
+    let (_, all) = get(server.url("/v1/calls")).await;
+    assert_eq!(all["value"].as_array().unwrap().len(), 5);
+    assert!(all.get("@odata.nextLink").is_none(), "{all}");
+    for bad in ["$top=0", "$top=201", "$top=many", "$skiptoken=not-ours"] {
+        let (status, body) = get(server.url(&format!("/v1/calls?{bad}"))).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
+}

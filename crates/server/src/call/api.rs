@@ -4,24 +4,23 @@
 use std::sync::Arc;
 use std::time::SystemTime;
 
-use axum::extract::State;
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use convene_proto::call::{
-    CallDirection, CallHistory, CallOutcome, CallRecord, MediaKind, CALLS_PATH, ICE_SERVERS_PATH,
+    CallDirection, CallHistory, CallOutcome, CallRecord, MediaKind, CALLS_PAGE, CALLS_PAGE_MAX,
+    CALLS_PATH, ICE_SERVERS_PATH,
 };
 use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::{raw_id, Calls};
 use crate::exchange::{CommunicationIdentity, CommunicationTokens};
+use crate::graph::odata;
 use crate::http::ApiError;
 use crate::store::{CallRow, Store};
-
-/// Calls listed by `GET /v1/calls`.
-pub const HISTORY_LIMIT: usize = 200;
 
 #[derive(Debug)]
 pub struct CallsApi {
@@ -64,21 +63,66 @@ async fn ice_servers(State(api): State<Arc<CallsApi>>, headers: HeaderMap) -> Re
     }
 }
 
-async fn history(State(api): State<Arc<CallsApi>>, headers: HeaderMap) -> Response {
+async fn history(
+    State(api): State<Arc<CallsApi>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
     let who = match identity(&api, &headers).await {
         Ok(who) => who,
         Err(error) => return error.into_response(),
     };
-    match api.store.calls_of(who.oid, HISTORY_LIMIT).await {
-        Ok(rows) => Json(CallHistory {
-            value: rows.into_iter().map(|row| record(who.oid, row)).collect(),
-        })
-        .into_response(),
+    let pairs: Vec<(String, String)> =
+        url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+            .into_owned()
+            .collect();
+    let top = match odata::option(&pairs, "$top").map(str::parse::<usize>) {
+        None => CALLS_PAGE,
+        Some(Ok(top)) if (1..=CALLS_PAGE_MAX).contains(&top) => top,
+        Some(_) => {
+            return ApiError::bad_request(format!(
+                "$top must be a number from 1 to {CALLS_PAGE_MAX}."
+            ))
+            .into_response()
+        }
+    };
+    let before = match odata::cursor(&pairs) {
+        Ok(None) => None,
+        Ok(Some(cursor)) => match Uuid::try_parse(&cursor.id) {
+            Ok(id) => Some((cursor.ms, id)),
+            Err(_) => return ApiError::bad_request("The $skiptoken is not valid.").into_response(),
+        },
+        Err(_) => return ApiError::bad_request("The $skiptoken is not valid.").into_response(),
+    };
+    let mut rows = match api.store.calls_of(who.oid, top + 1, before).await {
+        Ok(rows) => rows,
         Err(error) => {
             tracing::warn!(%error, "calls: cannot read call history");
-            ApiError::unavailable("The call history cannot be read right now.").into_response()
+            return ApiError::unavailable("The call history cannot be read right now.")
+                .into_response();
         }
-    }
+    };
+    let more = rows.len() > top;
+    rows.truncate(top);
+    let next_link = match (more, rows.last()) {
+        (true, Some(last)) => {
+            let Ok(base) = crate::issuer::base_url(&headers) else {
+                return ApiError::bad_request("The request must carry a valid Host header.")
+                    .into_response();
+            };
+            let cursor = crate::store::Cursor {
+                ms: last.started_ms,
+                id: last.id.to_string(),
+            };
+            Some(odata::next_link(&base, CALLS_PATH, &pairs, &cursor))
+        }
+        _ => None,
+    };
+    Json(CallHistory {
+        value: rows.into_iter().map(|row| record(who.oid, row)).collect(),
+        next_link,
+    })
+    .into_response()
 }
 
 fn rfc3339(ms: i64) -> String {

@@ -101,6 +101,9 @@ struct Call {
     told_ringing: bool,
     /// The caller's candidates before an answer.
     pending: Vec<ServerFrame>,
+    /// What the callee's devices are told while it rings (kept for a
+    /// device that connects meanwhile).
+    incoming: Option<ServerFrame>,
 }
 
 #[derive(Debug)]
@@ -115,6 +118,16 @@ struct EndedCall {
 struct Inner {
     calls: HashMap<Uuid, Call>,
     ended: HashMap<Uuid, EndedCall>,
+}
+
+/// Who places a call, as the live channel knows them.
+#[derive(Debug, Clone, Default)]
+pub struct Caller {
+    /// For the callee's `callIncoming`.
+    pub name: Option<String>,
+    /// The people of the caller's organisation (tenant): only they can be
+    /// called.
+    pub colleagues: Vec<Uuid>,
 }
 
 /// The call registry.
@@ -215,6 +228,7 @@ impl Calls {
                     .map(|at| UNIX_EPOCH + Duration::from_millis(at.max(0) as u64)),
                 told_ringing: true,
                 pending: Vec::new(),
+                incoming: None,
             };
             if call.answered.is_none() {
                 self.record(row.id, &call, Some((now, CallOutcome::Failed)));
@@ -283,17 +297,17 @@ impl Calls {
         self.hub.send_to_socket(socket, &frame);
     }
 
-    /// Handles a call frame from `user`'s socket `socket`. `caller_name` is
-    /// the sender's display name, for `callIncoming`.
+    /// Handles a call frame from `user`'s socket `socket`. `caller` says
+    /// who they are, for an invite.
     pub fn received(
         self: &Arc<Self>,
         user: Uuid,
         socket: SocketId,
-        caller_name: Option<String>,
+        caller: Caller,
         frame: ClientFrame,
     ) {
         match frame {
-            ClientFrame::CallInvite(invite) => self.invite(user, socket, caller_name, invite),
+            ClientFrame::CallInvite(invite) => self.invite(user, socket, caller, invite),
             ClientFrame::CallResume(r) => self.resume(user, socket, &r.call_id),
             ClientFrame::CallRinging(r) => self.on_call(user, socket, &r.call_id, Action::Ringing),
             ClientFrame::CallAccept(a) => {
@@ -324,13 +338,7 @@ impl Calls {
         }
     }
 
-    fn invite(
-        self: &Arc<Self>,
-        user: Uuid,
-        socket: SocketId,
-        caller_name: Option<String>,
-        invite: Invite,
-    ) {
+    fn invite(self: &Arc<Self>, user: Uuid, socket: SocketId, caller: Caller, invite: Invite) {
         let raw = invite.call_id.as_str();
         if invite.version != CALL_PROTOCOL_VERSION {
             let message = format!("this server speaks call protocol {CALL_PROTOCOL_VERSION}");
@@ -389,26 +397,37 @@ impl Calls {
                 ),
             );
         }
+        let incoming = ServerFrame::CallIncoming(Incoming {
+            version: CALL_PROTOCOL_VERSION,
+            call_id: id.to_string(),
+            caller: raw_id(user),
+            caller_name: caller.name,
+            media: media.clone(),
+            sdp: invite.sdp,
+        });
         let call = Call {
             caller: user,
             callee,
             caller_socket: socket,
             callee_socket: None,
             phase: Phase::Ringing,
-            media: media.clone(),
+            media,
             started: SystemTime::now(),
             answered: None,
             told_ringing: false,
             pending: Vec::new(),
+            incoming: Some(incoming.clone()),
         };
         let busy = inner
             .calls
             .values()
             .any(|c| c.caller == callee || c.callee == callee);
-        let outcome = if busy {
-            Some(CallOutcome::Busy)
-        } else if !self.hub.is_connected(callee) {
+        // Someone outside the caller's organisation is as unreachable as
+        // someone signed out: the caller learns nothing about them.
+        let outcome = if !caller.colleagues.contains(&callee) || !self.hub.is_connected(callee) {
             Some(CallOutcome::Unavailable)
+        } else if busy {
+            Some(CallOutcome::Busy)
         } else {
             None
         };
@@ -423,18 +442,7 @@ impl Calls {
             self.record(id, call, None);
         }
         drop(inner);
-        self.hub.send_to_users(
-            &[callee],
-            &ServerFrame::CallIncoming(Incoming {
-                version: CALL_PROTOCOL_VERSION,
-                call_id: id.to_string(),
-                caller: raw_id(user),
-                caller_name,
-                media,
-                sdp: invite.sdp,
-            }),
-            None,
-        );
+        self.hub.send_to_users(&[callee], &incoming, None);
         let calls = Arc::clone(self);
         let timeout = self.settings.ring_timeout;
         tokio::spawn(async move {
@@ -636,6 +644,21 @@ impl Calls {
     }
 
     /// A socket closed: calls bound to it wait for a resume, then fail.
+    /// A device of `user` connected: if a call to them is ringing, it rings
+    /// there too.
+    pub fn socket_opened(&self, user: Uuid, socket: SocketId) {
+        let ringing: Vec<ServerFrame> = self
+            .inner()
+            .calls
+            .values()
+            .filter(|c| c.callee == user && c.phase == Phase::Ringing)
+            .filter_map(|c| c.incoming.clone())
+            .collect();
+        for frame in ringing {
+            self.to_socket(socket, frame);
+        }
+    }
+
     pub fn socket_closed(self: &Arc<Self>, socket: SocketId) {
         let inner = self.inner();
         let bound: Vec<Uuid> = inner

@@ -13,7 +13,7 @@ mod compose;
 mod error;
 mod handlers;
 mod members;
-mod odata;
+pub(crate) mod odata;
 mod presence;
 mod throttle;
 mod users;

@@ -22,7 +22,7 @@ use convene_proto::live::{ClientFrame, ServerFrame, LIVE_PATH};
 use convene_proto::PROTOCOL_VERSION;
 use uuid::Uuid;
 
-use crate::call::Calls;
+use crate::call::{Caller, Calls};
 use crate::exchange::{CommunicationIdentity, CommunicationTokens};
 use crate::http::ApiError;
 use crate::presence::Presence;
@@ -99,6 +99,9 @@ async fn serve(live: Arc<Live>, identity: CommunicationIdentity, mut socket: Web
         .update(user, tenant, || live.hub.attach(user, tenant));
     tracing::debug!(%user, socket = id, "live: connected");
     let greeted = send(&mut socket, &hello).await.is_ok();
+    if greeted {
+        live.calls.socket_opened(user, id);
+    }
     let expires = tokio::time::Instant::now()
         + identity
             .expires
@@ -170,16 +173,21 @@ async fn received(live: &Live, user: Uuid, tenant: Uuid, socket: SocketId, text:
         ClientFrame::Typing { chat_id } => typing(live, user, chat_id).await,
         ClientFrame::Unknown => {}
         ClientFrame::CallInvite(_) => {
-            let name = match live.store.users(tenant).await {
-                Ok(users) => users
-                    .into_iter()
-                    .find(|u| u.object_id == user)
-                    .map(|u| u.display_name),
-                Err(_) => None,
-            };
-            live.calls.received(user, socket, name, frame);
+            let mut caller = Caller::default();
+            match live.store.users(tenant).await {
+                Ok(users) => {
+                    for colleague in users {
+                        if colleague.object_id == user {
+                            caller.name = Some(colleague.display_name);
+                        }
+                        caller.colleagues.push(colleague.object_id);
+                    }
+                }
+                Err(error) => tracing::warn!(%error, "live: cannot read the caller's organisation"),
+            }
+            live.calls.received(user, socket, caller, frame);
         }
-        call => live.calls.received(user, socket, None, call),
+        call => live.calls.received(user, socket, Caller::default(), call),
     }
 }
 

@@ -83,7 +83,12 @@ pub(super) trait Backend: Send + Sync {
     async fn messages(&self, query: MessageQuery) -> Result<Vec<ChatMessage>, StoreError>;
 
     async fn upsert_call(&self, row: CallRow) -> Result<(), StoreError>;
-    async fn calls_of(&self, user: Uuid, limit: usize) -> Result<Vec<CallRow>, StoreError>;
+    async fn calls_of(
+        &self,
+        user: Uuid,
+        limit: usize,
+        before: Option<(i64, Uuid)>,
+    ) -> Result<Vec<CallRow>, StoreError>;
     /// Calls without an end: ringing or connected when the server stopped.
     async fn open_calls(&self) -> Result<Vec<CallRow>, StoreError>;
 }

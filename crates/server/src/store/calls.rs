@@ -60,16 +60,27 @@ fn call_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<CallRow> {
     })
 }
 
+/// Newest first; with `before`, only calls older than that one (by start,
+/// then id, so that calls started in the same millisecond page cleanly).
 pub(super) fn calls_of(
     conn: &Connection,
     user: Uuid,
     limit: usize,
+    before: Option<(i64, Uuid)>,
 ) -> rusqlite::Result<Vec<CallRow>> {
+    let (before_ms, before_id) = match before {
+        Some((ms, id)) => (ms, id.to_string()),
+        None => (i64::MAX, String::new()),
+    };
     let mut query = conn.prepare(&format!(
-        "SELECT {COLUMNS} FROM calls WHERE caller = ?1 OR callee = ?1
+        "SELECT {COLUMNS} FROM calls WHERE (caller = ?1 OR callee = ?1)
+           AND (started_ms < ?3 OR (started_ms = ?3 AND id < ?4))
          ORDER BY started_ms DESC, id DESC LIMIT ?2"
     ))?;
-    let rows = query.query_map(params![user.to_string(), limit as i64], call_row)?;
+    let rows = query.query_map(
+        params![user.to_string(), limit as i64, before_ms, before_id],
+        call_row,
+    )?;
     rows.collect()
 }
 

@@ -179,9 +179,15 @@ impl Store {
         self.backend.upsert_call(row).await
     }
 
-    /// The calls `user` placed or received, newest first, at most `limit`.
-    pub async fn calls_of(&self, user: Uuid, limit: usize) -> Result<Vec<CallRow>, StoreError> {
-        self.backend.calls_of(user, limit).await
+    /// The calls `user` placed or received, newest first, at most `limit`;
+    /// with `before` (a call's start and id), only older ones.
+    pub async fn calls_of(
+        &self,
+        user: Uuid,
+        limit: usize,
+        before: Option<(i64, Uuid)>,
+    ) -> Result<Vec<CallRow>, StoreError> {
+        self.backend.calls_of(user, limit, before).await
     }
 
     /// Calls that were ringing or connected when the server last stopped.

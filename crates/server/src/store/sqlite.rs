@@ -585,8 +585,13 @@ impl Backend for SqliteStore {
             .await
     }
 
-    async fn calls_of(&self, user: Uuid, limit: usize) -> Result<Vec<CallRow>, StoreError> {
-        self.call(move |conn| super::calls::calls_of(conn, user, limit))
+    async fn calls_of(
+        &self,
+        user: Uuid,
+        limit: usize,
+        before: Option<(i64, Uuid)>,
+    ) -> Result<Vec<CallRow>, StoreError> {
+        self.call(move |conn| super::calls::calls_of(conn, user, limit, before))
             .await
     }
 

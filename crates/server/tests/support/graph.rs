@@ -32,8 +32,13 @@ pub async fn graph_token(server: &ServerProcess, username: &str) -> String {
 
 /// `username`'s communication token, through the token exchange.
 pub async fn communication_token(server: &ServerProcess, username: &str, oid: &str) -> String {
-    let code = code_for_user_at(server, TENANT, username, REDIRECT_URI, ACS_SCOPES).await;
-    let (status, body) = redeem(server, &code, REDIRECT_URI, VERIFIER).await;
+    let tenant = if username.ends_with("@fabrikam.example") {
+        FABRIKAM_TENANT
+    } else {
+        TENANT
+    };
+    let code = code_for_user_at(server, tenant, username, REDIRECT_URI, ACS_SCOPES).await;
+    let (status, body) = redeem_at(server, tenant, &code, REDIRECT_URI, VERIFIER).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let acs = body["access_token"].as_str().unwrap();
     let response = client()
