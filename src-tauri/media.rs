@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use convene_core::call::{AudioInput, MediaDevices, VideoInput};
 use convene_media::{
-    scale_to_rgba, AudioFormat, AudioFrame, AudioProcessor, AudioSink, AudioSource, DeviceInput,
-    DeviceOutput, MediaError, PatternSource, VideoFrame,
+    scale_to_rgba, AudioFormat, AudioFrame, AudioProcessor, AudioSink, AudioSource, FailoverInput,
+    FailoverOutput, MediaError, PatternSource, VideoFrame,
 };
 use serde::Serialize;
 use tauri::ipc::{Channel, InvokeResponseBody, IpcResponse};
@@ -188,7 +188,7 @@ fn fit(width: u32, height: u32, max_w: u32, max_h: u32) -> (u32, u32) {
 
 impl MediaDevices for AppMedia {
     fn microphone(&self) -> Result<AudioInput, MediaError> {
-        let device = DeviceInput::open(lock(&self.input).as_deref())?;
+        let device = FailoverInput::open(lock(&self.input).as_deref())?;
         let source: Box<dyn AudioSource> = match self.processor() {
             Some(apm) => Box::new(EchoCancelled { device, apm }),
             None => Box::new(device),
@@ -200,7 +200,7 @@ impl MediaDevices for AppMedia {
     }
 
     fn speaker(&self) -> Result<Box<dyn AudioSink>, MediaError> {
-        let device = DeviceOutput::open(lock(&self.output).as_deref())?;
+        let device = FailoverOutput::open(lock(&self.output).as_deref())?;
         Ok(match self.processor() {
             Some(apm) => Box::new(EchoReference { device, apm }),
             None => Box::new(device),
@@ -226,7 +226,7 @@ impl MediaDevices for AppMedia {
 
 /// The microphone with the speaker's echo taken out.
 struct EchoCancelled {
-    device: DeviceInput,
+    device: FailoverInput,
     apm: AudioProcessor,
 }
 
@@ -246,7 +246,7 @@ impl AudioSource for EchoCancelled {
 
 /// The speaker, telling the echo canceller what it plays.
 struct EchoReference {
-    device: DeviceOutput,
+    device: FailoverOutput,
     apm: AudioProcessor,
 }
 

@@ -13,6 +13,7 @@ pub mod audio;
 pub mod camera;
 pub mod devices;
 pub mod error;
+pub mod failover;
 pub mod mute;
 pub mod opus;
 pub mod resample;
@@ -27,6 +28,7 @@ pub use devices::{
     audio_devices, AudioDevice, DeviceInput, DeviceKind, DeviceOutput, DeviceWatcher,
 };
 pub use error::MediaError;
+pub use failover::{FailoverInput, FailoverOutput};
 pub use mute::MutableSource;
 pub use opus::{
     OpusDecoder, OpusEncoder, OPUS_DEFAULT_BITRATE, OPUS_FRAME_SAMPLES, OPUS_SAMPLE_RATE,
