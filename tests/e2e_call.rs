@@ -222,6 +222,16 @@ async fn alice_sends_her_camera_to_bob() {
     app.wait_for_attribute("[data-testid=call-view]", "data-stage", "connected", WAIT)
         .await;
     wait_for_frames(app, "[data-testid=call-local-video]", 10).await;
+    pipewire.wait_for_node(CAMERA_STREAM, true);
+
+    // Camera off releases the camera (its light would go off); back on,
+    // it opens again and the pictures carry on.
+    app.click("[data-testid=call-camera]").await;
+    pipewire.wait_for_node(CAMERA_STREAM, false);
+    app.click("[data-testid=call-camera]").await;
+    pipewire.wait_for_node(CAMERA_STREAM, true);
+    let before = frames_drawn(app, "[data-testid=call-local-video]").await;
+    wait_for_frames(app, "[data-testid=call-local-video]", before + 10).await;
 
     app.click("[data-testid=call-devices]").await;
     app.wait_for_content("[role=menu]", "Test Camera", WAIT)
@@ -242,20 +252,27 @@ async fn alice_sends_her_camera_to_bob() {
     );
 }
 
+/// The PipeWire node the app's camera capture shows up as.
+const CAMERA_STREAM: &str = convene_media::camera::CAPTURE_NODE_NAME;
+
+/// Frames the video tile at `css` has drawn.
+async fn frames_drawn(app: &support::app::App, css: &str) -> u64 {
+    app.client
+        .find(fantoccini::Locator::Css(css))
+        .await
+        .unwrap_or_else(|e| panic!("{css}: {e}"))
+        .attr("data-frames")
+        .await
+        .unwrap()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Waits until the video tile at `css` has drawn more than `count` frames.
 async fn wait_for_frames(app: &support::app::App, css: &str, count: u64) {
     let started = Instant::now();
     loop {
-        let frames: u64 = app
-            .client
-            .find(fantoccini::Locator::Css(css))
-            .await
-            .unwrap_or_else(|e| panic!("{css}: {e}"))
-            .attr("data-frames")
-            .await
-            .unwrap()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0);
+        let frames = frames_drawn(app, css).await;
         if frames > count {
             return;
         }

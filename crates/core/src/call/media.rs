@@ -246,8 +246,22 @@ pub fn start_video_sender(
                 frame_time,
                 Arc::clone(&state),
             ));
-            if let Err(error) = capture_video(input, &*devices, &state, &frames_tx) {
-                tracing::warn!(%error, "video capture stopped");
+            let mut input = Some(input);
+            while let Some(camera) = input.take().or_else(|| reopen_camera(&*devices, &state)) {
+                match capture_video(camera, &*devices, &state, &frames_tx) {
+                    // The camera was dropped with `camera`: released until
+                    // it is turned back on (its light goes off).
+                    Ok(Capture::CameraOff) => {}
+                    Ok(Capture::SourceEnded) => {
+                        tracing::info!("the camera stopped delivering; opening it again");
+                        std::thread::sleep(Duration::from_secs(1));
+                    }
+                    Ok(Capture::Stopped) => break,
+                    Err(error) => {
+                        tracing::warn!(%error, "video capture stopped");
+                        break;
+                    }
+                }
             }
         });
     if let Err(error) = spawned {
@@ -255,12 +269,42 @@ pub fn start_video_sender(
     }
 }
 
+/// Why a stretch of capture ended.
+enum Capture {
+    CameraOff,
+    /// The source ended (a camera unplugged or taken by another app).
+    SourceEnded,
+    /// The call is over.
+    Stopped,
+}
+
+/// Waits until the camera is on again and opens it; `None` when the call
+/// ends first or there is no camera.
+fn reopen_camera(devices: &dyn MediaDevices, state: &MediaState) -> Option<VideoInput> {
+    while !state.is_stopped() {
+        if !state.camera_on.load(Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(50));
+            continue;
+        }
+        match devices.camera() {
+            Ok(Some(input)) => return Some(input),
+            Ok(None) => return None,
+            Err(error) => {
+                tracing::warn!(%error, "the camera did not open; trying again");
+                std::thread::sleep(Duration::from_secs(1));
+            }
+        }
+    }
+    None
+}
+
+/// Captures from `input` while the camera is on, starting with a keyframe.
 fn capture_video(
     mut input: VideoInput,
     devices: &dyn MediaDevices,
     state: &MediaState,
     frames: &mpsc::Sender<Bytes>,
-) -> Result<(), MediaError> {
+) -> Result<Capture, MediaError> {
     let (width, height) = input.source.size();
     let fps = input.source.fps().max(1);
     let frame_time = Duration::from_secs(1) / fps;
@@ -272,15 +316,13 @@ fn capture_video(
         bitrate_kbps: kbps,
     })?;
     let mut deadline = Instant::now();
-    let mut was_on = false;
+    let mut first = true;
     while !state.is_stopped() {
         if !state.camera_on.load(Ordering::Relaxed) {
-            was_on = false;
-            std::thread::sleep(Duration::from_millis(50));
-            continue;
+            return Ok(Capture::CameraOff);
         }
         let Some(frame) = input.source.next_frame() else {
-            break;
+            return Ok(Capture::SourceEnded);
         };
         if !input.realtime {
             deadline = deadline.max(Instant::now() - frame_time) + frame_time;
@@ -296,17 +338,17 @@ fn capture_video(
             encoder.set_bitrate(wanted)?;
             kbps = wanted;
         }
-        // The camera coming back on starts with a keyframe, as does a
+        // The camera coming (back) on starts with a keyframe, as does a
         // request from the other side.
-        let keyframe = !was_on || state.keyframe_wanted.swap(false, Ordering::Relaxed);
-        was_on = true;
+        let keyframe = first || state.keyframe_wanted.swap(false, Ordering::Relaxed);
+        first = false;
         for encoded in encoder.encode(&frame, keyframe)? {
             if frames.blocking_send(Bytes::from(encoded.data)).is_err() {
-                return Ok(());
+                return Ok(Capture::Stopped);
             }
         }
     }
-    Ok(())
+    Ok(Capture::Stopped)
 }
 
 async fn watch_keyframe_requests(

@@ -48,6 +48,10 @@ impl Default for CameraRequest {
     }
 }
 
+/// The PipeWire node a running capture shows up as (in `pw-cli ls Node`,
+/// or a desktop's privacy indicator).
+pub const CAPTURE_NODE_NAME: &str = "convene-camera";
+
 /// How long a camera may take to agree on a format, and how long a running
 /// one may go without a frame before it counts as gone.
 const NEGOTIATION_TIMEOUT: Duration = Duration::from_secs(3);
@@ -246,6 +250,7 @@ fn run_camera(
         *pw::keys::MEDIA_CATEGORY => "Capture",
         *pw::keys::MEDIA_ROLE => "Camera",
         *pw::keys::APP_NAME => "Convene",
+        *pw::keys::NODE_NAME => CAPTURE_NODE_NAME,
     };
     if let Some(name) = &name {
         props.insert("target.object", name.as_str());

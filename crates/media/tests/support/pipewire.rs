@@ -49,6 +49,29 @@ impl Session {
 }
 
 impl Session {
+    /// Whether a node of this name (a device, or a client's stream) exists.
+    pub fn has_node(&self, name: &str) -> bool {
+        let out = Command::new("pw-cli")
+            .args(["ls", "Node"])
+            .env("PIPEWIRE_RUNTIME_DIR", self.runtime_dir())
+            .output()
+            .expect("run pw-cli (pipewire-bin)");
+        String::from_utf8_lossy(&out.stdout).contains(&format!("node.name = \"{name}\""))
+    }
+
+    /// Waits up to ten seconds for the node to be there, or not.
+    pub fn wait_for_node(&self, name: &str, present: bool) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while self.has_node(name) != present {
+            assert!(
+                Instant::now() < deadline,
+                "node {name} still {}",
+                if present { "missing" } else { "there" }
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// What a client's `PIPEWIRE_RUNTIME_DIR` must be to reach this daemon.
     pub fn runtime_dir(&self) -> PathBuf {
         self.dir.path().join("run")
