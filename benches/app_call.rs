@@ -30,13 +30,7 @@ async fn main() {
     let app = &scene.app;
     let pid = app_pid(APP.as_ref(), scene.home()).expect("the app's process");
 
-    let sent = scene
-        .bob
-        .json_lines(&["send", "alice@convene.example", "Call me", "--json"]);
-    let chat_id = sent[0]["chatId"].as_str().unwrap().to_owned();
-    let row = format!("[data-testid=chat-row][data-chat-id=\"{chat_id}\"]");
-    app.wait_for_text(&row, "", WAIT).await;
-    app.click(&row).await;
+    scene.open_chat_from_bob("Call me").await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle = tree(pid);
     println!(

@@ -24,17 +24,7 @@ async fn alice_in_the_app_calls_bob_at_a_terminal() {
     let scene = AppScene::open(scratch.path(), APP.as_ref()).await;
     let app = &scene.app;
 
-    // A chat with bob to call from.
-    let sent = scene.bob.json_lines(&[
-        "send",
-        "alice@convene.example",
-        "Call me when you can",
-        "--json",
-    ]);
-    let chat_id = sent[0]["chatId"].as_str().unwrap().to_owned();
-    let row = format!("[data-testid=chat-row][data-chat-id=\"{chat_id}\"]");
-    app.wait_for_text(&row, "", WAIT).await;
-    app.click(&row).await;
+    scene.open_chat_from_bob("Call me when you can").await;
 
     // Bob waits for the call at his terminal and lets it ring a little.
     let bob = scene
@@ -202,13 +192,7 @@ async fn alice_sends_her_camera_to_bob() {
     .await;
     let app = &scene.app;
 
-    let sent = scene
-        .bob
-        .json_lines(&["send", "alice@convene.example", "Show me", "--json"]);
-    let chat_id = sent[0]["chatId"].as_str().unwrap().to_owned();
-    let row = format!("[data-testid=chat-row][data-chat-id=\"{chat_id}\"]");
-    app.wait_for_text(&row, "", WAIT).await;
-    app.click(&row).await;
+    scene.open_chat_from_bob("Show me").await;
     let bob = scene
         .bob
         .command(&["answer", "--json", "--audio", "tone:660", "--video", "none"])

@@ -69,4 +69,16 @@ impl AppScene {
             _home: home,
         }
     }
+
+    /// Bob writes to alice, and alice opens that chat in the app: where a
+    /// call scenario starts from.
+    pub async fn open_chat_from_bob(&self, text: &str) {
+        let sent = self
+            .bob
+            .json_lines(&["send", "alice@convene.example", text, "--json"]);
+        let chat_id = sent[0]["chatId"].as_str().expect("the chat's id");
+        let row = format!("[data-testid=chat-row][data-chat-id=\"{chat_id}\"]");
+        self.app.wait_for_text(&row, "", WAIT).await;
+        self.app.click(&row).await;
+    }
 }

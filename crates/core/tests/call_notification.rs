@@ -10,7 +10,7 @@ mod support;
 
 use std::time::Duration;
 
-use convene_core::desktop::{CallAlertChoice, Notifier};
+use convene_core::desktop::{CallAlert, CallAlertChoice, Notifier};
 use support::dunst::Dunst;
 
 const WAIT: Duration = Duration::from_secs(10);
@@ -24,16 +24,22 @@ async fn notifier() -> Notifier {
         .expect("a session bus (run through ./scripts/test.sh)")
 }
 
+/// Bob calls: the notification is on screen.
+async fn bob_calls(dunst: &Dunst, video: bool) -> CallAlert {
+    let alert = notifier()
+        .await
+        .incoming_call("Bob Example", video)
+        .await
+        .expect("show the notification");
+    dunst.wait_displayed(1, WAIT);
+    alert
+}
+
 #[tokio::test]
 async fn a_video_call_can_be_answered_with_video_from_the_notification() {
     let _turn = SERVICE.lock().await;
     let dunst = Dunst::start();
-    let mut alert = notifier()
-        .await
-        .incoming_call("Bob Example", true)
-        .await
-        .expect("show the notification");
-    dunst.wait_displayed(1, WAIT);
+    let mut alert = bob_calls(&dunst, true).await;
 
     let buttons = dunst.press("Answer with video");
     assert_eq!(buttons, ["Answer", "Answer with video", "Decline", "Open"]);
@@ -47,12 +53,7 @@ async fn a_video_call_can_be_answered_with_video_from_the_notification() {
 async fn an_audio_call_offers_answer_and_decline_and_declining_reaches_the_app() {
     let _turn = SERVICE.lock().await;
     let dunst = Dunst::start();
-    let mut alert = notifier()
-        .await
-        .incoming_call("Bob Example", false)
-        .await
-        .expect("show the notification");
-    dunst.wait_displayed(1, WAIT);
+    let mut alert = bob_calls(&dunst, false).await;
 
     let buttons = dunst.press("Decline");
     assert_eq!(buttons, ["Answer", "Decline", "Open"]);
@@ -90,12 +91,7 @@ async fn the_notification_goes_away_when_the_call_stops_ringing() {
 async fn closing_the_notification_is_not_a_choice() {
     let _turn = SERVICE.lock().await;
     let dunst = Dunst::start();
-    let mut alert = notifier()
-        .await
-        .incoming_call("Bob Example", false)
-        .await
-        .expect("show the notification");
-    dunst.wait_displayed(1, WAIT);
+    let mut alert = bob_calls(&dunst, false).await;
     dunst.close_all();
     let choice = tokio::time::timeout(WAIT, alert.choice()).await;
     assert_eq!(choice, Ok(CallAlertChoice::Dismissed));

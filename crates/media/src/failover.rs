@@ -35,11 +35,19 @@ impl Reopen {
             return None;
         }
         self.next_attempt = now + RETRY_EVERY;
-        let chosen = self
-            .wanted
-            .as_deref()
-            .and_then(|name| open(Some(name)).ok());
-        chosen.or_else(|| open(None).ok())
+        open_or_default(self.wanted.as_deref(), open).ok()
+    }
+}
+
+/// The named device, or the default when it is missing or `name` is
+/// `None`.
+fn open_or_default<D>(
+    name: Option<&str>,
+    open: impl Fn(Option<&str>) -> Result<D, MediaError>,
+) -> Result<D, MediaError> {
+    match name {
+        Some(name) => open(Some(name)).or_else(|_| open(None)),
+        None => open(None),
     }
 }
 
@@ -55,13 +63,9 @@ impl FailoverInput {
     /// Opens the named microphone, or the default when it is missing or
     /// `name` is `None`; fails only when no microphone opens at all.
     pub fn open(name: Option<&str>) -> Result<Self, MediaError> {
-        let device = match name {
-            Some(name) => DeviceInput::open(Some(name)).or_else(|_| DeviceInput::open(None))?,
-            None => DeviceInput::open(None)?,
-        };
         Ok(Self {
+            device: Some(open_or_default(name, DeviceInput::open)?),
             reopen: Reopen::new(name),
-            device: Some(device),
             silence_due: None,
         })
     }
@@ -115,13 +119,9 @@ impl FailoverOutput {
     /// Opens the named speaker, or the default when it is missing or
     /// `name` is `None`; fails only when no speaker opens at all.
     pub fn open(name: Option<&str>) -> Result<Self, MediaError> {
-        let device = match name {
-            Some(name) => DeviceOutput::open(Some(name)).or_else(|_| DeviceOutput::open(None))?,
-            None => DeviceOutput::open(None)?,
-        };
         Ok(Self {
+            device: Some(open_or_default(name, DeviceOutput::open)?),
             reopen: Reopen::new(name),
-            device: Some(device),
         })
     }
 
