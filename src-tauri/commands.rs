@@ -231,15 +231,17 @@ pub async fn start_chat(
     state.client.start_chat(user_ids, topic).await
 }
 
-/// Calls a person; the call's changes arrive as `call` events.
+/// Calls a person (`name`: how to show them if no chat knows them); the
+/// call's changes arrive as `call` events.
 #[tauri::command]
 #[specta::specta]
 pub async fn place_call(
     state: State<'_, AppState>,
     user_id: String,
     video: bool,
+    name: Option<String>,
 ) -> Result<CallView, UserError> {
-    state.client.place_call(&user_id, video).await
+    state.client.place_call(&user_id, video, name).await
 }
 
 /// Answers the call ringing here, with or without this side's video.

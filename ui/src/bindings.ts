@@ -230,11 +230,12 @@ async startChat(userIds: string[], topic: string | null) : Promise<Result<ChatSu
 }
 },
 /**
- * Calls a person; the call's changes arrive as `call` events.
+ * Calls a person (`name`: how to show them if no chat knows them); the
+ * call's changes arrive as `call` events.
  */
-async placeCall(userId: string, video: boolean) : Promise<Result<CallView, UserError>> {
+async placeCall(userId: string, video: boolean, name: string | null) : Promise<Result<CallView, UserError>> {
     try {
-    return { status: "ok", data: await TAURI_INVOKE("place_call", { userId, video }) };
+    return { status: "ok", data: await TAURI_INVOKE("place_call", { userId, video, name }) };
 } catch (e) {
     if(e instanceof Error) throw e;
     else return { status: "error", error: e  as any };

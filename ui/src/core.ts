@@ -201,9 +201,12 @@ export async function startChat(userIds: string[], topic: string | null): Promis
   return unwrap(await commands.startChat(userIds, topic));
 }
 
-/** Call a person (with this side's video or not); the call's changes arrive through `onCallEvent`. */
-export async function placeCall(userId: string, video: boolean): Promise<CallView> {
-  return unwrap(await commands.placeCall(userId, video));
+/**
+ * Call a person (with this side's video or not; `name` shows them if no chat knows them); the call's
+ * changes arrive through `onCallEvent`.
+ */
+export async function placeCall(userId: string, video: boolean, name: string | null = null): Promise<CallView> {
+  return unwrap(await commands.placeCall(userId, video, name));
 }
 
 /** Answer the call ringing here, with or without this side's video. */

@@ -504,16 +504,22 @@ impl Client {
     }
 
     /// Calls a person (Entra object id).
-    pub async fn place_call(&self, user_id: &str, video: bool) -> Result<CallView, UserError> {
+    /// Calls `user_id`. The call view shows the name the chats know the
+    /// person by, else `name` (e.g. from a people search).
+    pub async fn place_call(
+        &self,
+        user_id: &str,
+        video: bool,
+        name: Option<String>,
+    ) -> Result<CallView, UserError> {
         let engine = self.calls().await?;
-        // The name the call view shows, from the chats that know the person.
-        let name = self.chat().await?.chats()?.into_iter().find_map(|chat| {
+        let known = self.chat().await?.chats()?.into_iter().find_map(|chat| {
             chat.members
                 .into_iter()
                 .find(|p| p.id == user_id)
                 .map(|p| p.display_name)
         });
-        Ok(engine.place(user_id, name, video).await?)
+        Ok(engine.place(user_id, known.or(name), video).await?)
     }
 
     pub async fn answer_call(&self, call_id: &str, video: bool) -> Result<CallView, UserError> {

@@ -34,7 +34,7 @@ describe("placing a call from a chat", () => {
     expect(videoButton).toHaveAccessibleName("Video call Bob Smith");
     expect(screen.getByTestId("call-audio-button")).toHaveAccessibleName("Audio call Bob Smith");
     await user.click(videoButton);
-    expect(fakeCore.placeCall).toHaveBeenCalledExactlyOnceWith("u-bob", true);
+    expect(fakeCore.placeCall).toHaveBeenCalledExactlyOnceWith("u-bob", true, null);
 
     const view = await screen.findByTestId("call-view");
     expect(view).toHaveAttribute("data-stage", "calling");
@@ -284,7 +284,7 @@ describe("the Calls tab", () => {
     expect(answered).toHaveTextContent("Outgoing · audio · Answered · 02:05");
 
     await user.click(within(missed).getByRole("button", { name: "Video call Bob Smith" }));
-    expect(fakeCore.placeCall).toHaveBeenLastCalledWith("u-bob", true);
+    expect(fakeCore.placeCall).toHaveBeenLastCalledWith("u-bob", true, "Bob Smith");
     expect(await screen.findByTestId("call-view")).toBeInTheDocument();
 
     // The list is read again when the call ends.
@@ -293,7 +293,32 @@ describe("the Calls tab", () => {
     await user.click(screen.getByRole("button", { name: "Close" }));
     await waitFor(() => expect(fakeCore.getCallHistory.mock.calls.length).toBeGreaterThan(reads));
     await user.click(within(screen.getAllByTestId("call-history-row")[1]).getByRole("button", { name: "Call Bob Smith" }));
-    expect(fakeCore.placeCall).toHaveBeenLastCalledWith("u-bob", false);
+    expect(fakeCore.placeCall).toHaveBeenLastCalledWith("u-bob", false, "Bob Smith");
+  });
+
+  it("finds a colleague by name and calls them, with or without video", async () => {
+    fakeCore.searchPeople.mockResolvedValue([
+      { id: "u-carol", displayName: "Carol Jones", userPrincipalName: "carol@convene.example" },
+    ]);
+    fakeCore.placeCall.mockResolvedValue(callView({ stage: "calling" }));
+    const { user } = await renderSignedIn();
+    await user.click(screen.getByTestId("rail-calls"));
+
+    await user.type(screen.getByRole("searchbox", { name: "Find someone to call" }), "car");
+    const person = await screen.findByTestId("make-call-person");
+    expect(fakeCore.searchPeople).toHaveBeenLastCalledWith("car");
+    expect(person).toHaveTextContent("carol@convene.example");
+    await user.click(within(person).getByRole("button", { name: "Call Carol Jones" }));
+    expect(fakeCore.placeCall).toHaveBeenCalledExactlyOnceWith("u-carol", false, "Carol Jones");
+  });
+
+  it("says when nobody matches the name typed", async () => {
+    fakeCore.searchPeople.mockResolvedValue([]);
+    const { user } = await renderSignedIn();
+    await user.click(screen.getByTestId("rail-calls"));
+    await user.type(screen.getByRole("searchbox", { name: "Find someone to call" }), "zed");
+    expect(await screen.findByText("No one by that name")).toBeInTheDocument();
+    expect(fakeCore.placeCall).not.toHaveBeenCalled();
   });
 
   it("says what to do when there are no calls yet", async () => {

@@ -27,6 +27,7 @@ import { getCallHistory, type CallHistoryEntry } from "../core";
 import { describeCoreError } from "../coreError";
 import { fullTime, relativeTime } from "../chat/time";
 import { formatDuration, hasVideo, historyKind, outcomeText, type HistoryKind } from "./callState";
+import { MakeCall } from "./MakeCall";
 
 const useStyles = makeStyles({
   root: {
@@ -79,10 +80,10 @@ interface CallsScreenProps {
   revision: number;
   /** A call is going on: no calling back meanwhile. */
   busy: boolean;
-  onCall: (userId: string, video: boolean) => void;
+  onCall: (userId: string, video: boolean, name?: string) => void;
 }
 
-/** The Calls tab: placed and received calls, newest first, each with a call-back button. */
+/** The Calls tab: a box to call someone by name, then placed and received calls, newest first, each with a call-back button. */
 export function CallsScreen({ revision, busy, onCall }: CallsScreenProps) {
   const styles = useStyles();
   const [entries, setEntries] = useState<CallHistoryEntry[] | null>(null);
@@ -111,6 +112,7 @@ export function CallsScreen({ revision, busy, onCall }: CallsScreenProps) {
       <Title3 as="h1" id="calls-title" className={styles.title}>
         Calls
       </Title3>
+      <MakeCall busy={busy} onCall={onCall} />
       {error !== null && (
         <MessageBar intent="error" layout="multiline" data-testid="call-history-error">
           <MessageBarBody>Could not load your calls: {error}</MessageBarBody>
@@ -132,7 +134,7 @@ export function CallsScreen({ revision, busy, onCall }: CallsScreenProps) {
           <Text size={400} weight="semibold">
             No calls yet
           </Text>
-          <Body1>Open a chat with someone and use the call buttons at the top to call them.</Body1>
+          <Body1>Type a name above to call someone, or use the call buttons at the top of a chat.</Body1>
         </div>
       )}
       {entries !== null && entries.length > 0 && (
@@ -174,7 +176,7 @@ function HistoryRow({ entry, busy, onCall }: { entry: CallHistoryEntry; busy: bo
           appearance="subtle"
           icon={video ? <VideoRegular /> : <CallRegular />}
           disabled={busy || entry.peer.userId === ""}
-          onClick={() => onCall(entry.peer.userId, video)}
+          onClick={() => onCall(entry.peer.userId, video, entry.peer.name ?? undefined)}
           data-testid="call-back"
         />
       </Tooltip>

@@ -34,7 +34,7 @@ export interface CallStore {
   dismissError: () => void;
   /** A call is being placed (before the core has answered). */
   placing: boolean;
-  place: (userId: string, video: boolean) => void;
+  place: (userId: string, video: boolean, name?: string) => void;
   answer: (video: boolean) => void;
   decline: () => void;
   hangUp: () => void;
@@ -101,10 +101,10 @@ export function useCallStore(): CallStore {
   const returned = useCallback((call: CallView) => dispatch({ type: "returned", call }), []);
 
   const place = useCallback(
-    (userId: string, video: boolean) => {
+    (userId: string, video: boolean, name?: string) => {
       setActionError(null);
       setPlacing(true);
-      placeCall(userId, video)
+      placeCall(userId, video, name ?? null)
         .then(returned, fail)
         .finally(() => setPlacing(false));
     },
