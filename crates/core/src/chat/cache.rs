@@ -615,13 +615,24 @@ impl Cache {
         if !self.has_chat(&item.chat_id)? {
             return Err(CacheError::UnknownChat(item.chat_id.clone()));
         }
+        // The outbox sends, and the thread shows, queued messages by this
+        // time (then by their random key): messages written within the
+        // same millisecond each take the next free one, in order.
+        let mut created_at = item.created_at.clone();
+        while self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM outbox WHERE created_at = ?1)",
+            [&created_at],
+            |r| r.get::<_, bool>(0),
+        )? {
+            created_at = super::time::shift(&created_at, 1);
+        }
         self.conn.execute(
             "INSERT INTO outbox (key, chat_id, created_at, request, body_html, reply_to)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
             params![
                 item.key,
                 item.chat_id,
-                item.created_at,
+                created_at,
                 item.request.to_string(),
                 item.body_html,
                 reply_preview_json(&item.request),
@@ -1154,6 +1165,35 @@ mod tests {
         assert_eq!(keys(&newest), ["k-queued"]);
         assert_eq!(newest[0].delivery, Delivery::Sending);
         assert!(more);
+    }
+
+    #[test]
+    fn messages_queued_in_one_millisecond_go_and_show_in_the_order_written() {
+        let mut cache = Cache::in_memory(ME).unwrap();
+        cache.upsert_chat(&chat()).unwrap();
+        // Keys are random: written in this order, they sort otherwise.
+        let written = ["k-f", "k-a", "k-d", "k-b", "k-e", "k-c"];
+        for key in written {
+            cache
+                .enqueue(&OutboxItem {
+                    key: key.into(),
+                    chat_id: "19:c".into(),
+                    created_at: "2026-11-27T10:00:00.000Z".into(),
+                    request: serde_json::json!({}),
+                    body_html: key.into(),
+                    attempts: 0,
+                })
+                .unwrap();
+        }
+        let pending: Vec<String> = cache
+            .pending()
+            .unwrap()
+            .into_iter()
+            .map(|i| i.key)
+            .collect();
+        assert_eq!(pending, written, "sent in the order written");
+        let (thread, _) = cache.thread("19:c", None, 10).unwrap();
+        assert_eq!(keys(&thread), written, "shown in the order written");
     }
 
     #[test]
