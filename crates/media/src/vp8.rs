@@ -136,6 +136,18 @@ impl Vp8Encoder {
         Ok(encoder)
     }
 
+    /// libvpx's speed/quality trade (`cpu-used`, -16 to 16; further from 0
+    /// is faster and coarser). The encoder starts at WebRTC's -6.
+    pub fn set_speed(&mut self, cpu_used: i32) -> Result<(), MediaError> {
+        if !(-16..=16).contains(&cpu_used) {
+            return Err(MediaError::InvalidInput {
+                what: "VP8 speed",
+                reason: format!("{cpu_used} is outside -16 to 16"),
+            });
+        }
+        self.control(vp8e_enc_control_id::VP8E_SET_CPUUSED, cpu_used)
+    }
+
     fn control(&mut self, id: vp8e_enc_control_id, value: c_int) -> Result<(), MediaError> {
         // SAFETY: initialised context; these controls take one int.
         let err = unsafe { vpx_codec_control_(&mut *self.ctx, id as c_int, value) };
