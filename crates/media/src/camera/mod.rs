@@ -145,8 +145,15 @@ pub struct PipewireCamera {
 
 impl PipewireCamera {
     /// Opens the camera named `name` (a [`CameraInfo::name`]), or the
-    /// session's default one, and waits until it has agreed on a format.
+    /// session's default one when that is `None` or gone, and waits until it
+    /// has agreed on a format. Fails at once when PipeWire offers no camera
+    /// (rather than after waiting for one to answer).
     pub fn open(name: Option<&str>, request: CameraRequest) -> Result<Self, MediaError> {
+        let cameras = list_cameras()?;
+        if cameras.is_empty() {
+            return Err(MediaError::DeviceNotFound("no camera".into()));
+        }
+        let name = name.filter(|wanted| cameras.iter().any(|c| c.name == *wanted));
         let slot = Arc::new(FrameSlot::default());
         let (ready_tx, ready_rx) = mpsc::channel();
         let (quit, quit_rx) = pw::channel::channel();
