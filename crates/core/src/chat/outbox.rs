@@ -120,7 +120,10 @@ pub async fn run(engine: Arc<Engine>, wake: Arc<Notify>) {
                 }
                 Err(error) => {
                     tracing::warn!(%error, key = %item.key, "message refused");
-                    match engine.cache().mark_failed(&item.key, &(&error).into()) {
+                    // The cache's lock must be released before publishing,
+                    // which takes it again.
+                    let failed = engine.cache().mark_failed(&item.key, &(&error).into());
+                    match failed {
                         Ok(message) => engine.publish_messages(&item.chat_id, vec![message]),
                         Err(error) => tracing::error!(%error, "cannot record a failed message"),
                     }
