@@ -27,23 +27,18 @@ async fn alice_in_the_app_calls_bob_at_a_terminal() {
     scene.open_chat_from_bob("Call me when you can").await;
 
     // Bob waits for the call at his terminal and lets it ring a little.
-    let bob = scene
-        .bob
-        .command(&[
-            "answer",
-            "--json",
+    let bob = bob_answers(
+        &scene,
+        &[
             "--ring-for",
             "2s",
             "--audio",
             "tone:660",
             "--video",
             "pattern",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start convene-cli answer");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+        ],
+    )
+    .await;
 
     app.click("[data-testid=call-video-button]").await;
     app.wait_for_attribute("[data-testid=call-view]", "data-stage", "ringing", WAIT)
@@ -63,12 +58,7 @@ async fn alice_in_the_app_calls_bob_at_a_terminal() {
         .await;
 
     // Bob heard the hang-up and decoded the app's video (its test pattern).
-    let output = wait_for(bob, WAIT);
-    let summary: Value = String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str(line).ok())
-        .unwrap_or_else(|| panic!("bob printed a summary: {output:?}"));
+    let summary = summary(wait_for(bob, WAIT));
     assert_eq!(summary["ended"], "remoteHungUp", "{summary}");
     assert!(
         summary["patternFrames"].as_u64().unwrap_or(0) > 10,
@@ -193,14 +183,7 @@ async fn alice_sends_her_camera_to_bob() {
     let app = &scene.app;
 
     scene.open_chat_from_bob("Show me").await;
-    let bob = scene
-        .bob
-        .command(&["answer", "--json", "--audio", "tone:660", "--video", "none"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start convene-cli answer");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let bob = bob_answers(&scene, &["--audio", "tone:660", "--video", "none"]).await;
 
     app.click("[data-testid=call-video-button]").await;
     app.wait_for_attribute("[data-testid=call-view]", "data-stage", "connected", WAIT)
@@ -234,6 +217,22 @@ async fn alice_sends_her_camera_to_bob() {
         summary["patternFrames"], 0,
         "what bob saw came from the camera, not the stand-in pattern: {summary}"
     );
+}
+
+/// Bob waits at his terminal for a call (`convene-cli answer --json ARGS`),
+/// given a moment to be listening.
+async fn bob_answers(scene: &AppScene, args: &[&str]) -> std::process::Child {
+    let mut all = vec!["answer", "--json"];
+    all.extend_from_slice(args);
+    let bob = scene
+        .bob
+        .command(&all)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start convene-cli answer");
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    bob
 }
 
 /// The PipeWire node the app's camera capture shows up as.

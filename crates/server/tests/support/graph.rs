@@ -11,13 +11,18 @@ pub const REDIRECT_URI: &str = "http://127.0.0.1:53682/callback";
 pub const BOB_OID: &str = "00000000-b0b0-4000-8000-000000000002";
 pub const CAROL_OID: &str = "00000000-ca01-4000-8000-000000000003";
 
-/// `username`'s Graph access token with `scopes`.
-pub async fn token_with(server: &ServerProcess, username: &str, scopes: &str) -> String {
-    let tenant = if username.ends_with("@fabrikam.example") {
+/// The demo tenant a demo user belongs to.
+fn tenant_of(username: &str) -> &'static str {
+    if username.ends_with("@fabrikam.example") {
         FABRIKAM_TENANT
     } else {
         TENANT
-    };
+    }
+}
+
+/// `username`'s Graph access token with `scopes`.
+pub async fn token_with(server: &ServerProcess, username: &str, scopes: &str) -> String {
+    let tenant = tenant_of(username);
     let code = code_for_user_at(server, tenant, username, REDIRECT_URI, scopes).await;
     let (status, body) = redeem_at(server, tenant, &code, REDIRECT_URI, VERIFIER).await;
     assert_eq!(status, StatusCode::OK, "{body}");
@@ -32,11 +37,7 @@ pub async fn graph_token(server: &ServerProcess, username: &str) -> String {
 
 /// `username`'s communication token, through the token exchange.
 pub async fn communication_token(server: &ServerProcess, username: &str, oid: &str) -> String {
-    let tenant = if username.ends_with("@fabrikam.example") {
-        FABRIKAM_TENANT
-    } else {
-        TENANT
-    };
+    let tenant = tenant_of(username);
     let code = code_for_user_at(server, tenant, username, REDIRECT_URI, ACS_SCOPES).await;
     let (status, body) = redeem_at(server, tenant, &code, REDIRECT_URI, VERIFIER).await;
     assert_eq!(status, StatusCode::OK, "{body}");
