@@ -101,6 +101,8 @@ impl AudioSource for FailoverInput {
         let frame_time = Duration::from_millis(u64::from(millis));
         let due = self.silence_due.unwrap_or_else(Instant::now) + frame_time;
         std::thread::sleep(due.saturating_duration_since(Instant::now()));
+        // After a stall (a reopen attempt can block), pace on from now
+        // rather than send a burst of silence to catch up.
         self.silence_due = Some(due.max(Instant::now() - frame_time));
         Some(AudioFrame {
             format: AudioFormat::OPUS_MONO,

@@ -213,7 +213,9 @@ impl VideoSource for PipewireCamera {
             guard = self.slot.arrived.wait_timeout(guard, left).unwrap().0;
         }
         self.taken = guard.1;
-        guard.0.clone()
+        // Moved out, not copied: the slot counts frames, so a newer one is
+        // all the next call waits for.
+        guard.0.take()
     }
 }
 
