@@ -228,10 +228,8 @@ pub fn start_video_sender(
     let spawned = std::thread::Builder::new()
         .name("convene-video-send".into())
         .spawn(move || {
-            let input = match devices.camera() {
-                Ok(Some(input)) => input,
-                Ok(None) => return tracing::info!("no camera on this device"),
-                Err(error) => return tracing::warn!(%error, "the camera did not open"),
+            let Some(input) = open_camera(&*devices, &state) else {
+                return tracing::info!("no camera on this device");
             };
             let fps = input.source.fps().max(1);
             let (frames_tx, frames_rx) = mpsc::channel::<Bytes>(8);
@@ -247,7 +245,7 @@ pub fn start_video_sender(
                 Arc::clone(&state),
             ));
             let mut input = Some(input);
-            while let Some(camera) = input.take().or_else(|| reopen_camera(&*devices, &state)) {
+            while let Some(camera) = input.take().or_else(|| open_camera(&*devices, &state)) {
                 match capture_video(camera, &*devices, &state, &frames_tx) {
                     // The camera was dropped with `camera`: released until
                     // it is turned back on (its light goes off).
@@ -278,9 +276,9 @@ enum Capture {
     Stopped,
 }
 
-/// Waits until the camera is on again and opens it; `None` when the call
-/// ends first or there is no camera.
-fn reopen_camera(devices: &dyn MediaDevices, state: &MediaState) -> Option<VideoInput> {
+/// Waits until the camera is on and opens it, trying again each second
+/// while it fails; `None` when the call ends first or there is no camera.
+fn open_camera(devices: &dyn MediaDevices, state: &MediaState) -> Option<VideoInput> {
     while !state.is_stopped() {
         if !state.camera_on.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(50));
