@@ -714,8 +714,10 @@ fn a_short_outage_reconnects_without_hanging_up() {
         &[
             "--audio",
             "tone:440",
+            // Alice hangs up (SIGTERM) once the call is back; this is
+            // only the backstop.
             "--duration",
-            "16s",
+            "60s",
             "--record",
             &alice_heard,
         ],
@@ -723,18 +725,17 @@ fn a_short_outage_reconnects_without_hanging_up() {
     alice_side.wait_for("call: connected", Duration::from_secs(15));
     std::thread::sleep(Duration::from_secs(2));
 
-    let bob_pid = bob_side.child.id().to_string();
-    let signal = |name: &str| {
+    let signal = |name: &str, pid: u32| {
         let status = Command::new("kill")
-            .args([name, &bob_pid])
+            .args([name, &pid.to_string()])
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill {name} {bob_pid}");
+        assert!(status.success(), "kill {name} {pid}");
     };
-    signal("-STOP");
+    signal("-STOP", bob_side.child.id());
     alice_side.wait_for("call: reconnecting", Duration::from_secs(10));
     std::thread::sleep(Duration::from_secs(2));
-    signal("-CONT");
+    signal("-CONT", bob_side.child.id());
     // "connected" was said once at the start; the second time is after
     // the ICE restart.
     let deadline = Instant::now() + Duration::from_secs(15);
@@ -746,9 +747,14 @@ fn a_short_outage_reconnects_without_hanging_up() {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+    // Three seconds of the call after it came back, then alice hangs up.
+    std::thread::sleep(Duration::from_secs(3));
+    signal("-TERM", alice_side.child.id());
 
-    alice_side.finish().expect(0, "hungUp");
-    bob_side.finish().expect(0, "remoteHungUp");
+    let alice_end = alice_side.finish();
+    alice_end.expect(0, "hungUp");
+    let bob_end = bob_side.finish();
+    bob_end.expect(0, "remoteHungUp");
     // After the outage both hear each other again: the last two seconds of
     // each recording hold the other's tone.
     for (path, expected, other) in [(&alice_heard, 660.0, 440.0), (&bob_heard, 440.0, 660.0)] {
@@ -757,7 +763,9 @@ fn a_short_outage_reconnects_without_hanging_up() {
         let wanted = tone_power(tail, rate, expected);
         assert!(
             wanted > 0.02 && wanted > tone_power(tail, rate, other) * 50.0,
-            "{path}: {expected} Hz after the outage: {wanted}"
+            "{path}: {expected} Hz after the outage: {wanted}\nalice:\n{}\nbob:\n{}",
+            alice_end.stderr,
+            bob_end.stderr
         );
     }
 }

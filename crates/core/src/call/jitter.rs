@@ -66,12 +66,17 @@ impl AudioJitter {
         let Some(mut next) = self.next else {
             return Playout::Silence;
         };
+        let mut trimmed = false;
         while self.packets.len() > MAX_DEPTH {
             self.packets.pop_first();
+            trimmed = true;
         }
         if let Some((&first, _)) = self.packets.first_key_value() {
             // A gap longer than FEC can bridge (DTX, an outage): skip it.
-            if first > next + 1 {
+            // Packets trimmed just now were dropped on purpose, not lost:
+            // recovering them from FEC would only replay the drop on every
+            // pop while the backlog lasts.
+            if first > next + 1 || (trimmed && first > next) {
                 next = first;
             }
         }
@@ -173,6 +178,26 @@ mod tests {
         let plays: Vec<_> = (0..7).map(|_| jitter.pop()).collect();
         assert_eq!(plays[..5], [const { Playout::Conceal }; 5]);
         assert_eq!(plays[5..], [Playout::Silence, Playout::Silence]);
+    }
+
+    #[test]
+    fn a_trimmed_backlog_goes_on_playing_packets() {
+        let mut jitter = AudioJitter::default();
+        // Full to the brim: one in, one out, 100 ms behind.
+        for n in 0..MAX_DEPTH as u16 {
+            jitter.push(n, packet(n as u8));
+        }
+        assert_eq!(jitter.pop(), Playout::Packet(packet(0)));
+        // A busy machine delivers two packets in one tick: one too many,
+        // so 1 is dropped.
+        jitter.push(5, packet(5));
+        jitter.push(6, packet(6));
+        assert_eq!(jitter.pop(), Playout::Packet(packet(2)));
+        // Then one in, one out again, as the sender paces them.
+        for n in 7..20u16 {
+            jitter.push(n, packet(n as u8));
+            assert_eq!(jitter.pop(), Playout::Packet(packet(n as u8 - 4)));
+        }
     }
 
     #[test]
