@@ -130,6 +130,10 @@ impl Vp8Encoder {
         };
         encoder.control(vp8e_enc_control_id::VP8E_SET_CPUUSED, -6)?;
         encoder.control(vp8e_enc_control_id::VP8E_SET_NOISE_SENSITIVITY, 0)?;
+        // Skip blocks that did not change at all, as WebRTC does for
+        // cameras: a call's picture is mostly a still background, and this
+        // saves about a quarter of the encode time at 720p (codec bench).
+        encoder.control(vp8e_enc_control_id::VP8E_SET_STATIC_THRESHOLD, 1)?;
         // Caps keyframes at three average frames so a forced keyframe does
         // not burst far above the target rate.
         encoder.control(vp8e_enc_control_id::VP8E_SET_MAX_INTRA_BITRATE_PCT, 300)?;
