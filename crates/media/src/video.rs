@@ -159,6 +159,39 @@ pub struct PatternSource {
     height: u32,
     fps: u32,
     index: u64,
+    /// The still part, drawn once: each frame copies it and draws the
+    /// block and the number on top, as cheap as a camera handing over a
+    /// buffer.
+    background: Option<VideoFrame>,
+}
+
+/// Where the pattern's parts go in a frame of one size.
+struct PatternLayout {
+    w: usize,
+    h: usize,
+    strip: Option<Strip>,
+    /// First row below the strip.
+    top: usize,
+    /// First row of the ramp; the bars are above it.
+    ramp_top: usize,
+    /// The moving block's side.
+    block: usize,
+}
+
+impl PatternLayout {
+    fn new(width: u32, height: u32) -> Self {
+        let (w, h) = (width as usize, height as usize);
+        let strip = Strip::for_size(width, height);
+        let top = strip.map_or(0, |s| s.height() as usize);
+        Self {
+            w,
+            h,
+            strip,
+            top,
+            ramp_top: top + (h - top) * 2 / 3,
+            block: (h / 5).max(2) & !1,
+        }
+    }
 }
 
 impl PatternSource {
@@ -168,31 +201,28 @@ impl PatternSource {
             height,
             fps,
             index: 0,
+            background: None,
         }
     }
 
     /// Frame `index` of the pattern. Panics on odd or zero sizes, as
     /// [`VideoFrame::black`] does.
     pub fn frame(width: u32, height: u32, index: u64) -> VideoFrame {
+        let mut frame = Self::background(width, height);
+        Self::draw_moving_parts(&mut frame, index);
+        frame
+    }
+
+    /// Bars on the upper two thirds below the strip, a ramp beneath.
+    fn background(width: u32, height: u32) -> VideoFrame {
         let mut frame = VideoFrame::black(width, height);
-        let (w, h) = (width as usize, height as usize);
-        let strip = Strip::for_size(width, height);
-        let top = strip.map_or(0, |s| s.height() as usize);
-
-        // Below the strip: bars on the upper two thirds, a ramp beneath.
-        let ramp_top = top + (h - top) * 2 / 3;
-        let block = (h / 5).max(2) & !1;
-        let travel = w.saturating_sub(block).max(1);
-        // Bounce back and forth, 8 px per frame, so consecutive frames
-        // differ the way a moving subject does.
-        let step = (index.wrapping_mul(8) % (2 * travel as u64)) as usize;
-        let block_x = (if step < travel {
-            step
-        } else {
-            2 * travel - step
-        }) & !1;
-        let block_y = (top + (ramp_top - top).saturating_sub(block) / 2) & !1;
-
+        let PatternLayout {
+            w,
+            h,
+            top,
+            ramp_top,
+            ..
+        } = PatternLayout::new(width, height);
         // Each region's colour depends on x only: build one row of each and
         // copy it down (per-pixel colour conversion cost 4 ms a 720p frame).
         let row_of = |colour: &dyn Fn(usize) -> (u8, u8, u8)| -> Vec<(u8, u8, u8)> {
@@ -200,7 +230,6 @@ impl PatternSource {
         };
         let bars = row_of(&|x| rgb_to_yuv(BARS[x * BARS.len() / w]));
         let ramp = row_of(&|x| ((16 + x * 219 / w.max(1)) as u8, 128, 128));
-        let block_yuv = rgb_to_yuv(BLOCK_RGB);
 
         let (luma, chroma) = frame.data.split_at_mut(w * h);
         let (u_plane, v_plane) = chroma.split_at_mut(w * h / 4);
@@ -218,6 +247,33 @@ impl PatternSource {
                 }
             }
         }
+        frame
+    }
+
+    /// The block at its place for frame `index`, and the number strip.
+    fn draw_moving_parts(frame: &mut VideoFrame, index: u64) {
+        let PatternLayout {
+            w,
+            h,
+            strip,
+            top,
+            ramp_top,
+            block,
+        } = PatternLayout::new(frame.width, frame.height);
+        let travel = w.saturating_sub(block).max(1);
+        // Bounce back and forth, 8 px per frame, so consecutive frames
+        // differ the way a moving subject does.
+        let step = (index.wrapping_mul(8) % (2 * travel as u64)) as usize;
+        let block_x = (if step < travel {
+            step
+        } else {
+            2 * travel - step
+        }) & !1;
+        let block_y = (top + (ramp_top - top).saturating_sub(block) / 2) & !1;
+        let block_yuv = rgb_to_yuv(BLOCK_RGB);
+
+        let (luma, chroma) = frame.data.split_at_mut(w * h);
+        let (u_plane, v_plane) = chroma.split_at_mut(w * h / 4);
         for y in block_y..(block_y + block).min(h) {
             luma[y * w + block_x..y * w + (block_x + block).min(w)].fill(block_yuv.0);
             if y % 2 == 0 {
@@ -246,7 +302,6 @@ impl PatternSource {
                 }
             }
         }
-        frame
     }
 }
 
@@ -260,7 +315,12 @@ impl VideoSource for PatternSource {
     }
 
     fn next_frame(&mut self) -> Option<VideoFrame> {
-        let frame = Self::frame(self.width, self.height, self.index);
+        let (width, height) = (self.width, self.height);
+        let mut frame = self
+            .background
+            .get_or_insert_with(|| Self::background(width, height))
+            .clone();
+        Self::draw_moving_parts(&mut frame, self.index);
         self.index += 1;
         Some(frame)
     }
@@ -406,6 +466,19 @@ mod tests {
             source.next_frame().unwrap(),
             PatternSource::frame(640, 360, 1)
         );
+    }
+
+    #[test]
+    fn the_source_sends_the_frames_a_receiver_regenerates() {
+        let mut source = PatternSource::new(320, 180, 30);
+        for index in 0..40 {
+            let frame = source.next_frame().unwrap();
+            assert_eq!(
+                frame,
+                PatternSource::frame(320, 180, index),
+                "frame {index}"
+            );
+        }
     }
 
     #[test]
