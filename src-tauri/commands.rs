@@ -304,7 +304,8 @@ pub fn audio_devices() -> Result<Vec<AudioDeviceInfo>, UserError> {
     })
 }
 
-/// The microphone and speaker for the next call (null: system default).
+/// The microphone and speaker, for the call in progress and the next
+/// (null: system default).
 #[tauri::command]
 #[specta::specta]
 pub fn select_audio_devices(
@@ -330,7 +331,8 @@ pub async fn cameras() -> Result<Vec<CameraDeviceInfo>, UserError> {
     }
 }
 
-/// The camera for the next video (null: the system default).
+/// The camera, for the video in progress and the next (null: the system
+/// default).
 #[tauri::command]
 #[specta::specta]
 pub fn select_camera(state: State<'_, AppState>, name: Option<String>) {

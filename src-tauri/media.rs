@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use convene_core::call::{AudioInput, MediaDevices, VideoInput};
 use convene_media::{
-    scale_to_rgba, AudioFormat, AudioFrame, AudioProcessor, AudioSink, AudioSource, FailoverInput,
-    FailoverOutput, MediaError, PatternSource, VideoFrame,
+    scale_to_rgba, AudioFormat, AudioFrame, AudioProcessor, AudioSink, AudioSource, DeviceChoice,
+    FailoverInput, FailoverOutput, MediaError, PatternSource, VideoFrame,
 };
 use serde::Serialize;
 use tauri::ipc::{Channel, InvokeResponseBody, IpcResponse};
@@ -55,9 +55,11 @@ pub struct CameraDeviceInfo {
 
 #[derive(Default)]
 pub struct AppMedia {
-    input: Mutex<Option<String>>,
-    output: Mutex<Option<String>>,
-    camera: Mutex<Option<String>>,
+    /// Followed by a call's microphone and speaker: a new choice switches
+    /// them at once.
+    input: DeviceChoice,
+    output: DeviceChoice,
+    camera: DeviceChoice,
     video: Mutex<Option<Channel<VideoPacket>>>,
     last_preview: Mutex<Option<Instant>>,
     last_remote: Mutex<Option<Instant>>,
@@ -78,10 +80,11 @@ impl AppMedia {
             .collect())
     }
 
-    /// The devices the next call uses (`None`: the system default).
+    /// The microphone and speaker (`None`: the system default), for the
+    /// call in progress as for the next.
     pub fn select(&self, input: Option<String>, output: Option<String>) {
-        *lock(&self.input) = input;
-        *lock(&self.output) = output;
+        self.input.set(input);
+        self.output.set(output);
     }
 
     /// The cameras PipeWire offers; blocks while it answers.
@@ -101,9 +104,10 @@ impl AppMedia {
         Ok(Vec::new())
     }
 
-    /// The camera the next video uses (`None`: the system default).
+    /// The camera (`None`: the system default); a call sending video
+    /// switches to it at once.
     pub fn select_camera(&self, name: Option<String>) {
-        *lock(&self.camera) = name;
+        self.camera.set(name);
     }
 
     /// The chosen camera, or a moving test pattern when there is none, so
@@ -112,7 +116,7 @@ impl AppMedia {
         #[cfg(target_os = "linux")]
         {
             use convene_media::camera::{CameraRequest, PipewireCamera};
-            let chosen = lock(&self.camera).clone();
+            let chosen = self.camera.name();
             match PipewireCamera::open(chosen.as_deref(), CameraRequest::default()) {
                 Ok(camera) => {
                     return VideoInput {
@@ -188,7 +192,7 @@ fn fit(width: u32, height: u32, max_w: u32, max_h: u32) -> (u32, u32) {
 
 impl MediaDevices for AppMedia {
     fn microphone(&self) -> Result<AudioInput, MediaError> {
-        let device = FailoverInput::open(lock(&self.input).as_deref())?;
+        let device = FailoverInput::open(self.input.clone())?;
         let source: Box<dyn AudioSource> = match self.processor() {
             Some(apm) => Box::new(EchoCancelled { device, apm }),
             None => Box::new(device),
@@ -200,7 +204,7 @@ impl MediaDevices for AppMedia {
     }
 
     fn speaker(&self) -> Result<Box<dyn AudioSink>, MediaError> {
-        let device = FailoverOutput::open(lock(&self.output).as_deref())?;
+        let device = FailoverOutput::open(self.output.clone())?;
         Ok(match self.processor() {
             Some(apm) => Box::new(EchoReference { device, apm }),
             None => Box::new(device),
@@ -209,6 +213,10 @@ impl MediaDevices for AppMedia {
 
     fn camera(&self) -> Result<Option<VideoInput>, MediaError> {
         Ok(Some(self.open_camera()))
+    }
+
+    fn camera_choice(&self) -> u64 {
+        self.camera.version()
     }
 
     fn remote_video(&self, frame: &VideoFrame) {

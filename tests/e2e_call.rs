@@ -166,13 +166,17 @@ async fn bob_calls_alice_who_answers_from_the_desktop_notification() {
 /// Alice has a camera (PipeWire's video test source on a private PipeWire
 /// with WirePlumber, as a desktop would route a webcam): the device picker
 /// lists it, her self-view shows it, and bob receives its pictures, not the
-/// test pattern the app falls back to without a camera.
+/// test pattern the app falls back to without a camera. Camera off releases
+/// it, and choosing her other camera mid-call switches to it.
 #[tokio::test]
 #[ignore = "needs Xvfb, tauri-driver, PipeWire and a Secret Service: run through ./scripts/test.sh"]
 async fn alice_sends_her_camera_to_bob() {
     let scratch = tempfile::tempdir().unwrap();
     let artifacts = support::artifacts_dir("call-camera");
-    let pipewire = support::pipewire::Session::start(true);
+    let pipewire = support::pipewire::Session::start_with_cameras(&[
+        (FIRST_CAMERA, "Test Camera"),
+        (SECOND_CAMERA, "Second Camera"),
+    ]);
     let runtime = pipewire.runtime_dir().display().to_string();
     let scene = AppScene::open_with_env(
         scratch.path(),
@@ -200,11 +204,25 @@ async fn alice_sends_her_camera_to_bob() {
     let before = frames_drawn(app, "[data-testid=call-local-video]").await;
     wait_for_frames(app, "[data-testid=call-local-video]", before + 10).await;
 
+    // Choosing the other camera mid-call switches to it at once: the
+    // capture stream is fed by it, and the pictures carry on.
+    let (current, other) = if pipewire.is_linked(FIRST_CAMERA, CAMERA_STREAM) {
+        (FIRST_CAMERA, SECOND_CAMERA)
+    } else {
+        (SECOND_CAMERA, FIRST_CAMERA)
+    };
     app.click("[data-testid=call-devices]").await;
-    app.wait_for_content("[role=menu]", "Test Camera", WAIT)
+    app.wait_for_content("[role=menu]", "Second Camera", WAIT)
         .await;
     app.screenshot(&artifacts.join("camera.png")).await;
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    app.click(&format!("[data-testid=camera-{other}]")).await;
+    pipewire.wait_for_link(other, CAMERA_STREAM);
+    assert!(
+        !pipewire.is_linked(current, CAMERA_STREAM),
+        "{current} was released"
+    );
+    let before = frames_drawn(app, "[data-testid=call-local-video]").await;
+    wait_for_frames(app, "[data-testid=call-local-video]", before + 10).await;
 
     app.click("[data-testid=call-hangup]").await;
     let summary = summary(wait_for(bob, WAIT));
@@ -234,6 +252,10 @@ async fn bob_answers(scene: &AppScene, args: &[&str]) -> std::process::Child {
     tokio::time::sleep(Duration::from_millis(1500)).await;
     bob
 }
+
+/// The test cameras (PipeWire nodes) the camera test offers the app.
+const FIRST_CAMERA: &str = "convene-test-camera";
+const SECOND_CAMERA: &str = "convene-second-camera";
 
 /// The PipeWire node the app's camera capture shows up as.
 const CAMERA_STREAM: &str = convene_media::camera::CAPTURE_NODE_NAME;

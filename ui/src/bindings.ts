@@ -321,7 +321,8 @@ async audioDevices() : Promise<Result<AudioDeviceInfo[], UserError>> {
 }
 },
 /**
- * The microphone and speaker for the next call (null: system default).
+ * The microphone and speaker, for the call in progress and the next
+ * (null: system default).
  */
 async selectAudioDevices(input: string | null, output: string | null) : Promise<void> {
     await TAURI_INVOKE("select_audio_devices", { input, output });
@@ -338,7 +339,8 @@ async cameras() : Promise<Result<CameraDeviceInfo[], UserError>> {
 }
 },
 /**
- * The camera for the next video (null: the system default).
+ * The camera, for the video in progress and the next (null: the system
+ * default).
  */
 async selectCamera(name: string | null) : Promise<void> {
     await TAURI_INVOKE("select_camera", { name });

@@ -249,7 +249,7 @@ export async function getAudioDevices(): Promise<AudioDeviceInfo[]> {
   return unwrap(await commands.audioDevices());
 }
 
-/** The microphone and speaker for the next call (null: the system default). */
+/** The microphone and speaker, for the call in progress and the next (null: the system default). */
 export async function selectAudioDevices(input: string | null, output: string | null): Promise<void> {
   await commands.selectAudioDevices(input, output);
 }
@@ -259,7 +259,7 @@ export async function getCameras(): Promise<CameraDeviceInfo[]> {
   return unwrap(await commands.cameras());
 }
 
-/** The camera for the next video (null: the system default). */
+/** The camera, for the video in progress and the next (null: the system default). */
 export async function selectCamera(name: string | null): Promise<void> {
   await commands.selectCamera(name);
 }

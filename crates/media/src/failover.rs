@@ -3,8 +3,10 @@
 //! should carry on. These reopen the chosen device, or the system default
 //! while it is missing, at most once a second; meanwhile the microphone
 //! yields silence in real time (so the call keeps its pace) and the speaker
-//! drops what it is given.
+//! drops what it is given. They follow a [`DeviceChoice`]: choosing another
+//! device in the picker mid-call switches to it at the next frame.
 
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use crate::audio::{AudioFormat, AudioFrame, AudioSink, AudioSource};
@@ -13,29 +15,92 @@ use crate::MediaError;
 
 const RETRY_EVERY: Duration = Duration::from_secs(1);
 
-/// Reopening, at most once per [`RETRY_EVERY`].
+/// The device a person chose (`None`: the system default), shared between
+/// the picker and the streams that use it.
+#[derive(Debug, Clone, Default)]
+pub struct DeviceChoice(Arc<Mutex<Chosen>>);
+
+#[derive(Debug, Default)]
+struct Chosen {
+    name: Option<String>,
+    /// Bumped on every change, so a stream sees a change at a glance.
+    version: u64,
+}
+
+impl DeviceChoice {
+    pub fn new(name: Option<String>) -> Self {
+        Self(Arc::new(Mutex::new(Chosen { name, version: 0 })))
+    }
+
+    /// Chooses `name`; streams following this switch at their next frame.
+    pub fn set(&self, name: Option<String>) {
+        let mut chosen = self.lock();
+        if chosen.name != name {
+            chosen.name = name;
+            chosen.version += 1;
+        }
+    }
+
+    pub fn name(&self) -> Option<String> {
+        self.lock().name.clone()
+    }
+
+    /// Changes with every new choice.
+    pub fn version(&self) -> u64 {
+        self.lock().version
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Chosen> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// Reopening, at most once per [`RETRY_EVERY`], or at once when the
+/// choice changes.
 struct Reopen {
-    wanted: Option<String>,
+    choice: DeviceChoice,
+    /// The choice's version the current device was opened for.
+    version: u64,
     next_attempt: Instant,
 }
 
 impl Reopen {
-    fn new(wanted: Option<&str>) -> Self {
+    fn new(choice: DeviceChoice) -> Self {
         Self {
-            wanted: wanted.map(str::to_owned),
+            version: choice.version(),
+            choice,
             next_attempt: Instant::now(),
         }
+    }
+
+    /// Whether another device was chosen since the last look; if so, the
+    /// next attempt may go at once.
+    fn choice_changed(&mut self) -> bool {
+        let version = self.choice.version();
+        if version == self.version {
+            return false;
+        }
+        self.version = version;
+        self.next_attempt = Instant::now();
+        true
+    }
+
+    fn open_now<D>(
+        &mut self,
+        open: impl Fn(Option<&str>) -> Result<D, MediaError>,
+    ) -> Result<D, MediaError> {
+        self.version = self.choice.version();
+        self.next_attempt = Instant::now() + RETRY_EVERY;
+        open_or_default(self.choice.name().as_deref(), open)
     }
 
     /// The chosen device if it is there, else the default; `None` when
     /// neither opens or it is too early to try again.
     fn attempt<D>(&mut self, open: impl Fn(Option<&str>) -> Result<D, MediaError>) -> Option<D> {
-        let now = Instant::now();
-        if now < self.next_attempt {
+        if Instant::now() < self.next_attempt {
             return None;
         }
-        self.next_attempt = now + RETRY_EVERY;
-        open_or_default(self.wanted.as_deref(), open).ok()
+        self.open_now(open).ok()
     }
 }
 
@@ -60,12 +125,13 @@ pub struct FailoverInput {
 }
 
 impl FailoverInput {
-    /// Opens the named microphone, or the default when it is missing or
-    /// `name` is `None`; fails only when no microphone opens at all.
-    pub fn open(name: Option<&str>) -> Result<Self, MediaError> {
+    /// Opens the chosen microphone, or the default when it is missing or
+    /// none is chosen; fails only when no microphone opens at all.
+    pub fn open(choice: DeviceChoice) -> Result<Self, MediaError> {
+        let mut reopen = Reopen::new(choice);
         Ok(Self {
-            device: Some(open_or_default(name, DeviceInput::open)?),
-            reopen: Reopen::new(name),
+            device: Some(reopen.open_now(DeviceInput::open)?),
+            reopen,
             silence_due: None,
         })
     }
@@ -83,6 +149,9 @@ impl AudioSource for FailoverInput {
 
     /// Never ends: frames from the device, or silence while there is none.
     fn next_frame(&mut self, millis: u32) -> Option<AudioFrame> {
+        if self.reopen.choice_changed() {
+            self.device = None;
+        }
         for _ in 0..2 {
             if self.device.is_none() {
                 self.device = self.reopen.attempt(DeviceInput::open);
@@ -118,12 +187,13 @@ pub struct FailoverOutput {
 }
 
 impl FailoverOutput {
-    /// Opens the named speaker, or the default when it is missing or
-    /// `name` is `None`; fails only when no speaker opens at all.
-    pub fn open(name: Option<&str>) -> Result<Self, MediaError> {
+    /// Opens the chosen speaker, or the default when it is missing or none
+    /// is chosen; fails only when no speaker opens at all.
+    pub fn open(choice: DeviceChoice) -> Result<Self, MediaError> {
+        let mut reopen = Reopen::new(choice);
         Ok(Self {
-            device: Some(open_or_default(name, DeviceOutput::open)?),
-            reopen: Reopen::new(name),
+            device: Some(reopen.open_now(DeviceOutput::open)?),
+            reopen,
         })
     }
 
@@ -140,7 +210,9 @@ impl AudioSink for FailoverOutput {
 
     /// Plays on the device; while there is none, the frame is dropped.
     fn play(&mut self, frame: &AudioFrame) {
-        if self.device.as_ref().is_some_and(|d| d.failure().is_some()) {
+        if self.reopen.choice_changed()
+            || self.device.as_ref().is_some_and(|d| d.failure().is_some())
+        {
             self.device = None;
             self.reopen.next_attempt = Instant::now();
         }

@@ -28,7 +28,7 @@ pub use devices::{
     audio_devices, AudioDevice, DeviceInput, DeviceKind, DeviceOutput, DeviceWatcher,
 };
 pub use error::MediaError;
-pub use failover::{FailoverInput, FailoverOutput};
+pub use failover::{DeviceChoice, FailoverInput, FailoverOutput};
 pub use mute::MutableSource;
 pub use opus::{
     OpusDecoder, OpusEncoder, OPUS_DEFAULT_BITRATE, OPUS_FRAME_SAMPLES, OPUS_SAMPLE_RATE,

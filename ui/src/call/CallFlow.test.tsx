@@ -220,7 +220,7 @@ describe("the in-call view", () => {
     expect(screen.getByTestId("chat-list").closest("[inert]")).not.toBeNull();
   });
 
-  it("lists the audio devices and selects one for the next call", async () => {
+  it("lists the audio devices and selects one", async () => {
     fakeCore.getAudioDevices.mockResolvedValue([
       { name: "USB Headset", input: true, isDefault: false },
       { name: "Built-in Microphone", input: true, isDefault: true },
@@ -231,7 +231,7 @@ describe("the in-call view", () => {
     await user.click(screen.getByTestId("call-devices"));
     expect(screen.getByTestId("call-devices")).toHaveAccessibleName("Devices");
     const headset = await screen.findByRole("menuitemradio", { name: "USB Headset" });
-    expect(screen.getByText("Your choice applies to the next call.")).toBeInTheDocument();
+    expect(screen.getByText("Your choice applies at once.")).toBeInTheDocument();
     await user.click(headset);
     expect(fakeCore.selectAudioDevices).toHaveBeenCalledExactlyOnceWith("USB Headset", null);
     expect(fakeCore.selectCamera).not.toHaveBeenCalled();

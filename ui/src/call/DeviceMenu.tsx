@@ -20,8 +20,8 @@ import type { DeviceChoice } from "./useCallStore";
 const DEFAULT = "\u0000default";
 
 /**
- * The microphone, speaker and camera picker of the control bar. Audio
- * choices apply to the next call, the camera to the next time video starts.
+ * The microphone, speaker and camera picker of the control bar. A choice
+ * applies at once, to the call in progress and to the next.
  */
 export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoose: (choice: DeviceChoice) => void }) {
   const [devices, setDevices] = useState<AudioDeviceInfo[] | null>(null);
@@ -54,7 +54,12 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
         System default
       </MenuItemRadio>
       {cameras.map((camera) => (
-        <MenuItemRadio key={`camera-${camera.name}`} name="camera" value={camera.name}>
+        <MenuItemRadio
+          key={`camera-${camera.name}`}
+          name="camera"
+          value={camera.name}
+          data-testid={`camera-${camera.name}`}
+        >
           {camera.description}
         </MenuItemRadio>
       ))}
@@ -98,7 +103,7 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
               ? `Could not list devices: ${error}`
               : devices === null
                 ? "Looking for devices…"
-                : "Your choice applies to the next call."}
+                : "Your choice applies at once."}
           </MenuGroupHeader>
         </MenuList>
       </MenuPopover>

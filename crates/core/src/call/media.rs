@@ -55,6 +55,11 @@ pub trait MediaDevices: Send + Sync + 'static {
     fn speaker(&self) -> Result<Box<dyn AudioSink>, MediaError>;
     /// `None`: this side has no camera.
     fn camera(&self) -> Result<Option<VideoInput>, MediaError>;
+    /// Changes when the person chooses another camera: a capture running on
+    /// the old one opens the new one at once.
+    fn camera_choice(&self) -> u64 {
+        0
+    }
     /// A decoded frame from the other side.
     fn remote_video(&self, _frame: &VideoFrame) {}
     /// A captured frame of this side, for the preview.
@@ -228,10 +233,10 @@ pub fn start_video_sender(
     let spawned = std::thread::Builder::new()
         .name("convene-video-send".into())
         .spawn(move || {
-            let Some(input) = open_camera(&*devices, &state) else {
+            let Some(opened) = open_camera(&*devices, &state) else {
                 return tracing::info!("no camera on this device");
             };
-            let fps = input.source.fps().max(1);
+            let fps = opened.input.source.fps().max(1);
             let (frames_tx, frames_rx) = mpsc::channel::<Bytes>(8);
             runtime.spawn(watch_keyframe_requests(
                 Arc::clone(&track.track),
@@ -244,12 +249,15 @@ pub fn start_video_sender(
                 frame_time,
                 Arc::clone(&state),
             ));
-            let mut input = Some(input);
-            while let Some(camera) = input.take().or_else(|| open_camera(&*devices, &state)) {
+            let mut opened = Some(opened);
+            while let Some(camera) = opened.take().or_else(|| open_camera(&*devices, &state)) {
                 match capture_video(camera, &*devices, &state, &frames_tx) {
                     // The camera was dropped with `camera`: released until
                     // it is turned back on (its light goes off).
                     Ok(Capture::CameraOff) => {}
+                    Ok(Capture::CameraChanged) => {
+                        tracing::info!("another camera was chosen; opening it");
+                    }
                     Ok(Capture::SourceEnded) => {
                         tracing::info!("the camera stopped delivering; opening it again");
                         std::thread::sleep(Duration::from_secs(1));
@@ -270,22 +278,31 @@ pub fn start_video_sender(
 /// Why a stretch of capture ended.
 enum Capture {
     CameraOff,
+    /// Another camera was chosen; this one was dropped.
+    CameraChanged,
     /// The source ended (a camera unplugged or taken by another app).
     SourceEnded,
     /// The call is over.
     Stopped,
 }
 
+/// A camera and the choice it was opened for.
+struct OpenedCamera {
+    input: VideoInput,
+    choice: u64,
+}
+
 /// Waits until the camera is on and opens it, trying again each second
 /// while it fails; `None` when the call ends first or there is no camera.
-fn open_camera(devices: &dyn MediaDevices, state: &MediaState) -> Option<VideoInput> {
+fn open_camera(devices: &dyn MediaDevices, state: &MediaState) -> Option<OpenedCamera> {
     while !state.is_stopped() {
         if !state.camera_on.load(Ordering::Relaxed) {
             std::thread::sleep(Duration::from_millis(50));
             continue;
         }
+        let choice = devices.camera_choice();
         match devices.camera() {
-            Ok(Some(input)) => return Some(input),
+            Ok(Some(input)) => return Some(OpenedCamera { input, choice }),
             Ok(None) => return None,
             Err(error) => {
                 tracing::warn!(%error, "the camera did not open; trying again");
@@ -296,13 +313,15 @@ fn open_camera(devices: &dyn MediaDevices, state: &MediaState) -> Option<VideoIn
     None
 }
 
-/// Captures from `input` while the camera is on, starting with a keyframe.
+/// Captures from the camera while it is on and still the chosen one,
+/// starting with a keyframe.
 fn capture_video(
-    mut input: VideoInput,
+    camera: OpenedCamera,
     devices: &dyn MediaDevices,
     state: &MediaState,
     frames: &mpsc::Sender<Bytes>,
 ) -> Result<Capture, MediaError> {
+    let OpenedCamera { mut input, choice } = camera;
     let (width, height) = input.source.size();
     let fps = input.source.fps().max(1);
     let frame_time = Duration::from_secs(1) / fps;
@@ -318,6 +337,9 @@ fn capture_video(
     while !state.is_stopped() {
         if !state.camera_on.load(Ordering::Relaxed) {
             return Ok(Capture::CameraOff);
+        }
+        if devices.camera_choice() != choice {
+            return Ok(Capture::CameraChanged);
         }
         let Some(frame) = input.source.next_frame() else {
             return Ok(Capture::SourceEnded);

@@ -4,3 +4,4 @@
 
 pub mod pipewire;
 pub mod pulse;
+pub mod sound;

@@ -19,13 +19,24 @@ impl Session {
     /// Starts the daemons; `with_camera` registers PipeWire's video test
     /// source as a camera named `convene-test-camera` ("Test Camera").
     pub fn start(with_camera: bool) -> Session {
+        let cameras: &[(&str, &str)] = if with_camera {
+            &[("convene-test-camera", "Test Camera")]
+        } else {
+            &[]
+        };
+        Self::start_with_cameras(cameras)
+    }
+
+    /// Starts the daemons with a video test source as a camera for each
+    /// `(node name, description)`.
+    pub fn start_with_cameras(cameras: &[(&str, &str)]) -> Session {
         let dir = tempfile::tempdir().unwrap();
         let (runtime, config) = (dir.path().join("run"), dir.path().join("config"));
         std::fs::create_dir_all(&runtime).unwrap();
         let drop_in = config.join("pipewire/pipewire.conf.d");
         std::fs::create_dir_all(&drop_in).unwrap();
-        if with_camera {
-            std::fs::write(drop_in.join("test-camera.conf"), TEST_CAMERA).unwrap();
+        if !cameras.is_empty() {
+            std::fs::write(drop_in.join("test-cameras.conf"), test_cameras(cameras)).unwrap();
         }
         let daemon = |program: &str| {
             Command::new(program)
@@ -59,6 +70,41 @@ impl Session {
         String::from_utf8_lossy(&out.stdout).contains(&format!("node.name = \"{name}\""))
     }
 
+    /// Whether the output of node `from` is linked to node `to` (a camera
+    /// to the stream capturing it).
+    pub fn is_linked(&self, from: &str, to: &str) -> bool {
+        let out = Command::new("pw-link")
+            .args(["--links", "--output"])
+            .env("PIPEWIRE_RUNTIME_DIR", self.runtime_dir())
+            .output()
+            .expect("run pw-link (pipewire-bin)");
+        // An output port, then the ports it feeds: "node:port" and
+        // "  |-> node:port" lines.
+        let mut current = String::new();
+        for line in String::from_utf8_lossy(&out.stdout).lines() {
+            match line.trim_start().strip_prefix("|->") {
+                Some(target) => {
+                    if current.starts_with(&format!("{from}:"))
+                        && target.trim().starts_with(&format!("{to}:"))
+                    {
+                        return true;
+                    }
+                }
+                None => current = line.trim().to_owned(),
+            }
+        }
+        false
+    }
+
+    /// Waits up to ten seconds for `from` to feed `to`.
+    pub fn wait_for_link(&self, from: &str, to: &str) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.is_linked(from, to) {
+            assert!(Instant::now() < deadline, "{from} never fed {to}");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
     /// Waits up to ten seconds for the node to be there, or not.
     pub fn wait_for_node(&self, name: &str, present: bool) {
         let deadline = Instant::now() + Duration::from_secs(10);
@@ -87,19 +133,25 @@ impl Drop for Session {
     }
 }
 
-const TEST_CAMERA: &str = r#"
-context.spa-libs = { videotestsrc = videotestsrc/libspa-videotestsrc }
-context.objects = [
-    { factory = spa-node-factory
-      args = {
-          factory.name = videotestsrc
-          node.name = convene-test-camera
-          node.description = "Test Camera"
-          media.class = Video/Source
-      }
-    }
-]
-"#;
+/// PipeWire's video test source registered as a `Video/Source` node for
+/// each camera.
+fn test_cameras(cameras: &[(&str, &str)]) -> String {
+    let objects: String = cameras
+        .iter()
+        .map(|(name, description)| {
+            format!(
+                "    {{ factory = spa-node-factory\n      args = {{\n          \
+                 factory.name = videotestsrc\n          node.name = {name}\n          \
+                 node.description = \"{description}\"\n          \
+                 media.class = Video/Source\n      }}\n    }}\n"
+            )
+        })
+        .collect();
+    format!(
+        "context.spa-libs = {{ videotestsrc = videotestsrc/libspa-videotestsrc }}\n\
+         context.objects = [\n{objects}]\n"
+    )
+}
 
 fn wait_for_socket(path: &Path) {
     let deadline = Instant::now() + Duration::from_secs(10);

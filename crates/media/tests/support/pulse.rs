@@ -9,7 +9,34 @@ use std::time::{Duration, Instant};
 
 pub struct Pulse {
     child: Child,
+    server: String,
     _dir: tempfile::TempDir,
+}
+
+impl Pulse {
+    /// Another speaker (a null sink) and a microphone hearing it, as a
+    /// plugged-in headset would add.
+    #[allow(dead_code)] // not every test file plugs one in
+    pub fn add_speaker_and_mic(&self, speaker: &str, mic: &str) {
+        for args in [
+            vec![
+                "load-module".to_owned(),
+                "module-null-sink".to_owned(),
+                format!("sink_name={speaker}"),
+                "rate=48000".to_owned(),
+            ],
+            vec![
+                "load-module".to_owned(),
+                "module-remap-source".to_owned(),
+                format!("master={speaker}.monitor"),
+                format!("source_name={mic}"),
+            ],
+        ] {
+            let args: Vec<&str> = args.iter().map(String::as_str).collect();
+            let out = pactl(&self.server, &args).expect("run pactl");
+            assert!(out.status.success(), "pactl {args:?}: {out:?}");
+        }
+    }
 }
 
 impl Drop for Pulse {
@@ -70,7 +97,11 @@ pub fn start_pulse() -> Pulse {
         .stdin(Stdio::null())
         .spawn()
         .expect("start pulseaudio");
-    let pulse = Pulse { child, _dir: dir };
+    let pulse = Pulse {
+        child,
+        server: server.clone(),
+        _dir: dir,
+    };
     wait_until_ready(&server, &socket);
     for args in [
         ["set-default-sink", "convene_speaker"],
