@@ -157,6 +157,26 @@ async fn js(client: &fantoccini::Client, script: &str, args: Vec<Value>) -> Valu
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn chromium_and_convene_exchange_audio_and_video() {
+    exchange_audio_and_video(Addresses::Plain).await;
+}
+
+/// Chromium hides its local addresses behind mDNS names unless the page
+/// may use the camera or microphone; Convene does not resolve them
+/// (multicast is often missing), and still connects: it learns the
+/// browser's address from the browser's own connectivity checks
+/// (peer-reflexive candidates).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_browser_that_hides_its_addresses_still_connects() {
+    exchange_audio_and_video(Addresses::HiddenBehindMdns).await;
+}
+
+#[derive(PartialEq)]
+enum Addresses {
+    Plain,
+    HiddenBehindMdns,
+}
+
+async fn exchange_audio_and_video(addresses: Addresses) {
     let (browser, _driver) = chromium().await;
     let page = serve_page();
     browser
@@ -214,6 +234,10 @@ async fn chromium_and_convene_exchange_audio_and_video() {
     .await;
     let answer = answer.as_str().expect("an SDP answer").to_owned();
     assert!(!answer.starts_with("ERROR"), "{answer}");
+    let answer = match addresses {
+        Addresses::Plain => answer,
+        Addresses::HiddenBehindMdns => hide_addresses_behind_mdns(&answer),
+    };
     peer.accept_answer(&answer)
         .await
         .expect("the answer applies");
@@ -320,4 +344,27 @@ async fn chromium_and_convene_exchange_audio_and_video() {
         "Convene decoded Chromium's VP8: {} frames",
         counting.video_frames.load(Ordering::Relaxed)
     );
+}
+
+/// The answer as a browser that hides its local addresses writes it (what
+/// Chromium does for a page without camera or microphone permission; this
+/// one has permission, so the test hides them): each host candidate's
+/// address becomes a `.local` name, which only multicast DNS on the
+/// browser's own network resolves.
+fn hide_addresses_behind_mdns(sdp: &str) -> String {
+    sdp.lines()
+        .enumerate()
+        .map(|(n, line)| {
+            let fields: Vec<&str> = line.split(' ').collect();
+            if line.starts_with("a=candidate") && fields.len() > 7 && fields[7] == "host" {
+                let mut hidden: Vec<String> = fields.iter().map(|f| f.to_string()).collect();
+                hidden[4] = format!("9b3c41d2-7e0a-4c1f-8d6b-{n:012x}.local");
+                hidden.join(" ")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\r\n")
+        + "\r\n"
 }
