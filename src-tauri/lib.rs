@@ -7,7 +7,6 @@ mod commands;
 mod events;
 mod logging;
 mod media;
-mod rendering;
 mod tray;
 
 use std::time::Instant;
@@ -134,12 +133,8 @@ fn quit_on_stop_signal(app: tauri::AppHandle) {
 
 pub fn run() {
     let launched = Instant::now();
-    let compositing = rendering::choose_compositing();
     let _log_guard = logging::init();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Convene starting");
-    if compositing == rendering::Compositing::TurnedOff {
-        tracing::info!("no GPU: WebKit paints without compositing");
-    }
 
     let config = match ClientConfig::load(ConfigLayer::default(), |name| std::env::var(name).ok()) {
         Ok(config) => config,

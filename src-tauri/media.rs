@@ -17,10 +17,9 @@ use tauri::ipc::{Channel, InvokeResponseBody, IpcResponse};
 /// The remote tile is drawn at most this large, at most this often; bigger
 /// or faster video is scaled and thinned in Rust so that the IPC carries
 /// no more than the window can paint (WebKit copies each frame through its
-/// IPC). Without a GPU, 480×270 at 30 fps draws about 24 frames a second
-/// (docs/benchmarks.md).
+/// IPC; 640×360 at 30 fps stalled a software-rendered window).
 const REMOTE_MAX: (u32, u32) = (480, 270);
-const REMOTE_EVERY: Duration = Duration::from_millis(33);
+const REMOTE_EVERY: Duration = Duration::from_millis(66);
 const PREVIEW_SIZE: (u32, u32) = (256, 144);
 /// The self-view needs no more than this.
 const PREVIEW_EVERY: Duration = Duration::from_millis(100);

@@ -42,6 +42,26 @@ pub enum CacheError {
     UnknownOutboxItem(String),
 }
 
+impl CacheError {
+    /// The file was busy (another process holds a lock past the busy
+    /// timeout) or the disk was full or failed: worth trying again later,
+    /// unlike a broken schema or an unknown chat.
+    pub fn is_transient(&self) -> bool {
+        use rusqlite::ErrorCode;
+        matches!(
+            self,
+            CacheError::Sqlite(rusqlite::Error::SqliteFailure(failure, _))
+                if matches!(
+                    failure.code,
+                    ErrorCode::DatabaseBusy
+                        | ErrorCode::DatabaseLocked
+                        | ErrorCode::DiskFull
+                        | ErrorCode::SystemIoFailure
+                )
+        )
+    }
+}
+
 fn migrations() -> Migrations<'static> {
     Migrations::new(vec![
         M::up(
@@ -1111,6 +1131,21 @@ mod tests {
 
     fn keys(messages: &[ThreadMessage]) -> Vec<&str> {
         messages.iter().map(|m| m.key.as_str()).collect()
+    }
+
+    #[test]
+    fn a_busy_or_full_file_is_worth_retrying_and_a_missing_chat_is_not() {
+        let failure = |code| {
+            CacheError::Sqlite(rusqlite::Error::SqliteFailure(
+                rusqlite::ffi::Error::new(code),
+                None,
+            ))
+        };
+        assert!(failure(rusqlite::ffi::SQLITE_BUSY).is_transient());
+        assert!(failure(rusqlite::ffi::SQLITE_FULL).is_transient());
+        assert!(failure(rusqlite::ffi::SQLITE_IOERR).is_transient());
+        assert!(!failure(rusqlite::ffi::SQLITE_CORRUPT).is_transient());
+        assert!(!CacheError::UnknownChat("19:x".into()).is_transient());
     }
 
     #[test]

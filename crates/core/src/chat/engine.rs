@@ -34,7 +34,8 @@ impl ChatError {
         }
     }
 
-    /// Worth trying again later (offline, throttled, the service failed).
+    /// Worth trying again later (offline, throttled, the service failed,
+    /// the cache file busy or its disk full).
     pub fn is_transient(&self) -> bool {
         match self {
             ChatError::Graph(e) => e.is_transient() || e.is_unauthenticated(),
@@ -42,7 +43,8 @@ impl ChatError {
             // exchange; anything else about the session needs the user.
             ChatError::Session(SessionError::Auth(_) | SessionError::Exchange(_)) => true,
             ChatError::Session(_) => false,
-            ChatError::Cache(_) | ChatError::Invalid(_) => false,
+            ChatError::Cache(e) => e.is_transient(),
+            ChatError::Invalid(_) => false,
         }
     }
 }
