@@ -39,7 +39,7 @@ const COMMANDS: &[&str] = &[
     "select_audio_devices",
     "cameras",
     "select_camera",
-    "watch_video",
+    "next_video_frame",
 ];
 
 fn main() {

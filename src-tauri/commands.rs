@@ -5,10 +5,10 @@ use convene_core::chat::view::{ChatSummary, Draft, Person, ThreadMessage, Thread
 use convene_core::session::AccountProfile;
 use convene_core::{ConnectionStatus, ServerSettings, UserError, UserErrorCode};
 use serde::Serialize;
-use tauri::ipc::Channel;
-use tauri::State;
+use tauri::{AppHandle, Manager, State};
 
-use crate::media::{AppMedia, AudioDeviceInfo, CameraDeviceInfo, VideoPacket};
+use crate::media::{AppMedia, AudioDeviceInfo, CameraDeviceInfo};
+use crate::video::{VideoPacket, WAIT_FOR_FRAME};
 
 use crate::AppState;
 
@@ -339,9 +339,12 @@ pub fn select_camera(state: State<'_, AppState>, name: Option<String>) {
     state.media.select_camera(name);
 }
 
-/// Where decoded call video goes: binary packets (see `VideoPacket`).
+/// The next decoded frame of a call's video stream (0 the other side, 1
+/// the self-view), as a binary `VideoPacket`; empty when none came within
+/// a second. The window asks again after painting it.
 #[tauri::command]
 #[specta::specta]
-pub fn watch_video(state: State<'_, AppState>, on_frame: Channel<VideoPacket>) {
-    state.media.watch_video(on_frame);
+pub async fn next_video_frame(app: AppHandle, stream: u8) -> VideoPacket {
+    let media = app.state::<AppState>().media.clone();
+    media.video.next(stream, WAIT_FOR_FRAME).await
 }

@@ -8,6 +8,7 @@ mod events;
 mod logging;
 mod media;
 mod tray;
+mod video;
 
 use std::time::Instant;
 
@@ -27,7 +28,7 @@ pub const MAIN_WINDOW: &str = "main";
 /// What the shell keeps for the app's lifetime.
 pub struct AppState {
     pub client: Client,
-    /// Call media: devices chosen, the window's video channel.
+    /// Call media: devices chosen, decoded video waiting for the window.
     pub media: media::SharedMedia,
     /// When the process started, for the cold-start figure.
     pub launched: Instant,
@@ -72,7 +73,7 @@ pub fn bridge() -> tauri_specta::Builder<tauri::Wry> {
             commands::select_audio_devices,
             commands::cameras,
             commands::select_camera,
-            commands::watch_video,
+            commands::next_video_frame,
         ])
         .events(tauri_specta::collect_events![CoreEvent])
 }

@@ -48,7 +48,7 @@ async fn alice_in_the_app_calls_bob_at_a_terminal() {
         .await;
 
     // Bob's pattern reaches the remote tile, frame after frame.
-    wait_for_frames(app, "[data-testid=call-remote-video]", 30).await;
+    wait_for_frames(&scene, "[data-testid=call-remote-video]", 30).await;
     app.wait_for_text("[data-testid=call-duration]", "", WAIT)
         .await;
     app.screenshot(&artifacts.join("connected.png")).await;
@@ -192,7 +192,7 @@ async fn alice_sends_her_camera_to_bob() {
     app.click("[data-testid=call-video-button]").await;
     app.wait_for_attribute("[data-testid=call-view]", "data-stage", "connected", WAIT)
         .await;
-    wait_for_frames(app, "[data-testid=call-local-video]", 10).await;
+    wait_for_frames(&scene, "[data-testid=call-local-video]", 10).await;
     pipewire.wait_for_node(CAMERA_STREAM, true);
 
     // Camera off releases the camera (its light would go off); back on,
@@ -202,7 +202,7 @@ async fn alice_sends_her_camera_to_bob() {
     app.click("[data-testid=call-camera]").await;
     pipewire.wait_for_node(CAMERA_STREAM, true);
     let before = frames_drawn(app, "[data-testid=call-local-video]").await;
-    wait_for_frames(app, "[data-testid=call-local-video]", before + 10).await;
+    wait_for_frames(&scene, "[data-testid=call-local-video]", before + 10).await;
 
     // Choosing the other camera mid-call switches to it at once: the
     // capture stream is fed by it, and the pictures carry on.
@@ -222,7 +222,7 @@ async fn alice_sends_her_camera_to_bob() {
         "{current} was released"
     );
     let before = frames_drawn(app, "[data-testid=call-local-video]").await;
-    wait_for_frames(app, "[data-testid=call-local-video]", before + 10).await;
+    wait_for_frames(&scene, "[data-testid=call-local-video]", before + 10).await;
 
     app.click("[data-testid=call-hangup]").await;
     let summary = summary(wait_for(bob, WAIT));
@@ -273,15 +273,20 @@ async fn frames_drawn(app: &support::app::App, css: &str) -> u64 {
         .unwrap_or(0)
 }
 
-/// Waits until the video tile at `css` has drawn more than `count` frames.
-async fn wait_for_frames(app: &support::app::App, css: &str, count: u64) {
+/// Waits until the video tile at `css` has drawn more than `count` frames;
+/// the app's log tells why when it does not.
+async fn wait_for_frames(scene: &AppScene, css: &str, count: u64) {
     let started = Instant::now();
     loop {
-        let frames = frames_drawn(app, css).await;
+        let frames = frames_drawn(&scene.app, css).await;
         if frames > count {
             return;
         }
-        assert!(started.elapsed() < WAIT, "{css} drew {frames} frames");
+        assert!(
+            started.elapsed() < WAIT,
+            "{css} drew {frames} frames; the app logged:\n{}",
+            scene.home().logs()
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }

@@ -346,10 +346,12 @@ async selectCamera(name: string | null) : Promise<void> {
     await TAURI_INVOKE("select_camera", { name });
 },
 /**
- * Where decoded call video goes: binary packets (see `VideoPacket`).
+ * The next decoded frame of a call's video stream (0 the other side, 1
+ * the self-view), as a binary `VideoPacket`; empty when none came within
+ * a second. The window asks again after painting it.
  */
-async watchVideo(onFrame: TAURI_CHANNEL<VideoPacket>) : Promise<void> {
-    await TAURI_INVOKE("watch_video", { onFrame });
+async nextVideoFrame(stream: number) : Promise<VideoPacket> {
+    return await TAURI_INVOKE("next_video_frame", { stream });
 }
 }
 
@@ -772,8 +774,8 @@ export type UserErrorCode =
 "invalid" | "other"
 /**
  * One video frame for the window: `[stream, width (u16 LE), height (u16
- * LE), RGBA…]`, stream 0 the other side and 1 the self-view. Sent raw, not
- * as JSON: a 640×360 frame is 900 KB.
+ * LE), RGBA…]`; empty when there was no new frame. Sent raw, not as JSON:
+ * a 480×270 frame is 500 KB.
  */
 export type VideoPacket = number[]
 

@@ -18,9 +18,9 @@ pub enum MediaError {
     BadWav { path: PathBuf, reason: String },
     #[error("could not write WAV file {path}: {reason}")]
     WavWrite { path: PathBuf, reason: String },
-    #[error("audio device not found: {0}")]
+    #[error("device not found: {0}")]
     DeviceNotFound(String),
-    #[error("audio device {device}: {reason}")]
+    #[error("device {device}: {reason}")]
     Device { device: String, reason: String },
     #[error("audio processing: {0}")]
     Processing(String),

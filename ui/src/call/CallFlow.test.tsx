@@ -6,6 +6,7 @@ import { fakeCore, sampleAccount } from "../test/fakeCore";
 import { renderApp } from "../test/renderApp";
 import { openChat } from "../test/renderChat";
 import { ENDED_SHOWN_MS } from "./callState";
+import { REMOTE_STREAM } from "./videoPacket";
 
 vi.mock("../core", () => import("../test/fakeCore").then((m) => m.fakeCoreModule));
 
@@ -173,19 +174,19 @@ describe("the in-call view", () => {
         }) as unknown as CanvasRenderingContext2D,
     );
     await renderSignedIn();
-    expect(fakeCore.watchVideo).toHaveBeenCalled();
     fakeCore.pushCall(callView());
     const canvas = screen.getByTestId("call-remote-video");
     expect(canvas).toHaveAttribute("data-frames", "0");
 
-    fakeCore.pushVideo(videoPacket(0, 4, 2));
+    await waitFor(() => expect(fakeCore.wantsVideo(REMOTE_STREAM)).toBe(true));
+    fakeCore.pushVideo(videoPacket(REMOTE_STREAM, 4, 2));
     await waitFor(() => expect(canvas).toHaveAttribute("data-frames", "1"));
     expect(canvas).toHaveAttribute("width", "4");
     expect(putImageData).toHaveBeenCalledOnce();
 
-    // Two frames before the next paint: only the newest is drawn.
-    fakeCore.pushVideo(videoPacket(0, 8, 2));
-    fakeCore.pushVideo(videoPacket(0, 16, 2));
+    // The next frame is asked for after the paint, and drawn in its turn.
+    await waitFor(() => expect(fakeCore.wantsVideo(REMOTE_STREAM)).toBe(true));
+    fakeCore.pushVideo(videoPacket(REMOTE_STREAM, 16, 2));
     await waitFor(() => expect(canvas).toHaveAttribute("data-frames", "2"));
     expect(canvas).toHaveAttribute("width", "16");
   });

@@ -10,7 +10,7 @@ import {
   selectCamera,
   setCamera,
   setMuted,
-  watchVideo,
+  nextVideoFrame,
   type CallView,
 } from "../core";
 import { describeCoreError } from "../coreError";
@@ -58,7 +58,7 @@ export function useCallStore(): CallStore {
   const [placing, setPlacing] = useState(false);
   const [devices, setDevices] = useState<DeviceChoice>({ input: null, output: null, camera: null });
   const devicesRef = useRef(devices);
-  const [feed] = useState(() => new VideoFeed());
+  const [feed] = useState(() => new VideoFeed(nextVideoFrame));
   const callRef = useRef<CallView | null>(state.call);
   useEffect(() => {
     callRef.current = state.call;
@@ -78,9 +78,6 @@ export function useCallStore(): CallStore {
       unsubscribe();
     };
   }, []);
-
-  // One channel for the whole window; a later one replaces it on the Rust side.
-  useEffect(() => watchVideo(feed.push), [feed]);
 
   // The next call starts without the last picture.
   const callId = state.call?.callId ?? null;

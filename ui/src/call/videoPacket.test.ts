@@ -35,21 +35,78 @@ describe("parseVideoPacket", () => {
   });
 });
 
+/** A core whose answers the test gives one by one. */
+function scriptedCore() {
+  const requests: { stream: number; answer: (packet: ArrayBuffer) => void; fail: (error: Error) => void }[] = [];
+  const fetchFrame = vi.fn(
+    (stream: number) =>
+      new Promise<ArrayBuffer>((answer, fail) => {
+        requests.push({ stream, answer, fail });
+      }),
+  );
+  /** The oldest unanswered request, once the feed has made one. */
+  const next = async () => {
+    await vi.waitFor(() => expect(requests.length).toBeGreaterThan(0));
+    const request = requests.shift();
+    if (request === undefined) throw new Error("no request");
+    return request;
+  };
+  return { fetchFrame, next, pending: () => requests.length };
+}
+
+const painted = () => Promise.resolve();
+
 describe("VideoFeed", () => {
-  it("hands frames to the stream's listeners and replays the newest to a late one", () => {
-    const feed = new VideoFeed();
+  it("asks for a stream's frames only while someone watches it, one request at a time", async () => {
+    const core = scriptedCore();
+    const feed = new VideoFeed(core.fetchFrame, painted);
+    expect(core.fetchFrame).not.toHaveBeenCalled();
+
     const remote = vi.fn();
+    const stop = feed.subscribe(REMOTE_STREAM, remote);
+    feed.subscribe(REMOTE_STREAM, vi.fn());
+    (await core.next()).answer(videoPacket(REMOTE_STREAM, 2, 2));
+    await vi.waitFor(() => expect(remote).toHaveBeenCalledOnce());
+    const second = await core.next();
+    expect(second.stream).toBe(REMOTE_STREAM);
+    expect(core.pending()).toBe(0);
+    // An empty answer (nothing new within a second) is no frame; the feed asks again.
+    second.answer(new ArrayBuffer(0));
+    (await core.next()).answer(videoPacket(REMOTE_STREAM, 4, 2));
+    await vi.waitFor(() => expect(remote).toHaveBeenCalledTimes(2));
+    expect(remote).toHaveBeenLastCalledWith(expect.objectContaining({ width: 4, height: 2 }));
+    expect(core.fetchFrame).not.toHaveBeenCalledWith(LOCAL_STREAM);
+    stop();
+  });
+
+  it("goes on after a failed request instead of stalling", async () => {
+    const core = scriptedCore();
+    const feed = new VideoFeed(core.fetchFrame, painted);
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     const local = vi.fn();
-    feed.subscribe(REMOTE_STREAM, remote);
     feed.subscribe(LOCAL_STREAM, local);
-    feed.push(videoPacket(REMOTE_STREAM, 2, 2));
-    feed.push(videoPacket(REMOTE_STREAM, 4, 2));
-    expect(remote).toHaveBeenCalledTimes(2);
-    expect(local).not.toHaveBeenCalled();
+
+    (await core.next()).fail(new Error("ipc hiccup"));
+    (await core.next()).answer(videoPacket(LOCAL_STREAM, 2, 2));
+    await vi.waitFor(() => expect(local).toHaveBeenCalledOnce());
+    expect(warn).toHaveBeenCalledOnce();
+  });
+
+  it("stops asking when the last viewer goes, and starts again for a new one with the newest frame", async () => {
+    const core = scriptedCore();
+    const feed = new VideoFeed(core.fetchFrame, painted);
+    const stop = feed.subscribe(REMOTE_STREAM, vi.fn());
+    const request = await core.next();
+    stop();
+    request.answer(videoPacket(REMOTE_STREAM, 6, 2));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(core.fetchFrame).toHaveBeenCalledOnce();
 
     const late = vi.fn();
     feed.subscribe(REMOTE_STREAM, late);
-    expect(late).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ width: 4, height: 2 }));
+    expect(late).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ width: 6, height: 2 }));
+    await core.next();
+    expect(core.fetchFrame).toHaveBeenCalledTimes(2);
 
     feed.clear();
     const afterClear = vi.fn();

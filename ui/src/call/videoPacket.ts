@@ -1,6 +1,6 @@
-// The binary video packets the Rust side sends through watchVideo's channel:
+// The binary video packets nextVideoFrame answers with:
 // byte 0 the stream, bytes 1–2 the width and 3–4 the height (u16 little
-// endian), then width × height × 4 bytes of RGBA.
+// endian), then width × height × 4 bytes of RGBA. An empty packet means no new frame.
 
 /** Stream 0: the other side's video; 1: this side's camera (self-view). */
 export const REMOTE_STREAM = 0;

@@ -57,8 +57,9 @@ function createFakeCore() {
   const sessionListeners = new Set<(event: SessionEvent) => void>();
   const chatListeners = new Set<(event: ChatEvent) => void>();
   const callListeners = new Set<(call: CallView) => void>();
-  /** What the UI registered with watchVideo (the latest registration wins, as on the Rust side). */
-  let videoSink: ((packet: ArrayBuffer | Uint8Array | number[]) => void) | null = null;
+  /** Per video stream, as on the Rust side: a request waiting for the next frame, or the newest frame waiting for a request. */
+  const videoRequests = new Map<number, (packet: ArrayBuffer) => void>();
+  const videoFrames = new Map<number, ArrayBuffer>();
   const push = (event: SessionEvent) =>
     act(() => {
       for (const listener of sessionListeners) listener(event);
@@ -121,12 +122,15 @@ function createFakeCore() {
     selectAudioDevices: vi.fn<typeof Core.selectAudioDevices>(() => Promise.resolve()),
     getCameras: vi.fn<typeof Core.getCameras>(() => Promise.resolve([])),
     selectCamera: vi.fn<typeof Core.selectCamera>(() => Promise.resolve()),
-    watchVideo: vi.fn<typeof Core.watchVideo>((onPacket) => {
-      videoSink = onPacket;
-      return () => {
-        if (videoSink === onPacket) videoSink = null;
-      };
-    }),
+    nextVideoFrame: vi.fn<typeof Core.nextVideoFrame>(
+      (stream) =>
+        new Promise((resolve) => {
+          const ready = videoFrames.get(stream);
+          videoFrames.delete(stream);
+          if (ready === undefined) videoRequests.set(stream, resolve);
+          else resolve(ready);
+        }),
+    ),
     onCallEvent: vi.fn<typeof Core.onCallEvent>((listener) => {
       callListeners.add(listener);
       return () => callListeners.delete(listener);
@@ -137,11 +141,17 @@ function createFakeCore() {
         for (const listener of callListeners) listener(call);
       });
     },
-    /** The core sends a video packet through the registered channel. */
+    /** The core decodes a video frame (a packet whose first byte is its stream): a waiting request gets it, or it waits for the next one. */
     pushVideo(packet: ArrayBuffer) {
-      act(() => {
-        videoSink?.(packet);
-      });
+      const stream = new Uint8Array(packet)[0] ?? 0;
+      const request = videoRequests.get(stream);
+      videoRequests.delete(stream);
+      if (request === undefined) videoFrames.set(stream, packet);
+      else act(() => request(packet));
+    },
+    /** Whether the UI is waiting for a frame of this stream. */
+    wantsVideo(stream: number) {
+      return videoRequests.has(stream);
     },
     /** The core reports how an interactive sign-in moves on. */
     pushSignIn(progress: SignInProgress) {
@@ -210,6 +220,6 @@ export const fakeCoreModule: typeof Core = {
   selectAudioDevices: (input, output) => fakeCore.selectAudioDevices(input, output),
   getCameras: () => fakeCore.getCameras(),
   selectCamera: (name) => fakeCore.selectCamera(name),
-  watchVideo: (onPacket) => fakeCore.watchVideo(onPacket),
+  nextVideoFrame: (stream) => fakeCore.nextVideoFrame(stream),
   onCallEvent: (listener) => fakeCore.onCallEvent(listener),
 };

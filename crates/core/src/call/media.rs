@@ -302,7 +302,11 @@ fn open_camera(devices: &dyn MediaDevices, state: &MediaState) -> Option<OpenedC
         }
         let choice = devices.camera_choice();
         match devices.camera() {
-            Ok(Some(input)) => return Some(OpenedCamera { input, choice }),
+            Ok(Some(input)) => {
+                let (width, height) = input.source.size();
+                tracing::info!(width, height, fps = input.source.fps(), "camera open");
+                return Some(OpenedCamera { input, choice });
+            }
             Ok(None) => return None,
             Err(error) => {
                 tracing::warn!(%error, "the camera did not open; trying again");
