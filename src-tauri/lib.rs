@@ -7,6 +7,7 @@ mod commands;
 mod events;
 mod logging;
 mod media;
+mod rendering;
 mod tray;
 mod video;
 
@@ -134,8 +135,12 @@ fn quit_on_stop_signal(app: tauri::AppHandle) {
 
 pub fn run() {
     let launched = Instant::now();
+    let compositing = rendering::choose_compositing();
     let _log_guard = logging::init();
     tracing::info!(version = env!("CARGO_PKG_VERSION"), "Convene starting");
+    if compositing == rendering::Compositing::TurnedOff {
+        tracing::info!("no GPU: WebKit paints without compositing");
+    }
 
     let config = match ClientConfig::load(ConfigLayer::default(), |name| std::env::var(name).ok()) {
         Ok(config) => config,

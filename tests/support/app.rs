@@ -235,6 +235,10 @@ impl App {
     }
 
     /// Saves a PNG of the window once two animation frames have painted.
+    /// Saves what the test's X display shows (the app's window) as PNG,
+    /// once the page has painted twice. Taken from the X server, not
+    /// through WebDriver: WebKitWebDriver's snapshot never returns when
+    /// WebKit paints without compositing, as the app does without a GPU.
     pub async fn screenshot(&self, path: &Path) {
         self.client
             .execute_async(
@@ -244,9 +248,19 @@ impl App {
             )
             .await
             .expect("wait for two animation frames");
-        let png = self.client.screenshot().await.expect("take a screenshot");
+        let output = tokio::process::Command::new("import")
+            .args(["-window", "root"])
+            .arg(path)
+            .output()
+            .await
+            .expect("run ImageMagick's import (./scripts/setup.sh installs it)");
+        assert!(
+            output.status.success(),
+            "screenshot of the display: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let png = std::fs::read(path).expect("read the screenshot");
         assert!(png.starts_with(b"\x89PNG"), "the screenshot is a PNG");
-        std::fs::write(path, png).expect("save the screenshot");
     }
 
     pub async fn close(self) {
