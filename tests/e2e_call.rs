@@ -49,6 +49,16 @@ async fn alice_in_the_app_calls_bob_at_a_terminal() {
 
     // Bob's pattern reaches the remote tile, frame after frame.
     wait_for_frames(&scene, "[data-testid=call-remote-video]", 30).await;
+    // Shown as soon as it comes, not at the next quality check (2 s).
+    let remote_shown = app
+        .client
+        .find(fantoccini::Locator::Css("[data-testid=call-remote-video]"))
+        .await
+        .unwrap()
+        .is_displayed()
+        .await
+        .unwrap();
+    assert!(remote_shown, "bob's picture is shown, not his initials");
     app.wait_for_text("[data-testid=call-duration]", "", WAIT)
         .await;
     app.screenshot(&artifacts.join("connected.png")).await;

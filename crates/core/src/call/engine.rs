@@ -392,6 +392,7 @@ impl Actor {
         let mut ticks = tokio::time::interval(QUALITY_INTERVAL);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
+            let media = self.call.as_ref().map(|c| Arc::clone(&c.media));
             tokio::select! {
                 command = commands.recv() => match command {
                     Some(command) => self.on_command(command).await,
@@ -407,11 +408,25 @@ impl Actor {
                     }
                 }
                 _ = ticks.tick() => self.on_tick().await,
+                () = video_arrived(media.as_deref()) => self.on_video_arrived(),
             }
         }
         if self.call.is_some() {
             self.hang_up().await;
         }
+    }
+
+    /// The other side's video started (again): shown now, not at the next
+    /// quality check; that check hides it when it stops.
+    fn on_video_arrived(&mut self) {
+        let Some(call) = self.call.as_mut() else {
+            return;
+        };
+        if call.view.remote_video || call.view.stage == CallStage::Ended {
+            return;
+        }
+        call.view.remote_video = true;
+        self.publish();
     }
 
     fn publish(&mut self) {
@@ -1148,6 +1163,15 @@ impl Actor {
         call.view.remote_video = frames > previous_frames;
         call.stats = Some((now, snapshot));
         self.publish();
+    }
+}
+
+/// Resolves when the call's decoder reports video starting; never without
+/// a call.
+async fn video_arrived(media: Option<&MediaState>) {
+    match media {
+        Some(media) => media.video_arrived.notified().await,
+        None => std::future::pending().await,
     }
 }
 

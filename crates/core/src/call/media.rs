@@ -77,6 +77,10 @@ pub struct MediaState {
     pub first_video: OnceLock<Instant>,
     pub audio_frames_played: AtomicU64,
     pub video_frames_decoded: AtomicU64,
+    /// Told when the other side's video starts, or starts again after a
+    /// pause, so that the call shows it at once rather than at the next
+    /// quality check.
+    pub video_arrived: tokio::sync::Notify,
     /// The congestion controller's target, bits per second as f64 bits.
     pub target_bitrate: AtomicU64,
     /// The loss the Opus encoder plans for, from the other side's reports.
@@ -549,6 +553,10 @@ pub async fn receive_video(
     }
 }
 
+/// A gap this long between decoded frames counts as the video having
+/// stopped (camera off); the next frame starts it again.
+const VIDEO_PAUSE: Duration = Duration::from_secs(1);
+
 fn decode_video(
     samples: std::sync::mpsc::Receiver<Bytes>,
     devices: &dyn MediaDevices,
@@ -562,12 +570,17 @@ fn decode_video(
             return;
         }
     };
+    let mut last_decoded: Option<Instant> = None;
     while let Ok(data) = samples.recv() {
         match decoder.decode(&data) {
             Ok(Some(frame)) => {
                 wants_keyframe.store(false, Ordering::Relaxed);
                 state.first_video.get_or_init(Instant::now);
                 state.video_frames_decoded.fetch_add(1, Ordering::Relaxed);
+                if last_decoded.is_none_or(|at| at.elapsed() > VIDEO_PAUSE) {
+                    state.video_arrived.notify_one();
+                }
+                last_decoded = Some(Instant::now());
                 devices.remote_video(&frame);
             }
             Ok(None) => {}
