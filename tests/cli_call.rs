@@ -11,14 +11,17 @@
 mod support;
 
 use std::io::{BufRead, BufReader, Read};
-use std::net::UdpSocket;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use convene_media::{read_wav_mono, tone_power};
+use convene_media::{
+    read_wav_mono, tone_power, AudioFormat, AudioSink, AudioSource, ToneSource, WavRecorder,
+};
+use convene_test_support::coturn::Coturn;
+use convene_test_support::pulse::Pulse;
 use serde_json::Value;
 use support::server::DevServer;
 use support::terminal::Person;
@@ -86,8 +89,11 @@ struct Ended {
 
 impl Terminal {
     fn start(person: &Person, who: &'static str, args: &[&str]) -> Self {
-        let mut child = person
-            .command(args)
+        Self::spawn(who, person.command(args))
+    }
+
+    fn spawn(who: &'static str, mut command: Command) -> Self {
+        let mut child = command
             .arg("--json")
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -340,6 +346,80 @@ fn two_terminals_hear_each_others_tone_and_see_each_others_pattern() {
     recorded(&alice, "hungUp");
 }
 
+/// Alice at a terminal with a microphone and a speaker (a private
+/// PulseAudio, reached through ALSA as on a desktop): what she says (a
+/// 440 Hz tone played into the room) reaches bob, and what she hears of bob
+/// plays aloud, which her microphone picks up again (no echo cancellation
+/// in the CLI), so bob hears his own 660 Hz tone come back.
+#[test]
+fn a_terminal_talks_and_listens_through_its_sound_devices() {
+    let pulse = Pulse::start();
+    let room = Room::open(&[]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+    let (alice_heard, bob_heard) = (room.file("alice-heard.wav"), room.file("bob-heard.wav"));
+    let voice = room.file("voice.wav");
+    write_tone(Path::new(&voice), 440.0, 0.3, Duration::from_secs(30));
+    let mut talking = pulse.play(Path::new(&voice));
+
+    let bob_side = answering(
+        &bob,
+        "bob",
+        &["--audio", "tone:660", "--record", &bob_heard],
+    );
+    let mut command = alice.command(&[
+        "call",
+        BOB,
+        "--audio",
+        "device",
+        "--duration",
+        "4s",
+        "--record",
+        &alice_heard,
+    ]);
+    command.env("PULSE_SERVER", pulse.server());
+    let alice_side = Terminal::spawn("alice", command);
+    let alice_end = alice_side.finish();
+    let bob_end = bob_side.finish();
+    let _ = talking.kill();
+    let _ = talking.wait();
+    alice_end.expect(0, "hungUp");
+    bob_end.expect(0, "remoteHungUp");
+
+    heard(&alice_heard, 660.0, 440.0);
+    let clear = |path: &str, frequency: f64, power: f64| {
+        let (rate, samples) = read_wav_mono(Path::new(path)).expect("a WAV file");
+        let windows: Vec<bool> = samples
+            .get(48_000..)
+            .unwrap_or_default()
+            .chunks_exact(4_800)
+            .map(|w| tone_power(w, rate, frequency) > power)
+            .collect();
+        windows.iter().filter(|&&ok| ok).count() as f64 / windows.len().max(1) as f64
+    };
+    let voice_share = clear(&bob_heard, 440.0, 0.01);
+    assert!(
+        voice_share > 0.66,
+        "bob hears alice's microphone in {voice_share:.2} of the call"
+    );
+    let echo_share = clear(&bob_heard, 660.0, 0.005);
+    eprintln!("bob heard alice's voice in {voice_share:.2}, his echo in {echo_share:.2}");
+    assert!(
+        echo_share > 0.5,
+        "alice's speaker played bob's voice (her microphone heard it) in {echo_share:.2} of the call"
+    );
+}
+
+/// A WAV file holding `seconds` of a tone.
+fn write_tone(path: &Path, frequency: f64, amplitude: f64, length: Duration) {
+    let mut tone = ToneSource::new(AudioFormat::OPUS_MONO, frequency, amplitude);
+    let mut file = WavRecorder::create(path, AudioFormat::OPUS_MONO).expect("create a WAV file");
+    for _ in 0..length.as_millis() / 20 {
+        file.play(&tone.next_frame(20).expect("a tone never ends"));
+    }
+    file.finish().expect("write the WAV file");
+}
+
 #[test]
 fn a_declined_call_ends_as_declined_for_the_caller() {
     let room = Room::open(&[]);
@@ -505,99 +585,12 @@ fn a_callee_whose_process_dies_ends_the_call_as_failed() {
     recorded(&alice, "failed");
 }
 
-/// coturn on a loopback port, stopped when dropped.
-struct Turnserver {
-    child: Child,
-    port: u16,
-    dir: tempfile::TempDir,
-}
-
 const TURN_SECRET: &str = "convene-call-tests";
-
-impl Turnserver {
-    /// A loopback UDP port that was free a moment ago.
-    fn free_port() -> u16 {
-        UdpSocket::bind("127.0.0.1:0")
-            .and_then(|s| s.local_addr())
-            .expect("a free UDP port")
-            .port()
-    }
-
-    fn start(port: u16) -> Self {
-        let dir = tempfile::tempdir().unwrap();
-        let log = std::fs::File::create(dir.path().join("turn.log")).unwrap();
-        let child = Command::new("turnserver")
-            .arg("-n")
-            .args(["--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1"])
-            .args(["--listening-port", &port.to_string()])
-            .args(["--min-port", "40000", "--max-port", "60000"])
-            .arg("--use-auth-secret")
-            .arg(format!("--static-auth-secret={TURN_SECRET}"))
-            .arg("--realm=convene")
-            .args([
-                "--allow-loopback-peers",
-                "--no-cli",
-                "--no-tls",
-                "--no-dtls",
-            ])
-            .arg(format!(
-                "--pidfile={}",
-                dir.path().join("turn.pid").display()
-            ))
-            .arg(format!("--db={}", dir.path().join("turndb").display()))
-            .args(["--log-file", "stdout"])
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap_or_else(|error| {
-                panic!(
-                    "cannot start `turnserver` ({error}): this test needs coturn \
-                     (Debian package coturn; scripts/setup.sh installs it)"
-                )
-            });
-        let mut turn = Self { child, port, dir };
-        turn.wait_until_it_answers();
-        turn
-    }
-
-    /// Sends STUN Binding requests until one is answered.
-    fn wait_until_it_answers(&mut self) {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        socket.connect(("127.0.0.1", self.port)).unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_millis(100)))
-            .unwrap();
-        let mut binding = vec![0x00, 0x01, 0x00, 0x00, 0x21, 0x12, 0xa4, 0x42];
-        binding.extend_from_slice(&[7; 12]);
-        // Until it listens, the kernel refuses at once (ICMP port
-        // unreachable): a deadline, not a count of tries.
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
-            let _ = socket.send(&binding);
-            if socket.recv(&mut [0; 512]).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let exited = self.child.try_wait();
-        let log = std::fs::read_to_string(self.dir.path().join("turn.log")).unwrap_or_default();
-        panic!(
-            "turnserver does not answer on 127.0.0.1:{} (exit {exited:?}):\n{log}",
-            self.port
-        );
-    }
-}
-
-impl Drop for Turnserver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 #[test]
 fn relay_only_calls_go_through_a_real_turn_server() {
-    let port = Turnserver::free_port();
+    let turn = Coturn::start(TURN_SECRET, "convene");
+    let port = turn.port();
     let stun_url = format!("stun:127.0.0.1:{port}");
     let turn_url = format!("turn:127.0.0.1:{port}?transport=udp");
     let room = Room::open(&[
@@ -608,7 +601,6 @@ fn relay_only_calls_go_through_a_real_turn_server() {
         "--turn-secret",
         TURN_SECRET,
     ]);
-    let _turn = Turnserver::start(port);
     let alice = room.person(ALICE);
     let bob = room.person(BOB);
     let (alice_heard, bob_heard) = (room.file("alice-heard.wav"), room.file("bob-heard.wav"));

@@ -108,7 +108,7 @@ fn wait_for(mut child: std::process::Child, timeout: Duration) -> std::process::
 async fn bob_calls_alice_who_answers_from_the_desktop_notification() {
     let scratch = tempfile::tempdir().unwrap();
     let artifacts = support::artifacts_dir("call-notification");
-    let dunst = support::dunst::Dunst::start();
+    let dunst = convene_test_support::dunst::Dunst::start();
     let scene = AppScene::open(scratch.path(), APP.as_ref()).await;
     let app = &scene.app;
     // Alice is in another window: the desktop notification is for her.
@@ -183,7 +183,7 @@ async fn bob_calls_alice_who_answers_from_the_desktop_notification() {
 async fn alice_sends_her_camera_to_bob() {
     let scratch = tempfile::tempdir().unwrap();
     let artifacts = support::artifacts_dir("call-camera");
-    let pipewire = support::pipewire::Session::start_with_cameras(&[
+    let pipewire = convene_test_support::pipewire::Session::start_with_cameras(&[
         (FIRST_CAMERA, "Test Camera"),
         (SECOND_CAMERA, "Second Camera"),
     ]);

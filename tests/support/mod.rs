@@ -5,13 +5,7 @@
 
 pub mod app;
 pub mod chat;
-// dunst, shared with convene-core's notification tests.
-#[path = "../../crates/core/tests/support/dunst.rs"]
-pub mod dunst;
 pub mod person;
-// A private PipeWire with a test camera, shared with convene-media's tests.
-#[path = "../../crates/media/tests/support/pipewire.rs"]
-pub mod pipewire;
 pub mod procs;
 pub mod scene;
 pub mod server;

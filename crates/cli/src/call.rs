@@ -18,8 +18,8 @@ use convene_core::chat::{ChatService, ChatSetup, ChatStorage, PollTiming};
 use convene_core::session::Sessions;
 use convene_core::ClientConfig;
 use convene_media::{
-    pattern_index, psnr, AudioFormat, AudioFrame, AudioSink, MediaError, PatternSource, ToneSource,
-    VideoFrame, WavRecorder, WavSource,
+    pattern_index, psnr, AudioFormat, AudioFrame, AudioSink, DeviceChoice, FailoverInput,
+    FailoverOutput, MediaError, PatternSource, ToneSource, VideoFrame, WavRecorder, WavSource,
 };
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -74,7 +74,10 @@ pub enum CallCommand {
 
 #[derive(Debug, Args)]
 pub struct MediaArgs {
-    /// What this side says: `tone:FREQ` (Hz), `file:PATH.wav`, or `none`.
+    /// What this side says: `tone:FREQ` (Hz), `file:PATH.wav`, `device`
+    /// (the system's microphone, and what is heard plays on its speaker),
+    /// `device:NAME` (that microphone; `convene-cli devices` lists them),
+    /// or `none`.
     #[arg(long, default_value = "tone:440", value_parser = parse_audio)]
     audio: AudioChoice,
     /// What this side shows: `pattern`, `pattern:WxH`, or `none`.
@@ -95,6 +98,9 @@ pub struct MediaArgs {
 enum AudioChoice {
     Tone(f64),
     File(PathBuf),
+    /// A microphone (`None`: the system default); what is heard plays on
+    /// the default speaker.
+    Device(Option<String>),
     None,
 }
 
@@ -120,7 +126,13 @@ fn parse_audio(value: &str) -> Result<AudioChoice, String> {
     if let Some(path) = value.strip_prefix("file:") {
         return Ok(AudioChoice::File(PathBuf::from(path)));
     }
-    Err("expected tone:FREQ, file:PATH.wav or none".into())
+    if value == "device" {
+        return Ok(AudioChoice::Device(None));
+    }
+    if let Some(name) = value.strip_prefix("device:").filter(|n| !n.is_empty()) {
+        return Ok(AudioChoice::Device(Some(name.to_owned())));
+    }
+    Err("expected tone:FREQ, file:PATH.wav, device, device:NAME or none".into())
 }
 
 fn parse_video(value: &str) -> Result<VideoChoice, String> {
@@ -210,6 +222,14 @@ impl MediaDevices for TerminalMedia {
                 Box::new(ToneSource::new(AudioFormat::OPUS_MONO, *freq, 0.5))
             }
             AudioChoice::File(path) => Box::new(WavSource::open(path)?),
+            AudioChoice::Device(name) => {
+                // A device keeps its own time; it may come and go mid-call.
+                let device = FailoverInput::open(DeviceChoice::new(name.clone()))?;
+                return Ok(AudioInput {
+                    source: Box::new(device),
+                    realtime: true,
+                });
+            }
             AudioChoice::None => Box::new(ToneSource::new(AudioFormat::OPUS_MONO, 440.0, 0.0)),
         };
         Ok(AudioInput {
@@ -219,7 +239,14 @@ impl MediaDevices for TerminalMedia {
     }
 
     fn speaker(&self) -> Result<Box<dyn AudioSink>, MediaError> {
-        Ok(Box::new(SharedRecorder(Arc::clone(&self.recorder))))
+        let recorder = SharedRecorder(Arc::clone(&self.recorder));
+        if !matches!(self.audio, AudioChoice::Device(_)) {
+            return Ok(Box::new(recorder));
+        }
+        Ok(Box::new(HeardAloud {
+            speaker: FailoverOutput::open(DeviceChoice::default())?,
+            recorder,
+        }))
     }
 
     fn camera(&self) -> Result<Option<VideoInput>, MediaError> {
@@ -256,6 +283,23 @@ impl MediaDevices for TerminalMedia {
 /// ends even if the playout task still holds its end.
 struct SharedRecorder(Arc<Mutex<Option<WavRecorder>>>);
 
+/// Plays what is heard on the speaker and records it too.
+struct HeardAloud {
+    speaker: FailoverOutput,
+    recorder: SharedRecorder,
+}
+
+impl AudioSink for HeardAloud {
+    fn format(&self) -> AudioFormat {
+        AudioFormat::OPUS_MONO
+    }
+
+    fn play(&mut self, frame: &AudioFrame) {
+        self.speaker.play(frame);
+        self.recorder.play(frame);
+    }
+}
+
 impl AudioSink for SharedRecorder {
     fn format(&self) -> AudioFormat {
         AudioFormat::OPUS_MONO
@@ -266,6 +310,28 @@ impl AudioSink for SharedRecorder {
             recorder.play(frame);
         }
     }
+}
+
+/// The audio devices, as `--audio device:NAME` names them.
+pub fn list_devices(json: bool) -> anyhow::Result<ExitCode> {
+    for device in convene_media::audio_devices()? {
+        let kind = match device.kind {
+            convene_media::DeviceKind::Input => "microphone",
+            convene_media::DeviceKind::Output => "speaker",
+        };
+        if json {
+            let line = serde_json::json!({
+                "name": device.name,
+                "kind": kind,
+                "default": device.is_default,
+            });
+            println!("{line}");
+        } else {
+            let default = if device.is_default { " (default)" } else { "" };
+            println!("{kind}\t{}{default}", device.name);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 pub async fn run(

@@ -49,6 +49,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// List the microphones and speakers `--audio device:NAME` can name.
+    Devices {
+        /// One JSON object per device instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     #[command(flatten)]
     Account(account::AccountCommand),
     #[command(flatten)]
@@ -105,6 +111,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     runtime.block_on(async {
         match cli.command {
             Command::Status { json } => status::run(&config, json).await,
+            Command::Devices { json } => call::list_devices(json),
             Command::Account(command) => {
                 let sessions = account::open_sessions(&config, cli.ephemeral).await?;
                 account::run(command, &sessions).await

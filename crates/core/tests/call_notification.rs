@@ -6,12 +6,10 @@
 
 #![cfg(all(unix, not(target_os = "macos")))]
 
-mod support;
-
 use std::time::Duration;
 
 use convene_core::desktop::{CallAlert, CallAlertChoice, Notifier};
-use support::dunst::Dunst;
+use convene_test_support::dunst::Dunst;
 
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -7,13 +7,11 @@
 
 #![cfg(target_os = "linux")]
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use convene_media::camera::{list_cameras, CameraRequest, PipewireCamera};
 use convene_media::{MediaError, VideoSource};
-use support::pipewire::Session;
+use convene_test_support::pipewire::Session;
 
 /// This process's PipeWire clients find the daemon through this variable
 /// (one test in this binary, so nothing else reads it meanwhile).

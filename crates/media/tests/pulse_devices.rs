@@ -4,15 +4,13 @@
 //! it through ALSA's pulse plugin. What DeviceOutput plays into the
 //! speaker, DeviceInput hears from the microphone.
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use convene_media::{
     audio_devices, tone_power, AudioFormat, AudioSink, AudioSource, DeviceInput, DeviceKind,
     DeviceOutput, MediaError, ToneSource,
 };
-use support::pulse::start_pulse;
+use convene_test_support::pulse::start_pulse;
 
 #[test]
 fn a_tone_played_to_the_speaker_is_heard_by_the_microphone() {

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use convene_media::{AudioSource, DeviceChoice, FailoverInput, FailoverOutput};
-use support::pulse::start_pulse;
+use convene_test_support::pulse::start_pulse;
 use support::sound::{hear_tone, play_tone};
 
 #[test]

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use convene_media::{audio_devices, DeviceChoice, DeviceKind, FailoverInput, FailoverOutput};
-use support::pulse::start_pulse;
+use convene_test_support::pulse::start_pulse;
 use support::sound::{hear_tone, listen_for_tone, play_tone};
 
 const HEADSET: &str = "convene_headset";

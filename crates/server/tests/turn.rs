@@ -5,10 +5,10 @@
 mod support;
 
 use std::net::UdpSocket;
-use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use base64::Engine;
+use convene_test_support::coturn::Coturn;
 use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
 use reqwest::StatusCode;
@@ -69,24 +69,6 @@ async fn ice_servers_carry_stun_and_a_short_lived_turn_credential() {
     mac.update(username.as_bytes());
     let expected = base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes());
     assert_eq!(turn["credential"], expected);
-}
-
-/// A free UDP port on loopback (racy in theory; fine for a test).
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Turnserver(Child);
-
-impl Drop for Turnserver {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
 }
 
 const MAGIC: [u8; 4] = [0x21, 0x12, 0xa4, 0x42];
@@ -202,40 +184,8 @@ fn try_allocate(port: u16, username: &str, password: &str) -> (u16, Option<u16>)
 
 #[tokio::test]
 async fn a_real_coturn_accepts_the_credential() {
-    if Command::new("turnserver").arg("--help").output().is_err() {
-        eprintln!(
-            "SKIPPED: `turnserver` is not installed (Debian package coturn; scripts/setup.sh installs it)"
-        );
-        return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
-    let turn = Turnserver(
-        Command::new("turnserver")
-            .arg("-n")
-            .args(["--listening-ip", "127.0.0.1", "--relay-ip", "127.0.0.1"])
-            .args(["--listening-port", &port.to_string()])
-            .args(["--min-port", "40000", "--max-port", "60000"])
-            .arg("--use-auth-secret")
-            .arg(format!("--static-auth-secret={SECRET}"))
-            .arg(format!("--realm={REALM}"))
-            .args([
-                "--allow-loopback-peers",
-                "--no-cli",
-                "--no-tls",
-                "--no-dtls",
-            ])
-            .arg(format!(
-                "--pidfile={}",
-                dir.path().join("turn.pid").display()
-            ))
-            .arg(format!("--db={}", dir.path().join("turndb").display()))
-            .args(["--log-file", "stdout"])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start turnserver"),
-    );
+    let turn = Coturn::start(SECRET, REALM);
+    let port = turn.port();
 
     let server_dir = tempfile::tempdir().unwrap();
     let server = start(

@@ -2,6 +2,4 @@
 
 #![allow(dead_code)] // each test binary uses a part of this module
 
-pub mod pipewire;
-pub mod pulse;
 pub mod sound;

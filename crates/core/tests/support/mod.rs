@@ -1,3 +1,0 @@
-//! Helpers shared by convene-core's integration tests.
-
-pub mod dunst;
