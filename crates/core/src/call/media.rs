@@ -254,17 +254,21 @@ pub fn start_video_sender(
                 Arc::clone(&state),
             ));
             let mut opened = Some(opened);
+            let mut stalls = 0;
             while let Some(camera) = opened.take().or_else(|| open_camera(&*devices, &state)) {
                 match capture_video(camera, &*devices, &state, &frames_tx) {
                     // The camera was dropped with `camera`: released until
                     // it is turned back on (its light goes off).
-                    Ok(Capture::CameraOff) => {}
+                    Ok(Capture::CameraOff) => stalls = 0,
                     Ok(Capture::CameraChanged) => {
+                        stalls = 0;
                         tracing::info!("another camera was chosen; opening it");
                     }
-                    Ok(Capture::SourceEnded) => {
-                        tracing::info!("the camera stopped delivering; opening it again");
-                        std::thread::sleep(Duration::from_secs(1));
+                    Ok(Capture::SourceEnded { delivered }) => {
+                        stalls = if delivered { 1 } else { stalls + 1 };
+                        let wait = reopen_delay(stalls);
+                        tracing::info!(?wait, "the camera stopped delivering; opening it again");
+                        wait_unless_changed(&*devices, &state, wait);
                     }
                     Ok(Capture::Stopped) => break,
                     Err(error) => {
@@ -284,10 +288,41 @@ enum Capture {
     CameraOff,
     /// Another camera was chosen; this one was dropped.
     CameraChanged,
-    /// The source ended (a camera unplugged or taken by another app).
-    SourceEnded,
+    /// The source ended (a camera unplugged or taken by another app);
+    /// `delivered` says whether it gave any frame first.
+    SourceEnded {
+        delivered: bool,
+    },
     /// The call is over.
     Stopped,
+}
+
+/// How long to wait before opening a camera that stopped delivering, by
+/// how many times in a row it did. A PipeWire camera node can start
+/// streaming and yet send nothing (PipeWire's test source does so in about
+/// one start out of seven); it recovers once it has been idle long enough
+/// to be suspended (5 s with WirePlumber), which reopening it every second
+/// would never allow.
+fn reopen_delay(stalls: u32) -> Duration {
+    if stalls <= 1 {
+        Duration::from_secs(1)
+    } else {
+        Duration::from_secs(6)
+    }
+}
+
+/// Sleeps for `wait`, or less if the call ends, the camera is turned off
+/// or another camera is chosen meanwhile.
+fn wait_unless_changed(devices: &dyn MediaDevices, state: &MediaState, wait: Duration) {
+    let choice = devices.camera_choice();
+    let until = Instant::now() + wait;
+    while Instant::now() < until
+        && !state.is_stopped()
+        && state.camera_on.load(Ordering::Relaxed)
+        && devices.camera_choice() == choice
+    {
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
 
 /// A camera and the choice it was opened for.
@@ -342,6 +377,7 @@ fn capture_video(
     })?;
     let mut deadline = Instant::now();
     let mut first = true;
+    let mut delivered = false;
     while !state.is_stopped() {
         if !state.camera_on.load(Ordering::Relaxed) {
             return Ok(Capture::CameraOff);
@@ -350,8 +386,9 @@ fn capture_video(
             return Ok(Capture::CameraChanged);
         }
         let Some(frame) = input.source.next_frame() else {
-            return Ok(Capture::SourceEnded);
+            return Ok(Capture::SourceEnded { delivered });
         };
+        delivered = true;
         if !input.realtime {
             deadline = deadline.max(Instant::now() - frame_time) + frame_time;
             if let Some(wait) = deadline.checked_duration_since(Instant::now()) {

@@ -64,6 +64,11 @@ fn device_error(reason: impl std::fmt::Display) -> MediaError {
     }
 }
 
+/// An error of the step `what`, saying which step failed.
+fn failed<E: std::fmt::Display>(what: &'static str) -> impl Fn(E) -> MediaError {
+    move |error| device_error(format!("{what}: {error}"))
+}
+
 /// The cameras PipeWire offers now. Empty when there is none; an error when
 /// PipeWire itself cannot be reached.
 pub fn list_cameras() -> Result<Vec<CameraInfo>, MediaError> {
@@ -80,10 +85,12 @@ pub fn list_cameras() -> Result<Vec<CameraInfo>, MediaError> {
 
 fn enumerate_cameras() -> Result<Vec<CameraInfo>, MediaError> {
     pw::init();
-    let mainloop = pw::main_loop::MainLoop::new(None).map_err(device_error)?;
-    let context = pw::context::Context::new(&mainloop).map_err(device_error)?;
-    let core = context.connect(None).map_err(device_error)?;
-    let registry = core.get_registry().map_err(device_error)?;
+    let mainloop = pw::main_loop::MainLoop::new(None).map_err(failed("PipeWire main loop"))?;
+    let context = pw::context::Context::new(&mainloop).map_err(failed("PipeWire context"))?;
+    let core = context
+        .connect(None)
+        .map_err(failed("connect to PipeWire"))?;
+    let registry = core.get_registry().map_err(failed("PipeWire registry"))?;
 
     let found = Arc::new(Mutex::new(Vec::new()));
     let _registry_listener = registry
@@ -109,7 +116,7 @@ fn enumerate_cameras() -> Result<Vec<CameraInfo>, MediaError> {
         .register();
 
     // Every global has been announced once the server answers a sync.
-    let pending = core.sync(0).map_err(device_error)?;
+    let pending = core.sync(0).map_err(failed("PipeWire sync"))?;
     let _core_listener = core
         .add_listener_local()
         .done({
@@ -246,13 +253,15 @@ fn run_camera(
     quit: pw::channel::Receiver<()>,
 ) -> Result<(), MediaError> {
     pw::init();
-    let mainloop = pw::main_loop::MainLoop::new(None).map_err(device_error)?;
+    let mainloop = pw::main_loop::MainLoop::new(None).map_err(failed("PipeWire main loop"))?;
     let _quit = quit.attach(mainloop.loop_(), {
         let mainloop = mainloop.clone();
         move |()| mainloop.quit()
     });
-    let context = pw::context::Context::new(&mainloop).map_err(device_error)?;
-    let core = context.connect(None).map_err(device_error)?;
+    let context = pw::context::Context::new(&mainloop).map_err(failed("PipeWire context"))?;
+    let core = context
+        .connect(None)
+        .map_err(failed("connect to PipeWire"))?;
 
     let mut props = pw::properties::properties! {
         *pw::keys::MEDIA_TYPE => "Video",
@@ -264,7 +273,8 @@ fn run_camera(
     if let Some(name) = &name {
         props.insert("target.object", name.as_str());
     }
-    let stream = pw::stream::Stream::new(&core, "Convene camera", props).map_err(device_error)?;
+    let stream =
+        pw::stream::Stream::new(&core, "Convene camera", props).map_err(failed("camera stream"))?;
     let state = StreamState {
         format: None,
         ready: Some(ready),
@@ -286,9 +296,9 @@ fn run_camera(
             }
         })
         .register()
-        .map_err(device_error)?;
+        .map_err(failed("camera stream listener"))?;
 
-    let formats = enum_formats(request).map_err(device_error)?;
+    let formats = enum_formats(request).map_err(failed("camera formats"))?;
     let mut params = [Pod::from_bytes(&formats).ok_or_else(|| device_error("bad format pod"))?];
     stream
         .connect(
@@ -297,7 +307,7 @@ fn run_camera(
             pw::stream::StreamFlags::AUTOCONNECT | pw::stream::StreamFlags::MAP_BUFFERS,
             &mut params,
         )
-        .map_err(device_error)?;
+        .map_err(failed("connect the camera stream"))?;
     mainloop.run();
     let _ = stream.disconnect();
     Ok(())
