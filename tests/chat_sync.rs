@@ -196,6 +196,75 @@ async fn twenty_server_crashes_mid_send_lose_nothing_and_double_nothing() {
     assert_once_in_order(&alice.server_messages(&chat_id).await, &expected);
 }
 
+/// Another process holds the cache file's write lock for longer than
+/// SQLite waits for it (5 s) just as a queued message goes out: the
+/// message waits, is not marked failed, and lands once when the file is
+/// free again. (Which cache errors count as passing is unit-tested in
+/// `chat::cache`.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cache_file_locked_by_another_process_delays_a_message_and_loses_nothing() {
+    let scratch = tempfile::tempdir().unwrap();
+    let mut server = DevServer::start(&scratch.path().join("server"));
+    let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
+    let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
+    let cache = scratch.path().join("alice");
+    let (client, mut events) = alice.client(&cache).await;
+    let chat_id = chat_between(&client, &bob).await;
+
+    // Queued while the server is away; it goes out when it is back.
+    server.stop();
+    let message = client
+        .send_message(&chat_id, text("through a locked file"))
+        .await
+        .expect("writing works offline");
+    let database = cache_file(&cache);
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    const HELD: Duration = Duration::from_secs(8);
+    let locker = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&database).expect("open the cache file");
+        conn.execute_batch("BEGIN EXCLUSIVE")
+            .expect("take the write lock");
+        locked_tx.send(std::time::Instant::now()).unwrap();
+        std::thread::sleep(HELD);
+        conn.execute_batch("COMMIT")
+            .expect("release the write lock");
+    });
+    let locked_at = locked_rx.recv().unwrap();
+    server.resume();
+
+    let outcome = next_matching(
+        &mut events,
+        Duration::from_secs(60),
+        "the message's fate",
+        |e| {
+            delivered(e, &message.key, true)
+                .map(|_| true)
+                .or_else(|| delivered(e, &message.key, false).map(|_| false))
+        },
+    )
+    .await;
+    assert!(outcome, "the message was marked failed, not retried");
+    assert!(
+        locked_at.elapsed() >= HELD,
+        "it was recorded as sent while the file was locked: the lock was never in the way"
+    );
+    locker.join().unwrap();
+    assert_once_in_order(
+        &alice.server_messages(&chat_id).await,
+        &["through a locked file".to_owned()],
+    );
+}
+
+/// The one chat cache file under an account's cache folder.
+fn cache_file(folder: &std::path::Path) -> std::path::PathBuf {
+    std::fs::read_dir(folder)
+        .expect("the cache folder")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path().join("chat.db"))
+        .find(|path| path.is_file())
+        .expect("a chat.db in the cache folder")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_throttled_client_waits_as_told_and_still_delivers_everything_once() {
     let scratch = tempfile::tempdir().unwrap();
