@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 
 use convene_core::call::{AudioInput, MediaDevices, VideoInput};
 use convene_media::{
-    AudioFormat, AudioFrame, AudioProcessor, AudioSink, AudioSource, DeviceChoice, FailoverInput,
-    FailoverOutput, MediaError, PatternSource, VideoFrame,
+    AudioProcessor, AudioSink, AudioSource, DeviceChoice, EchoCancelled, EchoReference,
+    FailoverInput, FailoverOutput, MediaError, PatternSource, VideoFrame,
 };
 use serde::Serialize;
 
@@ -129,7 +129,10 @@ impl MediaDevices for AppMedia {
     fn microphone(&self) -> Result<AudioInput, MediaError> {
         let device = FailoverInput::open(self.input.clone())?;
         let source: Box<dyn AudioSource> = match self.processor() {
-            Some(apm) => Box::new(EchoCancelled { device, apm }),
+            Some(processor) => Box::new(EchoCancelled {
+                microphone: device,
+                processor,
+            }),
             None => Box::new(device),
         };
         Ok(AudioInput {
@@ -141,7 +144,10 @@ impl MediaDevices for AppMedia {
     fn speaker(&self) -> Result<Box<dyn AudioSink>, MediaError> {
         let device = FailoverOutput::open(self.output.clone())?;
         Ok(match self.processor() {
-            Some(apm) => Box::new(EchoReference { device, apm }),
+            Some(processor) => Box::new(EchoReference {
+                speaker: device,
+                processor,
+            }),
             None => Box::new(device),
         })
     }
@@ -160,45 +166,6 @@ impl MediaDevices for AppMedia {
 
     fn local_video(&self, frame: &VideoFrame) {
         self.video.offer(LOCAL_STREAM, frame);
-    }
-}
-
-/// The microphone with the speaker's echo taken out.
-struct EchoCancelled {
-    device: FailoverInput,
-    apm: AudioProcessor,
-}
-
-impl AudioSource for EchoCancelled {
-    fn format(&self) -> AudioFormat {
-        self.device.format()
-    }
-
-    fn next_frame(&mut self, millis: u32) -> Option<AudioFrame> {
-        let mut frame = self.device.next_frame(millis)?;
-        if let Err(error) = self.apm.process_capture(&mut frame.samples) {
-            tracing::debug!(%error, "echo cancellation skipped a frame");
-        }
-        Some(frame)
-    }
-}
-
-/// The speaker, telling the echo canceller what it plays.
-struct EchoReference {
-    device: FailoverOutput,
-    apm: AudioProcessor,
-}
-
-impl AudioSink for EchoReference {
-    fn format(&self) -> AudioFormat {
-        self.device.format()
-    }
-
-    fn play(&mut self, frame: &AudioFrame) {
-        if let Err(error) = self.apm.process_render(&frame.samples) {
-            tracing::debug!(%error, "echo reference skipped a frame");
-        }
-        self.device.play(frame);
     }
 }
 

@@ -9,6 +9,7 @@
 
 use webrtc_audio_processing as apm;
 
+use crate::audio::{AudioFormat, AudioFrame, AudioSink, AudioSource};
 use crate::error::MediaError;
 use crate::resample::{f32_to_i16, i16_to_f32};
 
@@ -104,10 +105,46 @@ impl AudioProcessor {
     }
 }
 
+/// A microphone with the speaker's echo taken out: give the speaker an
+/// [`EchoReference`] holding a clone of the same processor. A frame the
+/// module refuses (a partial one) passes through as it came.
+pub struct EchoCancelled<S> {
+    pub microphone: S,
+    pub processor: AudioProcessor,
+}
+
+impl<S: AudioSource> AudioSource for EchoCancelled<S> {
+    fn format(&self) -> AudioFormat {
+        self.microphone.format()
+    }
+
+    fn next_frame(&mut self, millis: u32) -> Option<AudioFrame> {
+        let mut frame = self.microphone.next_frame(millis)?;
+        let _ = self.processor.process_capture(&mut frame.samples);
+        Some(frame)
+    }
+}
+
+/// A speaker that tells the echo canceller what it plays.
+pub struct EchoReference<K> {
+    pub speaker: K,
+    pub processor: AudioProcessor,
+}
+
+impl<K: AudioSink> AudioSink for EchoReference<K> {
+    fn format(&self) -> AudioFormat {
+        self.speaker.format()
+    }
+
+    fn play(&mut self, frame: &AudioFrame) {
+        let _ = self.processor.process_render(&frame.samples);
+        self.speaker.play(frame);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audio::{AudioFormat, AudioSource};
     use crate::tone::{tone_power, ToneSource};
 
     /// Far-end "speech": a 440 Hz tone in 300 ms bursts with pauses, so
@@ -177,6 +214,57 @@ mod tests {
             "the far-end reference made only {:.1} dB of difference",
             db(kept_without) - db(kept_with)
         );
+    }
+
+    #[test]
+    fn the_wrappers_tell_the_canceller_what_plays_and_clean_the_microphone() {
+        struct Speaker(Vec<i16>);
+        impl AudioSink for Speaker {
+            fn format(&self) -> AudioFormat {
+                AudioFormat::OPUS_MONO
+            }
+            fn play(&mut self, frame: &AudioFrame) {
+                self.0.extend_from_slice(&frame.samples);
+            }
+        }
+        /// A microphone that hears the room's echo, 20 ms at a time.
+        struct Microphone(std::vec::IntoIter<i16>);
+        impl AudioSource for Microphone {
+            fn format(&self) -> AudioFormat {
+                AudioFormat::OPUS_MONO
+            }
+            fn next_frame(&mut self, millis: u32) -> Option<AudioFrame> {
+                let samples: Vec<i16> = self.0.by_ref().take(48 * millis as usize).collect();
+                (!samples.is_empty()).then_some(AudioFrame {
+                    format: AudioFormat::OPUS_MONO,
+                    samples,
+                })
+            }
+        }
+
+        let far = far_end(6);
+        let raw = echo_of(&far);
+        let processor = AudioProcessor::new().unwrap();
+        let mut speaker = EchoReference {
+            speaker: Speaker(Vec::new()),
+            processor: processor.clone(),
+        };
+        let mut microphone = EchoCancelled {
+            microphone: Microphone(raw.clone().into_iter()),
+            processor,
+        };
+        let mut heard = Vec::new();
+        for chunk in far.chunks(960) {
+            speaker.play(&AudioFrame {
+                format: AudioFormat::OPUS_MONO,
+                samples: chunk.to_vec(),
+            });
+            heard.extend(microphone.next_frame(20).unwrap().samples);
+        }
+        assert_eq!(speaker.speaker.0, far, "the speaker plays what it is given");
+        let tail = |s: &[i16]| tone_power(&s[48_000 * 3..], 48_000, 440.0);
+        let db = 10.0 * (tail(&heard) / tail(&raw)).log10();
+        assert!(db < -30.0, "the echo was only {db:.1} dB down");
     }
 
     #[test]

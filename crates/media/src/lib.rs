@@ -22,7 +22,7 @@ pub mod video;
 pub mod vp8;
 pub mod wav;
 
-pub use apm::{AudioProcessor, APM_FRAME_SAMPLES};
+pub use apm::{AudioProcessor, EchoCancelled, EchoReference, APM_FRAME_SAMPLES};
 pub use audio::{AudioFormat, AudioFrame, AudioSink, AudioSource};
 pub use devices::{
     audio_devices, AudioDevice, DeviceInput, DeviceKind, DeviceOutput, DeviceWatcher,
