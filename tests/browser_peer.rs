@@ -176,7 +176,12 @@ enum Addresses {
     HiddenBehindMdns,
 }
 
+/// One Chromium at a time: two starting at once on two cores made one
+/// chromedriver reset the session request (seen in CI).
+static ONE_BROWSER: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 async fn exchange_audio_and_video(addresses: Addresses) {
+    let _turn = ONE_BROWSER.lock().await;
     let (browser, _driver) = chromium().await;
     let page = serve_page();
     browser
