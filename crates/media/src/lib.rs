@@ -36,7 +36,7 @@ pub use opus::{
 pub use resample::LinearResampler;
 pub use tone::{tone_power, ToneSource};
 pub use video::{
-    i420_len, pattern_index, psnr, scale_to_rgba, PatternSource, VideoFrame, VideoSink, VideoSource,
+    i420_len, pattern_index, psnr, scale_to_rgba, PatternSource, VideoFrame, VideoSource,
 };
 pub use vp8::{EncodedFrame, Vp8Config, Vp8Decoder, Vp8Encoder};
 pub use wav::{read_wav_mono, WavRecorder, WavSource};

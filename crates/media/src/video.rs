@@ -94,11 +94,6 @@ pub trait VideoSource: Send {
     fn next_frame(&mut self) -> Option<VideoFrame>;
 }
 
-/// Something that shows pictures: a UI tile, a file, a test collector.
-pub trait VideoSink: Send {
-    fn render(&mut self, frame: &VideoFrame);
-}
-
 // ---- the test pattern ------------------------------------------------------
 
 /// Bits of the frame number carried in the top strip.
