@@ -16,6 +16,8 @@ use convene_media::{scale_to_rgba, VideoFrame};
 use tauri::ipc::{InvokeResponseBody, IpcResponse};
 use tokio::sync::Notify;
 
+use crate::media::lock;
+
 /// Stream 0 is the other side, 1 the self-view.
 pub const REMOTE_STREAM: u8 = 0;
 pub const LOCAL_STREAM: u8 = 1;
@@ -137,10 +139,6 @@ impl VideoOutlets {
             }
         }
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The largest even size within `max` that keeps the aspect ratio.

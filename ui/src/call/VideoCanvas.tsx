@@ -1,5 +1,5 @@
 import { useEffect, useRef, type CanvasHTMLAttributes } from "react";
-import type { VideoFeed } from "./videoFeed";
+import { nextPaint, type VideoFeed } from "./videoFeed";
 import type { VideoFrame } from "./videoPacket";
 
 interface VideoCanvasProps extends Omit<CanvasHTMLAttributes<HTMLCanvasElement>, "ref"> {
@@ -20,14 +20,15 @@ export function VideoCanvas({ feed, stream, ...rest }: VideoCanvasProps) {
     const canvas = ref.current;
     if (canvas === null) return;
     let pending: VideoFrame | null = null;
-    let scheduled: number | null = null;
+    let scheduled = false;
+    let live = true;
     let context: CanvasRenderingContext2D | null | undefined;
     let image: ImageData | null = null;
     let frames = 0;
     canvas.dataset.frames = "0";
 
     const draw = () => {
-      scheduled = null;
+      scheduled = false;
       const frame = pending;
       pending = null;
       if (frame === null) return;
@@ -47,24 +48,18 @@ export function VideoCanvas({ feed, stream, ...rest }: VideoCanvasProps) {
       canvas.dataset.frames = String(frames);
     };
 
-    let timer: ReturnType<typeof setTimeout> | null = null;
     const unsubscribe = feed.subscribe(stream, (frame) => {
       // Older frames not drawn yet are dropped.
       pending = frame;
-      if (document.visibilityState === "hidden") {
-        // A hidden window gets no animation frames; keep up slowly, so the picture is fresh when it shows.
-        timer ??= setTimeout(() => {
-          timer = null;
-          draw();
-        }, 250);
-      } else {
-        scheduled ??= requestAnimationFrame(draw);
-      }
+      if (scheduled) return;
+      scheduled = true;
+      void nextPaint().then(() => {
+        if (live) draw();
+      });
     });
     return () => {
+      live = false;
       unsubscribe();
-      if (scheduled !== null) cancelAnimationFrame(scheduled);
-      if (timer !== null) clearTimeout(timer);
     };
   }, [feed, stream]);
 

@@ -81,8 +81,9 @@ export class VideoFeed {
           if (frame !== null && frame.stream === stream) {
             this.latest.set(stream, frame);
             for (const listener of this.listeners.get(stream) ?? []) listener(frame);
-            await this.waitForPaint();
           }
+          // Never faster than the window paints, even if the core answers at once.
+          await this.waitForPaint();
         }
       } finally {
         // In the same tick as the last check: a subscriber arriving later starts a new loop.

@@ -614,10 +614,11 @@ fn decode_video(
                 wants_keyframe.store(false, Ordering::Relaxed);
                 state.first_video.get_or_init(Instant::now);
                 state.video_frames_decoded.fetch_add(1, Ordering::Relaxed);
-                if last_decoded.is_none_or(|at| at.elapsed() > VIDEO_PAUSE) {
+                let now = Instant::now();
+                if last_decoded.is_none_or(|at| now - at > VIDEO_PAUSE) {
                     state.video_arrived.notify_one();
                 }
-                last_decoded = Some(Instant::now());
+                last_decoded = Some(now);
                 devices.remote_video(&frame);
             }
             Ok(None) => {}
