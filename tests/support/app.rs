@@ -98,6 +98,10 @@ impl TauriDriver {
         let child = command.spawn().expect("start tauri-driver");
         let addr: SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
         wait_for_port(addr, Duration::from_secs(20));
+        // tauri-driver listens before WebKitWebDriver, which it starts, does;
+        // a session asked for in between is cut off without an answer.
+        let native: SocketAddr = format!("127.0.0.1:{native_port}").parse().unwrap();
+        wait_for_port(native, Duration::from_secs(20));
         Self { child, addr }
     }
 
