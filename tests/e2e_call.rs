@@ -10,6 +10,7 @@ mod support;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+use convene_test_support::coturn::Coturn;
 use serde_json::Value;
 use support::scene::AppScene;
 
@@ -84,6 +85,70 @@ async fn alice_in_the_app_calls_bob_at_a_terminal() {
     app.wait_for_content("[data-testid=call-history-row]", "Bob Example", WAIT)
         .await;
     app.screenshot(&artifacts.join("history.png")).await;
+}
+
+/// Bob's side allows only relayed media (`--relay-only`), so alice's app
+/// must reach him through the TURN server (a real coturn) that the server
+/// hands out with short-lived credentials. The call connects, video flows
+/// both ways, and the app's quality details say the call goes through a
+/// relay.
+#[tokio::test]
+#[ignore = "needs Xvfb, tauri-driver, coturn and a Secret Service: run through ./scripts/test.sh"]
+async fn alice_in_the_app_reaches_bob_through_a_relay() {
+    const TURN_SECRET: &str = "convene-e2e-relay";
+    let turn = Coturn::start(TURN_SECRET, "convene");
+    let stun_url = format!("stun:127.0.0.1:{}", turn.port());
+    let turn_url = format!("turn:127.0.0.1:{}?transport=udp", turn.port());
+    let scratch = tempfile::tempdir().unwrap();
+    let artifacts = support::artifacts_dir("call-relay");
+    let scene = AppScene::open_with(
+        scratch.path(),
+        APP.as_ref(),
+        &[],
+        &[
+            "--stun-url",
+            &stun_url,
+            "--turn-url",
+            &turn_url,
+            "--turn-secret",
+            TURN_SECRET,
+        ],
+    )
+    .await;
+    let app = &scene.app;
+
+    scene
+        .open_chat_from_bob("I'm behind a strict firewall")
+        .await;
+    let bob = bob_answers(
+        &scene,
+        &["--relay-only", "--audio", "tone:660", "--video", "pattern"],
+    )
+    .await;
+
+    app.click("[data-testid=call-video-button]").await;
+    app.wait_for_attribute("[data-testid=call-view]", "data-stage", "connected", WAIT)
+        .await;
+    wait_for_frames(&scene, "[data-testid=call-remote-video]", 30).await;
+
+    // The quality details (the indicator's tooltip, shown on focus) name
+    // the path once the first reading is in.
+    app.click("[data-testid=call-quality]").await;
+    app.wait_for_text("[role=tooltip]", "Through a relay server", WAIT)
+        .await;
+    app.screenshot(&artifacts.join("relayed.png")).await;
+    // Bob's CLI reads quality every 2 s, from its first connected second:
+    // give it two readings of the relayed path before hanging up.
+    tokio::time::sleep(Duration::from_secs(4)).await;
+
+    app.click("[data-testid=call-hangup]").await;
+    let summary = summary(wait_for(bob, WAIT));
+    assert_eq!(summary["ended"], "remoteHungUp", "{summary}");
+    assert_eq!(summary["quality"]["relayed"], true, "{summary}");
+    assert!(
+        summary["patternFrames"].as_u64().unwrap_or(0) > 10,
+        "bob decoded the app's video through the relay: {summary}"
+    );
 }
 
 fn wait_for(mut child: std::process::Child, timeout: Duration) -> std::process::Output {

@@ -37,7 +37,18 @@ impl AppScene {
         application: &Path,
         extra_env: &[(&'static str, String)],
     ) -> Self {
-        let server = DevServer::start(&scratch.join("server"));
+        Self::open_with(scratch, application, extra_env, &[]).await
+    }
+
+    /// As `open_with_env`, the server started with more flags (e.g. the
+    /// TURN server it hands out).
+    pub async fn open_with(
+        scratch: &Path,
+        application: &Path,
+        extra_env: &[(&'static str, String)],
+        server_flags: &[&str],
+    ) -> Self {
+        let server = DevServer::start_with(&scratch.join("server"), server_flags);
         let home = AppHome::new(&scratch.join("home"));
         let browser = super::binaries_dir().join("examples/scripted_browser");
         let mut env = vec![
