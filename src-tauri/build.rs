@@ -36,6 +36,8 @@ const COMMANDS: &[&str] = &[
     "current_call",
     "call_history",
     "audio_devices",
+    "watch_audio_devices",
+    "stop_watching_audio_devices",
     "select_audio_devices",
     "cameras",
     "select_camera",

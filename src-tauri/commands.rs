@@ -304,6 +304,28 @@ pub fn audio_devices() -> Result<Vec<AudioDeviceInfo>, UserError> {
     })
 }
 
+/// Microphones and speakers now and whenever one is plugged in or out,
+/// on `changes`, until `stop_watching_audio_devices` (the picker closes).
+#[tauri::command]
+#[specta::specta]
+pub fn watch_audio_devices(
+    state: State<'_, AppState>,
+    changes: tauri::ipc::Channel<Vec<AudioDeviceInfo>>,
+) {
+    state.media.watch_devices(move |devices| {
+        if let Err(error) = changes.send(devices) {
+            tracing::debug!(%error, "the device picker is gone");
+        }
+    });
+}
+
+/// Ends `watch_audio_devices`.
+#[tauri::command]
+#[specta::specta]
+pub fn stop_watching_audio_devices(state: State<'_, AppState>) {
+    state.media.stop_watching_devices();
+}
+
 /// The microphone and speaker, for the call in progress and the next
 /// (null: system default).
 #[tauri::command]

@@ -71,6 +71,8 @@ pub fn bridge() -> tauri_specta::Builder<tauri::Wry> {
             commands::current_call,
             commands::call_history,
             commands::audio_devices,
+            commands::watch_audio_devices,
+            commands::stop_watching_audio_devices,
             commands::select_audio_devices,
             commands::cameras,
             commands::select_camera,

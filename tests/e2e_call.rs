@@ -242,7 +242,8 @@ async fn bob_calls_alice_who_answers_from_the_desktop_notification() {
 /// with WirePlumber, as a desktop would route a webcam): the device picker
 /// lists it, her self-view shows it, and bob receives its pictures, not the
 /// test pattern the app falls back to without a camera. Camera off releases
-/// it, and choosing her other camera mid-call switches to it.
+/// it, choosing her other camera mid-call switches to it, and a headset
+/// plugged in while the device picker is open shows up in it.
 #[tokio::test]
 #[ignore = "needs Xvfb, tauri-driver, PipeWire and a Secret Service: run through ./scripts/test.sh"]
 async fn alice_sends_her_camera_to_bob() {
@@ -253,10 +254,20 @@ async fn alice_sends_her_camera_to_bob() {
         (SECOND_CAMERA, "Second Camera"),
     ]);
     let runtime = pipewire.runtime_dir().display().to_string();
+    // One more ALSA configuration file for the app, empty for now: a
+    // headset is "plugged in" by defining one there. (ALSA reloads its
+    // configuration when one of these files changes, as it does when a
+    // card comes or goes.)
+    let sound_devices = scratch.path().join("sound-devices.conf");
+    std::fs::write(&sound_devices, "").unwrap();
+    let alsa_config = format!("/usr/share/alsa/alsa.conf:{}", sound_devices.display());
     let scene = AppScene::open_with_env(
         scratch.path(),
         APP.as_ref(),
-        &[("PIPEWIRE_RUNTIME_DIR", runtime)],
+        &[
+            ("PIPEWIRE_RUNTIME_DIR", runtime),
+            ("ALSA_CONFIG_PATH", alsa_config),
+        ],
     )
     .await;
     let app = &scene.app;
@@ -290,6 +301,16 @@ async fn alice_sends_her_camera_to_bob() {
     app.wait_for_content("[role=menu]", "Second Camera", WAIT)
         .await;
     app.screenshot(&artifacts.join("camera.png")).await;
+
+    // A headset plugged in while the picker is open shows up in it.
+    std::fs::write(
+        &sound_devices,
+        "pcm.convene_headset {\n  type null\n  hint { show on description \"Test Headset\" }\n}\n",
+    )
+    .unwrap();
+    app.wait_for_content("[role=menu]", "convene_headset", WAIT)
+        .await;
+
     app.click(&format!("[data-testid=camera-{other}]")).await;
     pipewire.wait_for_link(other, CAMERA_STREAM);
     assert!(

@@ -321,6 +321,19 @@ async audioDevices() : Promise<Result<AudioDeviceInfo[], UserError>> {
 }
 },
 /**
+ * Microphones and speakers now and whenever one is plugged in or out,
+ * on `changes`, until `stop_watching_audio_devices` (the picker closes).
+ */
+async watchAudioDevices(changes: TAURI_CHANNEL<AudioDeviceInfo[]>) : Promise<void> {
+    await TAURI_INVOKE("watch_audio_devices", { changes });
+},
+/**
+ * Ends `watch_audio_devices`.
+ */
+async stopWatchingAudioDevices() : Promise<void> {
+    await TAURI_INVOKE("stop_watching_audio_devices");
+},
+/**
  * The microphone and speaker, for the call in progress and the next
  * (null: system default).
  */

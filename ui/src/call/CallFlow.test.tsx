@@ -238,6 +238,28 @@ describe("the in-call view", () => {
     expect(fakeCore.selectCamera).not.toHaveBeenCalled();
   });
 
+  it("shows a headset plugged in while the picker is open, and stops watching when it closes", async () => {
+    fakeCore.getAudioDevices.mockResolvedValue([{ name: "Speakers", input: false, isDefault: true }]);
+    const { user } = await renderSignedIn();
+    fakeCore.pushCall(callView());
+    expect(fakeCore.watchingDevices()).toBe(false);
+    await user.click(screen.getByTestId("call-devices"));
+    await screen.findByRole("menuitemradio", { name: "Speakers (default)" });
+    expect(fakeCore.watchingDevices()).toBe(true);
+
+    fakeCore.pushDevices([
+      { name: "Speakers", input: false, isDefault: true },
+      { name: "USB Headset", input: true, isDefault: false },
+    ]);
+    const headset = await screen.findByRole("menuitemradio", { name: "USB Headset" });
+    await user.click(headset);
+    expect(fakeCore.selectAudioDevices).toHaveBeenCalledExactlyOnceWith("USB Headset", null);
+
+    await user.keyboard("{Escape}");
+    await waitFor(() => expect(screen.queryByRole("menu")).not.toBeInTheDocument());
+    expect(fakeCore.watchingDevices()).toBe(false);
+  });
+
   it("lists the cameras by name and selects one without touching the audio choice", async () => {
     fakeCore.getCameras.mockResolvedValue([
       { name: "v4l2_input.pci-0000_00_14.0-usb-0_1_1.0", description: "Integrated Camera" },

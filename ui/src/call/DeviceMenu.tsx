@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import {
   Button,
   Menu,
@@ -13,7 +13,13 @@ import {
   type MenuProps,
 } from "@fluentui/react-components";
 import { SpeakerSettingsRegular } from "@fluentui/react-icons";
-import { getAudioDevices, getCameras, type AudioDeviceInfo, type CameraDeviceInfo } from "../core";
+import {
+  getAudioDevices,
+  getCameras,
+  watchAudioDevices,
+  type AudioDeviceInfo,
+  type CameraDeviceInfo,
+} from "../core";
 import { describeCoreError } from "../coreError";
 import type { DeviceChoice } from "./useCallStore";
 
@@ -21,17 +27,39 @@ const DEFAULT = "\u0000default";
 
 /**
  * The microphone, speaker and camera picker of the control bar. A choice
- * applies at once, to the call in progress and to the next.
+ * applies at once, to the call in progress and to the next. While it is
+ * open, microphones and speakers plugged in or out come and go in it.
  */
 export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoose: (choice: DeviceChoice) => void }) {
+  const [open, setOpen] = useState(false);
   const [devices, setDevices] = useState<AudioDeviceInfo[] | null>(null);
   const [cameras, setCameras] = useState<CameraDeviceInfo[]>([]);
   const [error, setError] = useState<string | null>(null);
+  /** Whether the watch has reported since the menu opened: its list is newer than the first listing's. */
+  const watched = useRef(false);
+
+  useEffect(() => {
+    if (!open) return;
+    watched.current = false;
+    return watchAudioDevices((list) => {
+      watched.current = true;
+      setError(null);
+      setDevices(list);
+    });
+  }, [open]);
 
   const onOpenChange: MenuProps["onOpenChange"] = (_, data) => {
+    setOpen(data.open);
     if (!data.open) return;
     setError(null);
-    getAudioDevices().then(setDevices, (failure: unknown) => setError(describeCoreError(failure)));
+    getAudioDevices().then(
+      (list) => {
+        if (!watched.current) setDevices(list);
+      },
+      (failure: unknown) => {
+        if (!watched.current) setError(describeCoreError(failure));
+      },
+    );
     // No PipeWire, no cameras: the list stays empty and the default (a test pattern) is used.
     getCameras().then(setCameras, () => setCameras([]));
   };
@@ -84,7 +112,7 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
   };
 
   return (
-    <Menu onOpenChange={onOpenChange} checkedValues={checkedValues} onCheckedValueChange={onCheckedValueChange}>
+    <Menu open={open} onOpenChange={onOpenChange} checkedValues={checkedValues} onCheckedValueChange={onCheckedValueChange}>
       <MenuTrigger disableButtonEnhancement>
         <Tooltip content="Devices" relationship="label">
           <Button shape="circular" size="large" icon={<SpeakerSettingsRegular />} data-testid="call-devices" />

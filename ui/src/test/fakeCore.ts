@@ -8,6 +8,7 @@ import type * as Core from "../core";
 import type {
   AccountProfile,
   AppInfo,
+  AudioDeviceInfo,
   CallView,
   ChatEvent,
   ConnectionState,
@@ -57,6 +58,7 @@ function createFakeCore() {
   const sessionListeners = new Set<(event: SessionEvent) => void>();
   const chatListeners = new Set<(event: ChatEvent) => void>();
   const callListeners = new Set<(call: CallView) => void>();
+  const deviceWatchers = new Set<(devices: AudioDeviceInfo[]) => void>();
   /** Per video stream, as on the Rust side: a request waiting for the next frame, or the newest frame waiting for a request. */
   const videoRequests = new Map<number, (packet: ArrayBuffer) => void>();
   const videoFrames = new Map<number, ArrayBuffer>();
@@ -119,6 +121,20 @@ function createFakeCore() {
     getCurrentCall: vi.fn<typeof Core.getCurrentCall>(() => Promise.resolve(null)),
     getCallHistory: vi.fn<typeof Core.getCallHistory>(() => Promise.resolve([])),
     getAudioDevices: vi.fn<typeof Core.getAudioDevices>(() => Promise.resolve([])),
+    watchAudioDevices: vi.fn<typeof Core.watchAudioDevices>((onChange) => {
+      deviceWatchers.add(onChange);
+      return () => deviceWatchers.delete(onChange);
+    }),
+    /** Whether anyone is watching for devices plugged in or out. */
+    watchingDevices() {
+      return deviceWatchers.size > 0;
+    },
+    /** A device is plugged in or out: the watchers get the new list. */
+    pushDevices(devices: AudioDeviceInfo[]) {
+      act(() => {
+        for (const watcher of deviceWatchers) watcher(devices);
+      });
+    },
     selectAudioDevices: vi.fn<typeof Core.selectAudioDevices>(() => Promise.resolve()),
     getCameras: vi.fn<typeof Core.getCameras>(() => Promise.resolve([])),
     selectCamera: vi.fn<typeof Core.selectCamera>(() => Promise.resolve()),
@@ -217,6 +233,7 @@ export const fakeCoreModule: typeof Core = {
   getCurrentCall: () => fakeCore.getCurrentCall(),
   getCallHistory: () => fakeCore.getCallHistory(),
   getAudioDevices: () => fakeCore.getAudioDevices(),
+  watchAudioDevices: (onChange) => fakeCore.watchAudioDevices(onChange),
   selectAudioDevices: (input, output) => fakeCore.selectAudioDevices(input, output),
   getCameras: () => fakeCore.getCameras(),
   selectCamera: (name) => fakeCore.selectCamera(name),
