@@ -255,6 +255,22 @@ describe("the in-call view", () => {
     await user.click(headset);
     expect(fakeCore.selectAudioDevices).toHaveBeenCalledExactlyOnceWith("USB Headset", null);
 
+    // Choosing closes the menu. Opened again with the headset unplugged, it
+    // is still the choice, marked, while the call falls back to the default.
+    await waitFor(() => expect(screen.queryByRole("menu")).not.toBeInTheDocument());
+    expect(fakeCore.watchingDevices()).toBe(false);
+    await user.click(screen.getByTestId("call-devices"));
+    const missing = await screen.findByRole("menuitemradio", {
+      name: "USB Headset (not connected: using the system default)",
+    });
+    expect(missing).toHaveAttribute("aria-checked", "true");
+    // Plugged back in: listed as usual, still chosen.
+    fakeCore.pushDevices([
+      { name: "Speakers", input: false, isDefault: true },
+      { name: "USB Headset", input: true, isDefault: false },
+    ]);
+    expect(await screen.findByRole("menuitemradio", { name: "USB Headset" })).toHaveAttribute("aria-checked", "true");
+
     await user.keyboard("{Escape}");
     await waitFor(() => expect(screen.queryByRole("menu")).not.toBeInTheDocument());
     expect(fakeCore.watchingDevices()).toBe(false);

@@ -96,6 +96,10 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
 
   const group = (name: "input" | "output", title: string) => {
     const list = (devices ?? []).filter((d) => d.input === (name === "input"));
+    const chosen = choice[name];
+    // A chosen device that is unplugged stays chosen (the call uses the
+    // system default until it is back), so it stays in the list, marked.
+    const missing = devices !== null && chosen !== null && !list.some((d) => d.name === chosen);
     return (
       <MenuGroup>
         <MenuGroupHeader>{title}</MenuGroupHeader>
@@ -107,6 +111,11 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
             {device.isDefault ? `${device.name} (default)` : device.name}
           </MenuItemRadio>
         ))}
+        {missing && (
+          <MenuItemRadio key={`${name}-${chosen}`} name={name} value={chosen}>
+            {`${chosen} (not connected: using the system default)`}
+          </MenuItemRadio>
+        )}
       </MenuGroup>
     );
   };
