@@ -7,7 +7,7 @@ use convene_core::{ConnectionStatus, ServerSettings, UserError, UserErrorCode};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
-use crate::media::{AppMedia, AudioDeviceInfo, CameraDeviceInfo};
+use crate::media::{AppMedia, AudioDeviceInfo, CameraDeviceInfo, DeviceListChange};
 use crate::video::{VideoPacket, WAIT_FOR_FRAME};
 
 use crate::AppState;
@@ -304,25 +304,22 @@ pub fn audio_devices() -> Result<Vec<AudioDeviceInfo>, UserError> {
     })
 }
 
-/// Microphones and speakers now and whenever one is plugged in or out,
-/// on `changes`, until `stop_watching_audio_devices` (the picker closes).
+/// Microphones, speakers and cameras now and whenever one is plugged in or
+/// out, on `changes`, until `stop_watching_devices` (the picker closes).
 #[tauri::command]
 #[specta::specta]
-pub fn watch_audio_devices(
-    state: State<'_, AppState>,
-    changes: tauri::ipc::Channel<Vec<AudioDeviceInfo>>,
-) {
-    state.media.watch_devices(move |devices| {
-        if let Err(error) = changes.send(devices) {
+pub fn watch_devices(state: State<'_, AppState>, changes: tauri::ipc::Channel<DeviceListChange>) {
+    state.media.watch_devices(move |change| {
+        if let Err(error) = changes.send(change) {
             tracing::debug!(%error, "the device picker is gone");
         }
     });
 }
 
-/// Ends `watch_audio_devices`.
+/// Ends `watch_devices`.
 #[tauri::command]
 #[specta::specta]
-pub fn stop_watching_audio_devices(state: State<'_, AppState>) {
+pub fn stop_watching_devices(state: State<'_, AppState>) {
     state.media.stop_watching_devices();
 }
 

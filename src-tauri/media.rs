@@ -35,12 +35,36 @@ impl From<&AudioDevice> for AudioDeviceInfo {
 }
 
 /// A camera for the device picker.
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct CameraDeviceInfo {
     /// What `select_camera` takes.
     pub name: String,
     pub description: String,
+}
+
+/// A device list that changed while the picker watched, whole.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+#[serde(tag = "kind", rename_all = "camelCase")]
+pub enum DeviceListChange {
+    Audio { devices: Vec<AudioDeviceInfo> },
+    Cameras { cameras: Vec<CameraDeviceInfo> },
+}
+
+/// How often a watch lists devices: ALSA every second, PipeWire (a
+/// connection and a round trip each time) every two.
+struct WatchIntervals {
+    audio: Duration,
+    cameras: Duration,
+}
+
+impl Default for WatchIntervals {
+    fn default() -> Self {
+        Self {
+            audio: DeviceWatcher::DEFAULT_INTERVAL,
+            cameras: Duration::from_secs(2),
+        }
+    }
 }
 
 #[derive(Default)]
@@ -54,8 +78,8 @@ pub struct AppMedia {
     /// One echo canceller: the speaker feeds it what it plays, the
     /// microphone's capture is cleaned against that.
     echo: Mutex<Option<AudioProcessor>>,
-    /// Watches for devices plugged in or out while the picker is open.
-    device_watch: Mutex<Option<DeviceWatcher>>,
+    /// Watch for devices plugged in or out while the picker is open.
+    device_watch: Mutex<Vec<DeviceWatcher>>,
 }
 
 impl AppMedia {
@@ -66,36 +90,51 @@ impl AppMedia {
             .collect())
     }
 
-    /// Reports the microphones and speakers now and whenever one is
-    /// plugged in or out, until `stop_watching_devices`. Listing opens each
-    /// ALSA device, so it runs only while someone looks (the picker is
-    /// open), and one watch at a time: a new one replaces the last.
-    pub fn watch_devices(&self, on_change: impl FnMut(Vec<AudioDeviceInfo>) + Send + 'static) {
+    /// Reports the microphones and speakers, and the cameras, now and
+    /// whenever one is plugged in or out, until `stop_watching_devices`.
+    /// Listing opens each ALSA device and asks PipeWire, so it runs only
+    /// while someone looks (the picker is open), and one watch at a time:
+    /// a new one replaces the last.
+    pub fn watch_devices(&self, on_change: impl Fn(DeviceListChange) + Send + Sync + 'static) {
         self.watch_devices_with(
-            DeviceWatcher::DEFAULT_INTERVAL,
+            WatchIntervals::default(),
             convene_media::audio_devices,
+            AppMedia::cameras,
             on_change,
         );
     }
 
-    fn watch_devices_with<L>(
+    fn watch_devices_with<A, C>(
         &self,
-        interval: Duration,
-        list: L,
-        mut on_change: impl FnMut(Vec<AudioDeviceInfo>) + Send + 'static,
+        every: WatchIntervals,
+        audio: A,
+        cameras: C,
+        on_change: impl Fn(DeviceListChange) + Send + Sync + 'static,
     ) where
-        L: FnMut() -> Result<Vec<AudioDevice>, MediaError> + Send + 'static,
+        A: FnMut() -> Result<Vec<AudioDevice>, MediaError> + Send + 'static,
+        C: FnMut() -> Result<Vec<CameraDeviceInfo>, MediaError> + Send + 'static,
     {
-        let watcher = DeviceWatcher::start_with(interval, list, move |devices| {
-            on_change(devices.iter().map(AudioDeviceInfo::from).collect())
-        });
-        let replaced = lock(&self.device_watch).replace(watcher);
-        // Stopping joins the old watcher's thread: not under the lock.
+        let on_change = Arc::new(on_change);
+        let on_audio = Arc::clone(&on_change);
+        let watchers = vec![
+            DeviceWatcher::start_with(every.audio, audio, move |devices| {
+                on_audio(DeviceListChange::Audio {
+                    devices: devices.iter().map(AudioDeviceInfo::from).collect(),
+                })
+            }),
+            DeviceWatcher::start_with(every.cameras, cameras, move |cameras| {
+                on_change(DeviceListChange::Cameras {
+                    cameras: cameras.to_vec(),
+                })
+            }),
+        ];
+        let replaced = std::mem::replace(&mut *lock(&self.device_watch), watchers);
+        // Stopping joins the old watchers' threads: not under the lock.
         drop(replaced);
     }
 
     pub fn stop_watching_devices(&self) {
-        let stopped = lock(&self.device_watch).take();
+        let stopped = std::mem::take(&mut *lock(&self.device_watch));
         drop(stopped);
     }
 
@@ -222,6 +261,12 @@ mod tests {
 
     use super::*;
 
+    const FAST: WatchIntervals = WatchIntervals {
+        audio: Duration::from_millis(5),
+        cameras: Duration::from_millis(5),
+    };
+    const WAIT: Duration = Duration::from_secs(5);
+
     fn device(name: &str, kind: DeviceKind) -> AudioDevice {
         AudioDevice {
             name: name.into(),
@@ -230,33 +275,74 @@ mod tests {
         }
     }
 
-    fn names(list: &[AudioDeviceInfo]) -> Vec<&str> {
-        list.iter().map(|d| d.name.as_str()).collect()
+    fn camera(name: &str) -> CameraDeviceInfo {
+        CameraDeviceInfo {
+            name: name.into(),
+            description: name.to_uppercase(),
+        }
+    }
+
+    /// The names in each change, "audio:" or "cameras:" first.
+    fn names(change: DeviceListChange) -> String {
+        match change {
+            DeviceListChange::Audio { devices } => format!(
+                "audio:{}",
+                devices
+                    .iter()
+                    .map(|d| format!("{}{}", d.name, if d.input { "<" } else { ">" }))
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+            DeviceListChange::Cameras { cameras } => format!(
+                "cameras:{}",
+                cameras
+                    .iter()
+                    .map(|c| c.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            ),
+        }
+    }
+
+    /// The next `count` changes, in any order between the two kinds.
+    fn next(rx: &mpsc::Receiver<DeviceListChange>, count: usize) -> Vec<String> {
+        let mut got: Vec<String> = (0..count)
+            .map(|_| names(rx.recv_timeout(WAIT).expect("a change")))
+            .collect();
+        got.sort();
+        got
     }
 
     #[test]
-    fn a_headset_plugged_in_while_watching_is_reported_and_nothing_after_stopping() {
+    fn devices_plugged_in_while_watching_are_reported_and_nothing_after_stopping() {
         let media = AppMedia::default();
-        let plugged = Arc::new(Mutex::new(vec![device("Speakers", DeviceKind::Output)]));
-        let lister = Arc::clone(&plugged);
+        let audio = Arc::new(Mutex::new(vec![device("Speakers", DeviceKind::Output)]));
+        let cameras = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
         media.watch_devices_with(
-            Duration::from_millis(5),
-            move || Ok(lock(&lister).clone()),
-            move |list| {
-                let _ = tx.send(list);
+            FAST,
+            {
+                let audio = Arc::clone(&audio);
+                move || Ok(lock(&audio).clone())
+            },
+            {
+                let cameras = Arc::clone(&cameras);
+                move || Ok(lock(&cameras).clone())
+            },
+            move |change| {
+                let _ = tx.send(change);
             },
         );
-        let wait = Duration::from_secs(5);
-        assert_eq!(names(&rx.recv_timeout(wait).unwrap()), ["Speakers"]);
+        assert_eq!(next(&rx, 2), ["audio:Speakers>", "cameras:"]);
 
-        lock(&plugged).push(device("USB Headset", DeviceKind::Input));
-        let list = rx.recv_timeout(wait).unwrap();
-        assert_eq!(names(&list), ["Speakers", "USB Headset"]);
-        assert!(list[1].input && !list[0].input);
+        lock(&audio).push(device("USB Headset", DeviceKind::Input));
+        assert_eq!(next(&rx, 1), ["audio:Speakers>,USB Headset<"]);
+        lock(&cameras).push(camera("webcam"));
+        assert_eq!(next(&rx, 1), ["cameras:webcam"]);
 
         media.stop_watching_devices();
-        lock(&plugged).pop();
+        lock(&audio).pop();
+        lock(&cameras).pop();
         assert!(
             rx.recv_timeout(Duration::from_millis(100)).is_err(),
             "a stopped watch reports nothing"
@@ -266,25 +352,23 @@ mod tests {
     #[test]
     fn a_new_watch_replaces_the_last() {
         let media = AppMedia::default();
-        let (first_tx, first) = mpsc::channel();
-        media.watch_devices_with(
-            Duration::from_millis(5),
-            || Ok(vec![device("Speakers", DeviceKind::Output)]),
-            move |list| {
-                let _ = first_tx.send(list);
-            },
-        );
-        first.recv_timeout(Duration::from_secs(5)).unwrap();
-        let (second_tx, second) = mpsc::channel();
-        media.watch_devices_with(
-            Duration::from_millis(5),
-            || Ok(vec![device("Speakers", DeviceKind::Output)]),
-            move |list| {
-                let _ = second_tx.send(list);
-            },
-        );
-        second.recv_timeout(Duration::from_secs(5)).unwrap();
-        // The first watcher's thread has ended, dropping its sender.
+        let watch = |media: &AppMedia| {
+            let (tx, rx) = mpsc::channel();
+            media.watch_devices_with(
+                FAST,
+                || Ok(vec![device("Speakers", DeviceKind::Output)]),
+                || Ok(vec![camera("webcam")]),
+                move |change| {
+                    let _ = tx.send(change);
+                },
+            );
+            rx
+        };
+        let first = watch(&media);
+        next(&first, 2);
+        let second = watch(&media);
+        next(&second, 2);
+        // The first watch's threads have ended, dropping its sender.
         assert!(matches!(
             first.recv_timeout(Duration::from_secs(1)),
             Err(mpsc::RecvTimeoutError::Disconnected)

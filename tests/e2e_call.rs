@@ -243,7 +243,7 @@ async fn bob_calls_alice_who_answers_from_the_desktop_notification() {
 /// lists it, her self-view shows it, and bob receives its pictures, not the
 /// test pattern the app falls back to without a camera. Camera off releases
 /// it, choosing her other camera mid-call switches to it, and a headset
-/// plugged in while the device picker is open shows up in it.
+/// and a camera plugged in while the device picker is open show up in it.
 #[tokio::test]
 #[ignore = "needs Xvfb, tauri-driver, PipeWire and a Secret Service: run through ./scripts/test.sh"]
 async fn alice_sends_her_camera_to_bob() {
@@ -310,6 +310,10 @@ async fn alice_sends_her_camera_to_bob() {
     .unwrap();
     app.wait_for_content("[role=menu]", "convene_headset", WAIT)
         .await;
+    // So does a camera.
+    pipewire.add_camera(THIRD_CAMERA, "Third Camera");
+    app.wait_for_content("[role=menu]", "Third Camera", WAIT)
+        .await;
 
     app.click(&format!("[data-testid=camera-{other}]")).await;
     pipewire.wait_for_link(other, CAMERA_STREAM);
@@ -352,6 +356,8 @@ async fn bob_answers(scene: &AppScene, args: &[&str]) -> std::process::Child {
 /// The test cameras (PipeWire nodes) the camera test offers the app.
 const FIRST_CAMERA: &str = "convene-test-camera";
 const SECOND_CAMERA: &str = "convene-second-camera";
+/// Plugged in mid-call.
+const THIRD_CAMERA: &str = "convene-third-camera";
 
 /// The PipeWire node the app's camera capture shows up as.
 const CAMERA_STREAM: &str = convene_media::camera::CAPTURE_NODE_NAME;

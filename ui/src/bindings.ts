@@ -321,17 +321,17 @@ async audioDevices() : Promise<Result<AudioDeviceInfo[], UserError>> {
 }
 },
 /**
- * Microphones and speakers now and whenever one is plugged in or out,
- * on `changes`, until `stop_watching_audio_devices` (the picker closes).
+ * Microphones, speakers and cameras now and whenever one is plugged in or
+ * out, on `changes`, until `stop_watching_devices` (the picker closes).
  */
-async watchAudioDevices(changes: TAURI_CHANNEL<AudioDeviceInfo[]>) : Promise<void> {
-    await TAURI_INVOKE("watch_audio_devices", { changes });
+async watchDevices(changes: TAURI_CHANNEL<DeviceListChange>) : Promise<void> {
+    await TAURI_INVOKE("watch_devices", { changes });
 },
 /**
- * Ends `watch_audio_devices`.
+ * Ends `watch_devices`.
  */
-async stopWatchingAudioDevices() : Promise<void> {
-    await TAURI_INVOKE("stop_watching_audio_devices");
+async stopWatchingDevices() : Promise<void> {
+    await TAURI_INVOKE("stop_watching_devices");
 },
 /**
  * The microphone and speaker, for the call in progress and the next
@@ -646,6 +646,10 @@ export type Delivery =
  * Refused for good; the user may retry or discard it.
  */
 { state: "failed"; error: UserError }
+/**
+ * A device list that changed while the picker watched, whole.
+ */
+export type DeviceListChange = { kind: "audio"; devices: AudioDeviceInfo[] } | { kind: "cameras"; cameras: CameraDeviceInfo[] }
 /**
  * What the composer hands over.
  */

@@ -24,6 +24,7 @@ import type {
   ConnectionState,
   ConnectionStatus,
   Delivery,
+  DeviceListChange,
   Draft,
   EndReason,
   MediaKind,
@@ -60,6 +61,7 @@ export type {
   ConnectionState,
   ConnectionStatus,
   Delivery,
+  DeviceListChange,
   Draft,
   EndReason,
   MediaKind,
@@ -250,20 +252,20 @@ export async function getAudioDevices(): Promise<AudioDeviceInfo[]> {
 }
 
 /**
- * Microphones and speakers now and again whenever one is plugged in or out,
- * until the returned function is called.
+ * Microphones and speakers, and cameras, now and again whenever one is
+ * plugged in or out, each list whole, until the returned function is called.
  */
-export function watchAudioDevices(onChange: (devices: AudioDeviceInfo[]) => void): () => void {
-  const changes = new Channel<AudioDeviceInfo[]>();
+export function watchDevices(onChange: (change: DeviceListChange) => void): () => void {
+  const changes = new Channel<DeviceListChange>();
   let watching = true;
-  changes.onmessage = (devices) => {
-    if (watching) onChange(devices);
+  changes.onmessage = (change) => {
+    if (watching) onChange(change);
   };
-  void commands.watchAudioDevices(changes);
+  void commands.watchDevices(changes);
   return () => {
     if (!watching) return;
     watching = false;
-    void commands.stopWatchingAudioDevices();
+    void commands.stopWatchingDevices();
   };
 }
 

@@ -591,19 +591,21 @@ impl DeviceWatcher {
         (watcher, rx)
     }
 
-    /// As [`start`](Self::start) with another way of listing devices.
-    /// A listing that fails is skipped, not reported as an empty list, so
-    /// a transient error does not look like every device unplugged.
-    pub fn start_with<L, F>(interval: Duration, mut list: L, mut on_change: F) -> Self
+    /// As [`start`](Self::start) with another way of listing devices (or
+    /// cameras). A listing that fails is skipped, not reported as an empty
+    /// list, so a transient error does not look like every device
+    /// unplugged.
+    pub fn start_with<T, L, F>(interval: Duration, mut list: L, mut on_change: F) -> Self
     where
-        L: FnMut() -> Result<Vec<AudioDevice>, MediaError> + Send + 'static,
-        F: FnMut(&[AudioDevice]) + Send + 'static,
+        T: PartialEq + Send + 'static,
+        L: FnMut() -> Result<Vec<T>, MediaError> + Send + 'static,
+        F: FnMut(&[T]) + Send + 'static,
     {
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let handle = std::thread::Builder::new()
             .name("convene-device-watch".into())
             .spawn(move || {
-                let mut last: Option<Vec<AudioDevice>> = None;
+                let mut last: Option<Vec<T>> = None;
                 loop {
                     if let Ok(now) = list() {
                         if last.as_ref() != Some(&now) {

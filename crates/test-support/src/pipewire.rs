@@ -60,6 +60,25 @@ impl Session {
 }
 
 impl Session {
+    /// Plugs in one more camera (a video test source) while running, as
+    /// a webcam plugged into a USB port appears. Only for a session
+    /// started with cameras, whose configuration names the test source.
+    pub fn add_camera(&self, name: &str, description: &str) {
+        let properties = format!(
+            "{{ factory.name = videotestsrc node.name = {name} \
+             node.description = \"{description}\" media.class = Video/Source \
+             object.linger = true }}"
+        );
+        let status = Command::new("pw-cli")
+            .args(["create-node", "spa-node-factory", &properties])
+            .env("PIPEWIRE_RUNTIME_DIR", self.runtime_dir())
+            .stdout(Stdio::null())
+            .status()
+            .expect("run pw-cli (pipewire-bin)");
+        assert!(status.success(), "pw-cli create-node {name}: {status}");
+        self.wait_for_node(name, true);
+    }
+
     /// Whether a node of this name (a device, or a client's stream) exists.
     pub fn has_node(&self, name: &str) -> bool {
         let out = Command::new("pw-cli")

@@ -276,6 +276,21 @@ describe("the in-call view", () => {
     expect(fakeCore.watchingDevices()).toBe(false);
   });
 
+  it("shows a camera plugged in while the picker is open", async () => {
+    fakeCore.getCameras.mockResolvedValue([{ name: "v4l2_input.integrated", description: "Integrated Camera" }]);
+    const { user } = await renderSignedIn();
+    fakeCore.pushCall(callView());
+    await user.click(screen.getByTestId("call-devices"));
+    await screen.findByRole("menuitemradio", { name: "Integrated Camera" });
+    fakeCore.pushCameras([
+      { name: "v4l2_input.integrated", description: "Integrated Camera" },
+      { name: "v4l2_input.usb-webcam", description: "HD Webcam" },
+    ]);
+    expect(await screen.findByRole("menuitemradio", { name: "HD Webcam" })).toBeInTheDocument();
+    fakeCore.pushCameras([{ name: "v4l2_input.integrated", description: "Integrated Camera" }]);
+    await waitFor(() => expect(screen.queryByRole("menuitemradio", { name: "HD Webcam" })).not.toBeInTheDocument());
+  });
+
   it("lists the cameras by name and selects one without touching the audio choice", async () => {
     fakeCore.getCameras.mockResolvedValue([
       { name: "v4l2_input.pci-0000_00_14.0-usb-0_1_1.0", description: "Integrated Camera" },

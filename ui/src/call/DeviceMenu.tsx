@@ -16,7 +16,7 @@ import { SpeakerSettingsRegular } from "@fluentui/react-icons";
 import {
   getAudioDevices,
   getCameras,
-  watchAudioDevices,
+  watchDevices,
   type AudioDeviceInfo,
   type CameraDeviceInfo,
 } from "../core";
@@ -28,23 +28,28 @@ const DEFAULT = "\u0000default";
 /**
  * The microphone, speaker and camera picker of the control bar. A choice
  * applies at once, to the call in progress and to the next. While it is
- * open, microphones and speakers plugged in or out come and go in it.
+ * open, microphones, speakers and cameras plugged in or out come and go in it.
  */
 export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoose: (choice: DeviceChoice) => void }) {
   const [open, setOpen] = useState(false);
   const [devices, setDevices] = useState<AudioDeviceInfo[] | null>(null);
   const [cameras, setCameras] = useState<CameraDeviceInfo[]>([]);
   const [error, setError] = useState<string | null>(null);
-  /** Whether the watch has reported since the menu opened: its list is newer than the first listing's. */
-  const watched = useRef(false);
+  /** Which lists the watch has reported since the menu opened: they are newer than the first listings. */
+  const watched = useRef({ audio: false, cameras: false });
 
   useEffect(() => {
     if (!open) return;
-    watched.current = false;
-    return watchAudioDevices((list) => {
-      watched.current = true;
-      setError(null);
-      setDevices(list);
+    watched.current = { audio: false, cameras: false };
+    return watchDevices((change) => {
+      if (change.kind === "audio") {
+        watched.current.audio = true;
+        setError(null);
+        setDevices(change.devices);
+      } else {
+        watched.current.cameras = true;
+        setCameras(change.cameras);
+      }
     });
   }, [open]);
 
@@ -54,14 +59,21 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
     setError(null);
     getAudioDevices().then(
       (list) => {
-        if (!watched.current) setDevices(list);
+        if (!watched.current.audio) setDevices(list);
       },
       (failure: unknown) => {
-        if (!watched.current) setError(describeCoreError(failure));
+        if (!watched.current.audio) setError(describeCoreError(failure));
       },
     );
     // No PipeWire, no cameras: the list stays empty and the default (a test pattern) is used.
-    getCameras().then(setCameras, () => setCameras([]));
+    getCameras().then(
+      (list) => {
+        if (!watched.current.cameras) setCameras(list);
+      },
+      () => {
+        if (!watched.current.cameras) setCameras([]);
+      },
+    );
   };
 
   const checkedValues = {

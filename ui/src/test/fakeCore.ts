@@ -10,9 +10,11 @@ import type {
   AppInfo,
   AudioDeviceInfo,
   CallView,
+  CameraDeviceInfo,
   ChatEvent,
   ConnectionState,
   ConnectionStatus,
+  DeviceListChange,
   SessionEvent,
   SignInProgress,
 } from "../core";
@@ -58,7 +60,7 @@ function createFakeCore() {
   const sessionListeners = new Set<(event: SessionEvent) => void>();
   const chatListeners = new Set<(event: ChatEvent) => void>();
   const callListeners = new Set<(call: CallView) => void>();
-  const deviceWatchers = new Set<(devices: AudioDeviceInfo[]) => void>();
+  const deviceWatchers = new Set<(change: DeviceListChange) => void>();
   /** Per video stream, as on the Rust side: a request waiting for the next frame, or the newest frame waiting for a request. */
   const videoRequests = new Map<number, (packet: ArrayBuffer) => void>();
   const videoFrames = new Map<number, ArrayBuffer>();
@@ -121,7 +123,7 @@ function createFakeCore() {
     getCurrentCall: vi.fn<typeof Core.getCurrentCall>(() => Promise.resolve(null)),
     getCallHistory: vi.fn<typeof Core.getCallHistory>(() => Promise.resolve([])),
     getAudioDevices: vi.fn<typeof Core.getAudioDevices>(() => Promise.resolve([])),
-    watchAudioDevices: vi.fn<typeof Core.watchAudioDevices>((onChange) => {
+    watchDevices: vi.fn<typeof Core.watchDevices>((onChange) => {
       deviceWatchers.add(onChange);
       return () => deviceWatchers.delete(onChange);
     }),
@@ -129,10 +131,16 @@ function createFakeCore() {
     watchingDevices() {
       return deviceWatchers.size > 0;
     },
-    /** A device is plugged in or out: the watchers get the new list. */
+    /** A microphone or speaker is plugged in or out: the watchers get the new list. */
     pushDevices(devices: AudioDeviceInfo[]) {
       act(() => {
-        for (const watcher of deviceWatchers) watcher(devices);
+        for (const watcher of deviceWatchers) watcher({ kind: "audio", devices });
+      });
+    },
+    /** A camera is plugged in or out: the watchers get the new list. */
+    pushCameras(cameras: CameraDeviceInfo[]) {
+      act(() => {
+        for (const watcher of deviceWatchers) watcher({ kind: "cameras", cameras });
       });
     },
     selectAudioDevices: vi.fn<typeof Core.selectAudioDevices>(() => Promise.resolve()),
@@ -233,7 +241,7 @@ export const fakeCoreModule: typeof Core = {
   getCurrentCall: () => fakeCore.getCurrentCall(),
   getCallHistory: () => fakeCore.getCallHistory(),
   getAudioDevices: () => fakeCore.getAudioDevices(),
-  watchAudioDevices: (onChange) => fakeCore.watchAudioDevices(onChange),
+  watchDevices: (onChange) => fakeCore.watchDevices(onChange),
   selectAudioDevices: (input, output) => fakeCore.selectAudioDevices(input, output),
   getCameras: () => fakeCore.getCameras(),
   selectCamera: (name) => fakeCore.selectCamera(name),
