@@ -590,17 +590,8 @@ const TURN_SECRET: &str = "convene-call-tests";
 #[test]
 fn relay_only_calls_go_through_a_real_turn_server() {
     let turn = Coturn::start(TURN_SECRET, "convene");
-    let port = turn.port();
-    let stun_url = format!("stun:127.0.0.1:{port}");
-    let turn_url = format!("turn:127.0.0.1:{port}?transport=udp");
-    let room = Room::open(&[
-        "--stun-url",
-        &stun_url,
-        "--turn-url",
-        &turn_url,
-        "--turn-secret",
-        TURN_SECRET,
-    ]);
+    let flags = turn.server_flags();
+    let room = Room::open(&flags.iter().map(String::as_str).collect::<Vec<_>>());
     let alice = room.person(ALICE);
     let bob = room.person(BOB);
     let (alice_heard, bob_heard) = (room.file("alice-heard.wav"), room.file("bob-heard.wav"));

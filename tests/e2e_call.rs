@@ -97,22 +97,14 @@ async fn alice_in_the_app_calls_bob_at_a_terminal() {
 async fn alice_in_the_app_reaches_bob_through_a_relay() {
     const TURN_SECRET: &str = "convene-e2e-relay";
     let turn = Coturn::start(TURN_SECRET, "convene");
-    let stun_url = format!("stun:127.0.0.1:{}", turn.port());
-    let turn_url = format!("turn:127.0.0.1:{}?transport=udp", turn.port());
+    let flags = turn.server_flags();
     let scratch = tempfile::tempdir().unwrap();
     let artifacts = support::artifacts_dir("call-relay");
     let scene = AppScene::open_with(
         scratch.path(),
         APP.as_ref(),
         &[],
-        &[
-            "--stun-url",
-            &stun_url,
-            "--turn-url",
-            &turn_url,
-            "--turn-secret",
-            TURN_SECRET,
-        ],
+        &flags.iter().map(String::as_str).collect::<Vec<_>>(),
     )
     .await;
     let app = &scene.app;

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 pub struct Coturn {
     child: Child,
     port: u16,
+    secret: String,
     dir: tempfile::TempDir,
 }
 
@@ -49,7 +50,12 @@ impl Coturn {
                      (Debian package coturn; scripts/setup.sh installs it)"
                 )
             });
-        let mut coturn = Self { child, port, dir };
+        let mut coturn = Self {
+            child,
+            port,
+            secret: secret.to_string(),
+            dir,
+        };
         coturn.wait_until_it_answers();
         coturn
     }
@@ -57,6 +63,20 @@ impl Coturn {
     /// Its UDP port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The `convene-server` flags that hand this coturn out: STUN, and
+    /// TURN over UDP with credentials from the shared secret.
+    pub fn server_flags(&self) -> Vec<String> {
+        let port = self.port;
+        vec![
+            "--stun-url".into(),
+            format!("stun:127.0.0.1:{port}"),
+            "--turn-url".into(),
+            format!("turn:127.0.0.1:{port}?transport=udp"),
+            "--turn-secret".into(),
+            self.secret.clone(),
+        ]
     }
 
     /// Sends STUN Binding requests until one is answered.
