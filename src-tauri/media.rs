@@ -128,14 +128,11 @@ impl AppMedia {
                 })
             }),
         ];
-        let replaced = std::mem::replace(&mut *lock(&self.device_watch), watchers);
-        // Stopping joins the old watchers' threads: not under the lock.
-        drop(replaced);
+        retire(std::mem::replace(&mut *lock(&self.device_watch), watchers));
     }
 
     pub fn stop_watching_devices(&self) {
-        let stopped = std::mem::take(&mut *lock(&self.device_watch));
-        drop(stopped);
+        retire(std::mem::take(&mut *lock(&self.device_watch)));
     }
 
     /// The microphone and speaker (`None`: the system default), for the
@@ -201,6 +198,20 @@ impl AppMedia {
         }
         echo.clone()
     }
+}
+
+/// Stops watchers at once, and waits for their threads (a PipeWire listing
+/// in progress can take seconds) away from the caller, which is the
+/// window's thread for a command.
+fn retire(mut watchers: Vec<DeviceWatcher>) {
+    if watchers.is_empty() {
+        return;
+    }
+    watchers.iter_mut().for_each(DeviceWatcher::stop);
+    // Should no thread be had, they are dropped (and waited for) here.
+    let _ = std::thread::Builder::new()
+        .name("convene-device-watch-stop".into())
+        .spawn(move || drop(watchers));
 }
 
 /// A lock whose holder panicked is still good: the data is plain values.

@@ -8,7 +8,7 @@
 //! (input) or device-rate (output) mono samples.
 
 use std::collections::VecDeque;
-use std::sync::mpsc::{self, RecvTimeoutError};
+use std::sync::mpsc::{self, RecvTimeoutError, TryRecvError};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -608,6 +608,10 @@ impl DeviceWatcher {
                 let mut last: Option<Vec<T>> = None;
                 loop {
                     if let Ok(now) = list() {
+                        // Told to stop while listing: nothing more is reported.
+                        if !matches!(stop_rx.try_recv(), Err(TryRecvError::Empty)) {
+                            break;
+                        }
                         if last.as_ref() != Some(&now) {
                             on_change(&now);
                             last = Some(now);
@@ -624,6 +628,15 @@ impl DeviceWatcher {
             stop: Some(stop_tx),
             handle,
         }
+    }
+}
+
+impl DeviceWatcher {
+    /// Tells the watcher to stop at once: it reports nothing more, though
+    /// a listing in progress (PipeWire may take seconds) still runs to its
+    /// end. Dropping the watcher also waits for that.
+    pub fn stop(&mut self) {
+        self.stop.take();
     }
 }
 
@@ -682,6 +695,38 @@ mod tests {
         assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
         drop(watcher);
         // The thread has stopped: the callback (and its sender) are gone.
+        assert!(matches!(
+            rx.recv_timeout(Duration::from_millis(100)),
+            Err(RecvTimeoutError::Disconnected)
+        ));
+    }
+
+    #[test]
+    fn a_watcher_stopped_while_listing_reports_nothing_more() {
+        let (listing_tx, listing) = mpsc::channel();
+        let (go_on_tx, go_on) = mpsc::channel::<()>();
+        let go_on = Mutex::new(go_on);
+        let mut calls = 0;
+        let lister = move || {
+            calls += 1;
+            if calls == 2 {
+                // The second listing finds a new device, but only after
+                // the watcher has been told to stop.
+                listing_tx.send(()).unwrap();
+                let _ = go_on.lock().unwrap().recv();
+                return Ok(vec![device("a"), device("usb")]);
+            }
+            Ok(vec![device("a")])
+        };
+        let (tx, rx) = mpsc::channel();
+        let mut watcher = DeviceWatcher::start_with(Duration::from_millis(5), lister, move |l| {
+            let _ = tx.send(l.len());
+        });
+        assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(1));
+        listing.recv_timeout(Duration::from_secs(5)).unwrap();
+        watcher.stop();
+        go_on_tx.send(()).unwrap();
+        drop(watcher);
         assert!(matches!(
             rx.recv_timeout(Duration::from_millis(100)),
             Err(RecvTimeoutError::Disconnected)
