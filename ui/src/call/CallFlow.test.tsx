@@ -291,6 +291,24 @@ describe("the in-call view", () => {
     await waitFor(() => expect(screen.queryByRole("menuitemradio", { name: "HD Webcam" })).not.toBeInTheDocument());
   });
 
+  it("keeps an unplugged camera chosen, marked, under the name it was shown with", async () => {
+    const webcam = { name: "v4l2_input.usb-webcam", description: "HD Webcam" };
+    fakeCore.getCameras.mockResolvedValue([webcam]);
+    const { user } = await renderSignedIn();
+    fakeCore.pushCall(callView());
+    await user.click(screen.getByTestId("call-devices"));
+    await user.click(await screen.findByRole("menuitemradio", { name: "HD Webcam" }));
+    expect(fakeCore.selectCamera).toHaveBeenCalledExactlyOnceWith(webcam.name);
+
+    await user.click(screen.getByTestId("call-devices"));
+    await screen.findByRole("menuitemradio", { name: "HD Webcam" });
+    fakeCore.pushCameras([]);
+    const missing = await screen.findByRole("menuitemradio", {
+      name: "HD Webcam (not connected)",
+    });
+    expect(missing).toHaveAttribute("aria-checked", "true");
+  });
+
   it("lists the cameras by name and selects one without touching the audio choice", async () => {
     fakeCore.getCameras.mockResolvedValue([
       { name: "v4l2_input.pci-0000_00_14.0-usb-0_1_1.0", description: "Integrated Camera" },

@@ -37,6 +37,12 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
   const [error, setError] = useState<string | null>(null);
   /** Which lists the watch has reported since the menu opened: they are newer than the first listings. */
   const watched = useRef({ audio: false, cameras: false });
+  /** What each camera seen here was called, to name one that is unplugged. */
+  const [cameraNames, setCameraNames] = useState<ReadonlyMap<string, string>>(new Map());
+  const showCameras = (list: CameraDeviceInfo[]) => {
+    setCameras(list);
+    if (list.length > 0) setCameraNames((known) => new Map([...known, ...list.map((c) => [c.name, c.description] as const)]));
+  };
 
   useEffect(() => {
     if (!open) return;
@@ -48,7 +54,7 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
         setDevices(change.devices);
       } else {
         watched.current.cameras = true;
-        setCameras(change.cameras);
+        showCameras(change.cameras);
       }
     });
   }, [open]);
@@ -68,7 +74,7 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
     // No PipeWire, no cameras: the list stays empty and the default (a test pattern) is used.
     getCameras().then(
       (list) => {
-        if (!watched.current.cameras) setCameras(list);
+        if (!watched.current.cameras) showCameras(list);
       },
       () => {
         if (!watched.current.cameras) setCameras([]);
@@ -87,6 +93,11 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
     if (name === "input" || name === "output" || name === "camera") onChoose({ ...choice, [name]: picked });
   };
 
+  const chosenCamera = choice.camera;
+  // As for sound devices: an unplugged camera stays chosen (the call uses
+  // another camera or the test pattern meanwhile), so it stays listed, by the
+  // name it was shown with.
+  const cameraMissing = chosenCamera !== null && !cameras.some((c) => c.name === chosenCamera);
   const cameraGroup = (
     <MenuGroup>
       <MenuGroupHeader>Camera</MenuGroupHeader>
@@ -103,6 +114,11 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
           {camera.description}
         </MenuItemRadio>
       ))}
+      {cameraMissing && (
+        <MenuItemRadio key={`camera-${chosenCamera}`} name="camera" value={chosenCamera}>
+          {`${cameraNames.get(chosenCamera) ?? chosenCamera} (not connected)`}
+        </MenuItemRadio>
+      )}
     </MenuGroup>
   );
 
