@@ -247,9 +247,9 @@ async fn alice_sends_her_camera_to_bob() {
     ]);
     let runtime = pipewire.runtime_dir().display().to_string();
     // One more ALSA configuration file for the app, empty for now: a
-    // headset is "plugged in" by defining one there. (ALSA reloads its
-    // configuration when one of these files changes, as it does when a
-    // card comes or goes.)
+    // headset is "plugged in" by defining one there, since ALSA reloads its
+    // configuration when one of these files changes. (A real USB headset
+    // shows up as a new sound card instead; this machine has none.)
     let sound_devices = scratch.path().join("sound-devices.conf");
     std::fs::write(&sound_devices, "").unwrap();
     let alsa_config = format!("/usr/share/alsa/alsa.conf:{}", sound_devices.display());
