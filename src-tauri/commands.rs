@@ -297,8 +297,8 @@ pub async fn call_history(state: State<'_, AppState>) -> Result<Vec<CallHistoryE
 /// Microphones and speakers (the device picker).
 #[tauri::command]
 #[specta::specta]
-pub fn audio_devices() -> Result<Vec<AudioDeviceInfo>, UserError> {
-    AppMedia::devices().map_err(|error| UserError {
+pub fn audio_devices(state: State<'_, AppState>) -> Result<Vec<AudioDeviceInfo>, UserError> {
+    state.media.devices().map_err(|error| UserError {
         code: UserErrorCode::Other,
         message: error.to_string(),
     })

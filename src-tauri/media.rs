@@ -83,11 +83,12 @@ pub struct AppMedia {
 }
 
 impl AppMedia {
-    pub fn devices() -> Result<Vec<AudioDeviceInfo>, MediaError> {
-        Ok(convene_media::audio_devices()?
-            .iter()
-            .map(AudioDeviceInfo::from)
-            .collect())
+    pub fn devices(&self) -> Result<Vec<AudioDeviceInfo>, MediaError> {
+        Ok(listed(
+            &convene_media::audio_devices()?,
+            &self.input,
+            &self.output,
+        ))
     }
 
     /// Reports the microphones and speakers, and the cameras, now and
@@ -116,10 +117,11 @@ impl AppMedia {
     {
         let on_change = Arc::new(on_change);
         let on_audio = Arc::clone(&on_change);
+        let (input, output) = (self.input.clone(), self.output.clone());
         let watchers = vec![
             DeviceWatcher::start_with(every.audio, audio, move |devices| {
                 on_audio(DeviceListChange::Audio {
-                    devices: devices.iter().map(AudioDeviceInfo::from).collect(),
+                    devices: listed(devices, &input, &output),
                 })
             }),
             DeviceWatcher::start_with(every.cameras, cameras, move |cameras| {
@@ -198,6 +200,35 @@ impl AppMedia {
         }
         echo.clone()
     }
+}
+
+/// What the picker shows: the listing, and a chosen device that a call
+/// has open although the listing missed it (ALSA's hardware devices open
+/// only once, so a listing skips them while they are in use). Without
+/// this, the picker would call the device in use "not connected".
+fn listed(
+    devices: &[AudioDevice],
+    input: &DeviceChoice,
+    output: &DeviceChoice,
+) -> Vec<AudioDeviceInfo> {
+    let mut shown: Vec<AudioDeviceInfo> = devices.iter().map(AudioDeviceInfo::from).collect();
+    for (choice, is_input) in [(input, true), (output, false)] {
+        let (Some(chosen), Some(in_use)) = (choice.name(), choice.in_use()) else {
+            continue;
+        };
+        if chosen == in_use
+            && !shown
+                .iter()
+                .any(|d| d.input == is_input && d.name == chosen)
+        {
+            shown.push(AudioDeviceInfo {
+                name: chosen,
+                input: is_input,
+                is_default: false,
+            });
+        }
+    }
+    shown
 }
 
 /// Stops watchers at once, and waits for their threads (a PipeWire listing
@@ -358,6 +389,34 @@ mod tests {
             rx.recv_timeout(Duration::from_millis(100)).is_err(),
             "a stopped watch reports nothing"
         );
+    }
+
+    #[test]
+    fn a_chosen_device_a_call_holds_stays_listed_though_the_listing_misses_it() {
+        let media = AppMedia::default();
+        let usb = "hw:CARD=USB,DEV=0";
+        media.select(Some(usb.into()), None);
+        let listing = [
+            device("default", DeviceKind::Input),
+            device("default", DeviceKind::Output),
+        ];
+        let shown = |media: &AppMedia| {
+            listed(&listing, &media.input, &media.output)
+                .iter()
+                .map(|d| format!("{}{}", d.name, if d.input { "<" } else { ">" }))
+                .collect::<Vec<_>>()
+        };
+        // Not open: unplugged, as far as anyone can tell.
+        assert_eq!(shown(&media), ["default<", "default>"]);
+        // Open for a call, so busy and missing from the listing: still there.
+        media.input.set_in_use(Some(usb));
+        assert_eq!(
+            shown(&media),
+            ["default<", "default>", "hw:CARD=USB,DEV=0<"]
+        );
+        // The call fell back to the default: the chosen one is really gone.
+        media.input.set_in_use(Some("default"));
+        assert_eq!(shown(&media), ["default<", "default>"]);
     }
 
     #[test]

@@ -23,13 +23,18 @@ pub struct DeviceChoice(Arc<Mutex<Chosen>>);
 #[derive(Debug, Default)]
 struct Chosen {
     name: Option<String>,
+    /// The device a stream following this choice has open now.
+    in_use: Option<String>,
     /// Bumped on every change, so a stream sees a change at a glance.
     version: u64,
 }
 
 impl DeviceChoice {
     pub fn new(name: Option<String>) -> Self {
-        Self(Arc::new(Mutex::new(Chosen { name, version: 0 })))
+        Self(Arc::new(Mutex::new(Chosen {
+            name,
+            ..Chosen::default()
+        })))
     }
 
     /// Chooses `name`; streams following this switch at their next frame.
@@ -48,6 +53,22 @@ impl DeviceChoice {
     /// Changes with every new choice.
     pub fn version(&self) -> u64 {
         self.lock().version
+    }
+
+    /// The device a stream following this choice has open now (the chosen
+    /// one or the default), if any. A device open for a call can be missing
+    /// from a listing: ALSA's hardware devices open only once.
+    pub fn in_use(&self) -> Option<String> {
+        self.lock().in_use.clone()
+    }
+
+    /// Says which device a stream following this choice has open (`None`:
+    /// none). The failover streams keep it up to date.
+    pub fn set_in_use(&self, name: Option<&str>) {
+        let mut chosen = self.lock();
+        if chosen.in_use.as_deref() != name {
+            chosen.in_use = name.map(str::to_owned);
+        }
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Chosen> {
@@ -129,11 +150,13 @@ impl FailoverInput {
     /// none is chosen; fails only when no microphone opens at all.
     pub fn open(choice: DeviceChoice) -> Result<Self, MediaError> {
         let mut reopen = Reopen::new(choice);
-        Ok(Self {
+        let input = Self {
             device: Some(reopen.open_now(DeviceInput::open)?),
             reopen,
             silence_due: None,
-        })
+        };
+        input.reopen.choice.set_in_use(input.device_name());
+        Ok(input)
     }
 
     /// The device in use, if any.
@@ -149,6 +172,14 @@ impl AudioSource for FailoverInput {
 
     /// Never ends: frames from the device, or silence while there is none.
     fn next_frame(&mut self, millis: u32) -> Option<AudioFrame> {
+        let frame = self.next_frame_or_silence(millis);
+        self.reopen.choice.set_in_use(self.device_name());
+        frame
+    }
+}
+
+impl FailoverInput {
+    fn next_frame_or_silence(&mut self, millis: u32) -> Option<AudioFrame> {
         if self.reopen.choice_changed() {
             self.device = None;
         }
@@ -180,6 +211,12 @@ impl AudioSource for FailoverInput {
     }
 }
 
+impl Drop for FailoverInput {
+    fn drop(&mut self) {
+        self.reopen.choice.set_in_use(None);
+    }
+}
+
 /// A speaker ([`DeviceOutput`]) that reopens when its device goes away.
 pub struct FailoverOutput {
     reopen: Reopen,
@@ -191,10 +228,12 @@ impl FailoverOutput {
     /// is chosen; fails only when no speaker opens at all.
     pub fn open(choice: DeviceChoice) -> Result<Self, MediaError> {
         let mut reopen = Reopen::new(choice);
-        Ok(Self {
+        let output = Self {
             device: Some(reopen.open_now(DeviceOutput::open)?),
             reopen,
-        })
+        };
+        output.reopen.choice.set_in_use(output.device_name());
+        Ok(output)
     }
 
     /// The device in use, if any.
@@ -222,5 +261,12 @@ impl AudioSink for FailoverOutput {
         if let Some(device) = self.device.as_mut() {
             device.play(frame);
         }
+        self.reopen.choice.set_in_use(self.device_name());
+    }
+}
+
+impl Drop for FailoverOutput {
+    fn drop(&mut self) {
+        self.reopen.choice.set_in_use(None);
     }
 }

@@ -67,6 +67,11 @@ fn choosing_another_device_mid_call_switches_to_it() {
     mic_choice.set(Some(HEADSET_MIC.into()));
     let quiet = listen_for_tone(&mut mic, false, Duration::from_secs(10));
     assert_eq!(mic.device_name(), Some(HEADSET_MIC));
+    assert_eq!(
+        mic_choice.in_use().as_deref(),
+        Some(HEADSET_MIC),
+        "the picker can tell the headset's microphone is in use"
+    );
     assert!(quiet.is_some(), "the headset's microphone hears no tone");
 
     // The headset's speaker is chosen: the running speaker switches to it,
@@ -76,7 +81,14 @@ fn choosing_another_device_mid_call_switches_to_it() {
     stop.store(true, Ordering::Relaxed);
     let (speaker, longest_play) = player.join().unwrap();
     assert_eq!(speaker.device_name(), Some(HEADSET));
+    assert_eq!(speaker_choice.in_use().as_deref(), Some(HEADSET));
     assert!(heard.is_some(), "the tone is heard on the headset");
+    drop((mic, speaker));
+    assert_eq!(
+        (mic_choice.in_use(), speaker_choice.in_use()),
+        (None, None),
+        "closed streams use nothing"
+    );
     assert!(
         longest_play < Duration::from_millis(300),
         "switching blocked the speaker for {longest_play:?}"
