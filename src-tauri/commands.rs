@@ -309,11 +309,16 @@ pub fn audio_devices(state: State<'_, AppState>) -> Result<Vec<AudioDeviceInfo>,
 #[tauri::command]
 #[specta::specta]
 pub fn watch_devices(state: State<'_, AppState>, changes: tauri::ipc::Channel<DeviceListChange>) {
-    state.media.watch_devices(move |change| {
-        if let Err(error) = changes.send(change) {
-            tracing::debug!(%error, "the device picker is gone");
-        }
-    });
+    state
+        .media
+        .watch_devices(move |change| match changes.send(change) {
+            Ok(()) => true,
+            Err(error) => {
+                // The window went away without closing the picker (a reload).
+                tracing::debug!(%error, "the device picker is gone: watch stopped");
+                false
+            }
+        });
 }
 
 /// Ends `watch_devices`.

@@ -67,6 +67,13 @@ impl Default for WatchIntervals {
     }
 }
 
+/// The picker's watch, numbered so that a stale one cannot stop a newer.
+#[derive(Default)]
+struct DeviceWatch {
+    number: u64,
+    watchers: Vec<DeviceWatcher>,
+}
+
 #[derive(Default)]
 pub struct AppMedia {
     /// Followed by a call's microphone and speaker: a new choice switches
@@ -79,7 +86,7 @@ pub struct AppMedia {
     /// microphone's capture is cleaned against that.
     echo: Mutex<Option<AudioProcessor>>,
     /// Watch for devices plugged in or out while the picker is open.
-    device_watch: Mutex<Vec<DeviceWatcher>>,
+    device_watch: Mutex<DeviceWatch>,
 }
 
 impl AppMedia {
@@ -92,11 +99,15 @@ impl AppMedia {
     }
 
     /// Reports the microphones and speakers, and the cameras, now and
-    /// whenever one is plugged in or out, until `stop_watching_devices`.
+    /// whenever one is plugged in or out, until `stop_watching_devices` or
+    /// until `on_change` says nobody listens any more (returns false).
     /// Listing opens each ALSA device and asks PipeWire, so it runs only
     /// while someone looks (the picker is open), and one watch at a time:
     /// a new one replaces the last.
-    pub fn watch_devices(&self, on_change: impl Fn(DeviceListChange) + Send + Sync + 'static) {
+    pub fn watch_devices(
+        self: &Arc<Self>,
+        on_change: impl Fn(DeviceListChange) -> bool + Send + Sync + 'static,
+    ) {
         self.watch_devices_with(
             WatchIntervals::default(),
             convene_media::audio_devices,
@@ -106,35 +117,67 @@ impl AppMedia {
     }
 
     fn watch_devices_with<A, C>(
-        &self,
+        self: &Arc<Self>,
         every: WatchIntervals,
         audio: A,
         cameras: C,
-        on_change: impl Fn(DeviceListChange) + Send + Sync + 'static,
+        on_change: impl Fn(DeviceListChange) -> bool + Send + Sync + 'static,
     ) where
         A: FnMut() -> Result<Vec<AudioDevice>, MediaError> + Send + 'static,
         C: FnMut() -> Result<Vec<CameraDeviceInfo>, MediaError> + Send + 'static,
     {
-        let on_change = Arc::new(on_change);
-        let on_audio = Arc::clone(&on_change);
+        let number = {
+            let mut watch = lock(&self.device_watch);
+            watch.number += 1;
+            watch.number
+        };
+        let media = Arc::downgrade(self);
+        let deliver = Arc::new(move |change| {
+            if !on_change(change) {
+                if let Some(media) = media.upgrade() {
+                    media.stop_watch(Some(number));
+                }
+            }
+        });
+        let deliver_cameras = Arc::clone(&deliver);
         let (input, output) = (self.input.clone(), self.output.clone());
         let watchers = vec![
             DeviceWatcher::start_with(every.audio, audio, move |devices| {
-                on_audio(DeviceListChange::Audio {
+                deliver(DeviceListChange::Audio {
                     devices: listed(devices, &input, &output),
                 })
             }),
             DeviceWatcher::start_with(every.cameras, cameras, move |cameras| {
-                on_change(DeviceListChange::Cameras {
+                deliver_cameras(DeviceListChange::Cameras {
                     cameras: cameras.to_vec(),
                 })
             }),
         ];
-        retire(std::mem::replace(&mut *lock(&self.device_watch), watchers));
+        let mut watch = lock(&self.device_watch);
+        if watch.number == number {
+            let replaced = std::mem::replace(&mut watch.watchers, watchers);
+            drop(watch);
+            retire(replaced);
+        } else {
+            // A newer watch started meanwhile: this one is already stale.
+            drop(watch);
+            retire(watchers);
+        }
     }
 
     pub fn stop_watching_devices(&self) {
-        retire(std::mem::take(&mut *lock(&self.device_watch)));
+        self.stop_watch(None);
+    }
+
+    /// Stops watch `number`, if it is still the current one (`None`: any).
+    fn stop_watch(&self, number: Option<u64>) {
+        let mut watch = lock(&self.device_watch);
+        if number.is_some_and(|n| n != watch.number) {
+            return;
+        }
+        let stopped = std::mem::take(&mut watch.watchers);
+        drop(watch);
+        retire(stopped);
     }
 
     /// The microphone and speaker (`None`: the system default), for the
@@ -357,7 +400,7 @@ mod tests {
 
     #[test]
     fn devices_plugged_in_while_watching_are_reported_and_nothing_after_stopping() {
-        let media = AppMedia::default();
+        let media = Arc::new(AppMedia::default());
         let audio = Arc::new(Mutex::new(vec![device("Speakers", DeviceKind::Output)]));
         let cameras = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
@@ -371,9 +414,7 @@ mod tests {
                 let cameras = Arc::clone(&cameras);
                 move || Ok(lock(&cameras).clone())
             },
-            move |change| {
-                let _ = tx.send(change);
-            },
+            move |change| tx.send(change).is_ok(),
         );
         assert_eq!(next(&rx, 2), ["audio:Speakers>", "cameras:"]);
 
@@ -420,17 +461,50 @@ mod tests {
     }
 
     #[test]
+    fn a_watch_nobody_listens_to_stops_itself() {
+        let media = Arc::new(AppMedia::default());
+        let plugged = Arc::new(Mutex::new(vec![device("Speakers", DeviceKind::Output)]));
+        let (tx, rx) = mpsc::channel();
+        let listened = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let still = Arc::clone(&listened);
+        media.watch_devices_with(
+            FAST,
+            {
+                let plugged = Arc::clone(&plugged);
+                move || Ok(lock(&plugged).clone())
+            },
+            || Ok(Vec::new()),
+            move |change| {
+                // Read before the change is handed over: the test turns it
+                // off once it has the first two.
+                let listening = still.load(std::sync::atomic::Ordering::SeqCst);
+                let _ = tx.send(change);
+                listening
+            },
+        );
+        next(&rx, 2);
+        // The window went away: the next change finds nobody listening.
+        listened.store(false, std::sync::atomic::Ordering::SeqCst);
+        lock(&plugged).push(device("USB Headset", DeviceKind::Input));
+        assert_eq!(next(&rx, 1), ["audio:Speakers>,USB Headset<"]);
+        // Then the watch stops: its threads end, dropping the sender.
+        assert!(matches!(
+            rx.recv_timeout(WAIT),
+            Err(mpsc::RecvTimeoutError::Disconnected)
+        ));
+        assert!(lock(&media.device_watch).watchers.is_empty());
+    }
+
+    #[test]
     fn a_new_watch_replaces_the_last() {
-        let media = AppMedia::default();
-        let watch = |media: &AppMedia| {
+        let media = Arc::new(AppMedia::default());
+        let watch = |media: &Arc<AppMedia>| {
             let (tx, rx) = mpsc::channel();
             media.watch_devices_with(
                 FAST,
                 || Ok(vec![device("Speakers", DeviceKind::Output)]),
                 || Ok(vec![camera("webcam")]),
-                move |change| {
-                    let _ = tx.send(change);
-                },
+                move |change| tx.send(change).is_ok(),
             );
             rx
         };

@@ -644,7 +644,11 @@ impl Drop for DeviceWatcher {
     fn drop(&mut self) {
         self.stop.take();
         if let Some(handle) = self.handle.take() {
-            let _ = handle.join();
+            // Dropped from its own callback, it cannot wait for itself; it
+            // ends once the callback returns.
+            if handle.thread().id() != std::thread::current().id() {
+                let _ = handle.join();
+            }
         }
     }
 }
