@@ -629,3 +629,109 @@ fn decode_video(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::AtomicU64;
+    use std::sync::Mutex;
+
+    use rtc::rtp_transceiver::rtp_sender::RtpCodecKind;
+
+    use super::super::peer::{new_track, vp8_codec};
+    use super::*;
+
+    /// A camera node that starts streaming and sends nothing, every time
+    /// it is opened; when each opening happened is kept.
+    #[derive(Default)]
+    struct StalledCamera {
+        openings: Mutex<Vec<Instant>>,
+        choice: AtomicU64,
+    }
+
+    struct SendsNothing;
+
+    impl VideoSource for SendsNothing {
+        fn size(&self) -> (u32, u32) {
+            (64, 48)
+        }
+        fn fps(&self) -> u32 {
+            30
+        }
+        fn next_frame(&mut self) -> Option<VideoFrame> {
+            None
+        }
+    }
+
+    impl MediaDevices for StalledCamera {
+        fn microphone(&self) -> Result<AudioInput, MediaError> {
+            Err(MediaError::DeviceNotFound(
+                "no microphone in this test".into(),
+            ))
+        }
+        fn speaker(&self) -> Result<Box<dyn AudioSink>, MediaError> {
+            Err(MediaError::DeviceNotFound("no speaker in this test".into()))
+        }
+        fn camera(&self) -> Result<Option<VideoInput>, MediaError> {
+            self.openings.lock().unwrap().push(Instant::now());
+            Ok(Some(VideoInput {
+                source: Box::new(SendsNothing),
+                realtime: true,
+            }))
+        }
+        fn camera_choice(&self) -> u64 {
+            self.choice.load(Ordering::Relaxed)
+        }
+    }
+
+    impl StalledCamera {
+        async fn wait_for_openings(&self, count: usize) -> Vec<Instant> {
+            let deadline = Instant::now() + Duration::from_secs(15);
+            loop {
+                let openings = self.openings.lock().unwrap().clone();
+                if openings.len() >= count {
+                    return openings;
+                }
+                assert!(Instant::now() < deadline, "{} openings", openings.len());
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_camera_that_keeps_stalling_is_left_idle_before_each_new_try() {
+        let camera = Arc::new(StalledCamera::default());
+        let state = Arc::new(MediaState::default());
+        state.camera_on.store(true, Ordering::Relaxed);
+        let track = LocalTrack {
+            track: new_track(RtpCodecKind::Video, vp8_codec().rtp_codec).unwrap(),
+            ssrc: 1,
+            payload_type: vp8_codec().payload_type,
+        };
+        start_video_sender(track, Arc::clone(&camera) as _, Arc::clone(&state));
+
+        // The first stall is tried again after a second; the next ones
+        // only after the node has idled long enough to be suspended.
+        let openings = camera.wait_for_openings(3).await;
+        let (first_wait, second_wait) = (openings[1] - openings[0], openings[2] - openings[1]);
+        assert!(
+            first_wait >= Duration::from_millis(900) && first_wait < Duration::from_secs(3),
+            "after the first stall: {first_wait:?}"
+        );
+        assert!(
+            second_wait >= Duration::from_millis(5900),
+            "after a second stall in a row: {second_wait:?}"
+        );
+
+        // Choosing another camera during that wait opens it at once.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let chosen = Instant::now();
+        camera.choice.fetch_add(1, Ordering::Relaxed);
+        let openings = camera.wait_for_openings(4).await;
+        assert!(
+            openings[3] - chosen < Duration::from_millis(500),
+            "the chosen camera opened {:?} after the choice",
+            openings[3] - chosen
+        );
+        state.stop();
+    }
+}

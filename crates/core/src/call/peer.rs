@@ -283,7 +283,7 @@ fn opus_codec() -> RTCRtpCodecParameters {
     }
 }
 
-fn vp8_codec() -> RTCRtpCodecParameters {
+pub(super) fn vp8_codec() -> RTCRtpCodecParameters {
     let feedback = |typ: &str, parameter: &str| RTCPFeedback {
         typ: typ.to_owned(),
         parameter: parameter.to_owned(),
@@ -304,7 +304,7 @@ fn vp8_codec() -> RTCRtpCodecParameters {
     }
 }
 
-fn new_track(
+pub(super) fn new_track(
     kind: RtpCodecKind,
     codec: RTCRtpCodec,
 ) -> Result<Arc<TrackLocalStaticSample>, PeerError> {
