@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use convene_core::chat::view::{Delivery, ThreadMessage};
@@ -72,14 +73,48 @@ async fn chat_between(alice: &Client, bob: &Account) -> String {
         .id
 }
 
+/// Alice and bob signed in to a dev server kept in `scratch`, alice's
+/// client running on its cache in `scratch/alice`, and a chat between them.
+struct AliceAndBob {
+    server: DevServer,
+    alice: Account,
+    bob: Account,
+    cache: PathBuf,
+    client: Client,
+    events: EventStream,
+    chat_id: String,
+}
+
+async fn alice_chatting_with_bob(scratch: &Path) -> AliceAndBob {
+    let server = DevServer::start(&scratch.join("server"));
+    let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
+    let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
+    let cache = scratch.join("alice");
+    let (client, events) = alice.client(&cache).await;
+    let chat_id = chat_between(&client, &bob).await;
+    AliceAndBob {
+        server,
+        alice,
+        bob,
+        cache,
+        client,
+        events,
+        chat_id,
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_reaches_the_other_person_once() {
     let scratch = tempfile::tempdir().unwrap();
-    let server = DevServer::start(&scratch.path().join("server"));
-    let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
-    let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
-    let (alice_client, mut alice_events) = alice.client(&scratch.path().join("alice")).await;
-    let chat_id = chat_between(&alice_client, &bob).await;
+    let AliceAndBob {
+        server: _server,
+        alice,
+        bob,
+        client: alice_client,
+        events: mut alice_events,
+        chat_id,
+        ..
+    } = alice_chatting_with_bob(scratch.path()).await;
     let (bob_client, mut bob_events) = bob.client(&scratch.path().join("bob")).await;
     wait_for_chat(&mut bob_events, &chat_id).await;
 
@@ -132,12 +167,15 @@ async fn a_message_reaches_the_other_person_once() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn messages_written_offline_go_out_once_after_a_restart() {
     let scratch = tempfile::tempdir().unwrap();
-    let mut server = DevServer::start(&scratch.path().join("server"));
-    let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
-    let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
-    let cache = scratch.path().join("alice");
-    let (client, _events) = alice.client(&cache).await;
-    let chat_id = chat_between(&client, &bob).await;
+    let AliceAndBob {
+        mut server,
+        alice,
+        cache,
+        client,
+        events: _events,
+        chat_id,
+        ..
+    } = alice_chatting_with_bob(scratch.path()).await;
 
     server.stop();
     let mut keys = Vec::new();
@@ -172,11 +210,14 @@ async fn messages_written_offline_go_out_once_after_a_restart() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_server_crashes_mid_send_lose_nothing_and_double_nothing() {
     let scratch = tempfile::tempdir().unwrap();
-    let mut server = DevServer::start(&scratch.path().join("server"));
-    let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
-    let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
-    let (client, mut events) = alice.client(&scratch.path().join("alice")).await;
-    let chat_id = chat_between(&client, &bob).await;
+    let AliceAndBob {
+        mut server,
+        alice,
+        client,
+        mut events,
+        chat_id,
+        ..
+    } = alice_chatting_with_bob(scratch.path()).await;
 
     let mut keys = Vec::new();
     for cut in 0..20u64 {
@@ -204,12 +245,15 @@ async fn twenty_server_crashes_mid_send_lose_nothing_and_double_nothing() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_cache_file_locked_by_another_process_delays_a_message_and_loses_nothing() {
     let scratch = tempfile::tempdir().unwrap();
-    let mut server = DevServer::start(&scratch.path().join("server"));
-    let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
-    let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
-    let cache = scratch.path().join("alice");
-    let (client, mut events) = alice.client(&cache).await;
-    let chat_id = chat_between(&client, &bob).await;
+    let AliceAndBob {
+        mut server,
+        alice,
+        cache,
+        client,
+        mut events,
+        chat_id,
+        ..
+    } = alice_chatting_with_bob(scratch.path()).await;
 
     // Queued while the server is away; it goes out when it is back.
     server.stop();
