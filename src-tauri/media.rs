@@ -142,12 +142,12 @@ impl AppMedia {
         let deliver_cameras = Arc::clone(&deliver);
         let (input, output) = (self.input.clone(), self.output.clone());
         let watchers = vec![
-            DeviceWatcher::start_with(every.audio, audio, move |devices| {
+            DeviceWatcher::start(every.audio, audio, move |devices| {
                 deliver(DeviceListChange::Audio {
                     devices: listed(devices, &input, &output),
                 })
             }),
-            DeviceWatcher::start_with(every.cameras, cameras, move |cameras| {
+            DeviceWatcher::start(every.cameras, cameras, move |cameras| {
                 deliver_cameras(DeviceListChange::Cameras {
                     cameras: cameras.to_vec(),
                 })

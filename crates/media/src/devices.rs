@@ -574,28 +574,12 @@ impl DeviceWatcher {
     /// Listing ALSA devices opens each one, so not much more often.
     pub const DEFAULT_INTERVAL: Duration = Duration::from_secs(1);
 
-    /// Polls [`audio_devices`] every `interval` and calls `on_change`.
-    pub fn start<F>(interval: Duration, on_change: F) -> Self
-    where
-        F: FnMut(&[AudioDevice]) + Send + 'static,
-    {
-        Self::start_with(interval, audio_devices, on_change)
-    }
-
-    /// As [`start`](Self::start), delivering each new list on a channel.
-    pub fn channel(interval: Duration) -> (Self, mpsc::Receiver<Vec<AudioDevice>>) {
-        let (tx, rx) = mpsc::channel();
-        let watcher = Self::start(interval, move |list| {
-            let _ = tx.send(list.to_vec());
-        });
-        (watcher, rx)
-    }
-
-    /// As [`start`](Self::start) with another way of listing devices (or
-    /// cameras). A listing that fails is skipped, not reported as an empty
+    /// Calls `list` (for example [`audio_devices`]) every `interval`, and
+    /// `on_change` with the first list and then with each one that
+    /// differs. A listing that fails is skipped, not reported as an empty
     /// list, so a transient error does not look like every device
     /// unplugged.
-    pub fn start_with<T, L, F>(interval: Duration, mut list: L, mut on_change: F) -> Self
+    pub fn start<T, L, F>(interval: Duration, mut list: L, mut on_change: F) -> Self
     where
         T: PartialEq + Send + 'static,
         L: FnMut() -> Result<Vec<T>, MediaError> + Send + 'static,
@@ -629,9 +613,7 @@ impl DeviceWatcher {
             handle,
         }
     }
-}
 
-impl DeviceWatcher {
     /// Tells the watcher to stop at once: it reports nothing more, though
     /// a listing in progress (PipeWire may take seconds) still runs to its
     /// end. Dropping the watcher also waits for that.
@@ -687,7 +669,7 @@ mod tests {
             }
         };
         let (tx, rx) = mpsc::channel();
-        let watcher = DeviceWatcher::start_with(Duration::from_millis(5), lister, move |l| {
+        let watcher = DeviceWatcher::start(Duration::from_millis(5), lister, move |l| {
             tx.send(l.iter().map(|d| d.name.clone()).collect::<Vec<_>>())
                 .unwrap();
         });
@@ -723,7 +705,7 @@ mod tests {
             Ok(vec![device("a")])
         };
         let (tx, rx) = mpsc::channel();
-        let mut watcher = DeviceWatcher::start_with(Duration::from_millis(5), lister, move |l| {
+        let mut watcher = DeviceWatcher::start(Duration::from_millis(5), lister, move |l| {
             let _ = tx.send(l.len());
         });
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(1));
