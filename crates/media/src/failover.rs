@@ -163,6 +163,13 @@ impl FailoverInput {
     pub fn device_name(&self) -> Option<&str> {
         self.device.as_ref().map(DeviceInput::name)
     }
+
+    /// Every change of device goes through here, so the choice can tell
+    /// the picker what is in use.
+    fn set_device(&mut self, device: Option<DeviceInput>) {
+        self.device = device;
+        self.reopen.choice.set_in_use(self.device_name());
+    }
 }
 
 impl AudioSource for FailoverInput {
@@ -172,20 +179,13 @@ impl AudioSource for FailoverInput {
 
     /// Never ends: frames from the device, or silence while there is none.
     fn next_frame(&mut self, millis: u32) -> Option<AudioFrame> {
-        let frame = self.next_frame_or_silence(millis);
-        self.reopen.choice.set_in_use(self.device_name());
-        frame
-    }
-}
-
-impl FailoverInput {
-    fn next_frame_or_silence(&mut self, millis: u32) -> Option<AudioFrame> {
         if self.reopen.choice_changed() {
-            self.device = None;
+            self.set_device(None);
         }
         for _ in 0..2 {
             if self.device.is_none() {
-                self.device = self.reopen.attempt(DeviceInput::open);
+                let device = self.reopen.attempt(DeviceInput::open);
+                self.set_device(device);
             }
             let Some(device) = self.device.as_mut() else {
                 break;
@@ -195,7 +195,7 @@ impl FailoverInput {
                 return Some(frame);
             }
             // Gone (or stalled for seconds): try another right away.
-            self.device = None;
+            self.set_device(None);
             self.reopen.next_attempt = Instant::now();
         }
         let frame_time = Duration::from_millis(u64::from(millis));
@@ -240,6 +240,12 @@ impl FailoverOutput {
     pub fn device_name(&self) -> Option<&str> {
         self.device.as_ref().map(DeviceOutput::name)
     }
+
+    /// As [`FailoverInput::set_device`].
+    fn set_device(&mut self, device: Option<DeviceOutput>) {
+        self.device = device;
+        self.reopen.choice.set_in_use(self.device_name());
+    }
 }
 
 impl AudioSink for FailoverOutput {
@@ -252,16 +258,16 @@ impl AudioSink for FailoverOutput {
         if self.reopen.choice_changed()
             || self.device.as_ref().is_some_and(|d| d.failure().is_some())
         {
-            self.device = None;
+            self.set_device(None);
             self.reopen.next_attempt = Instant::now();
         }
         if self.device.is_none() {
-            self.device = self.reopen.attempt(DeviceOutput::open);
+            let device = self.reopen.attempt(DeviceOutput::open);
+            self.set_device(device);
         }
         if let Some(device) = self.device.as_mut() {
             device.play(frame);
         }
-        self.reopen.choice.set_in_use(self.device_name());
     }
 }
 
