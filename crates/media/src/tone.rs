@@ -35,13 +35,22 @@ impl AudioSource for ToneSource {
         let per_channel = self.format.samples_per_channel(millis);
         let channels = self.format.channels as usize;
         let step = TAU * self.frequency / self.format.sample_rate as f64;
+        let scale = self.amplitude * i16::MAX as f64;
+        // Within a frame each sample turns the last by one step (a sine per
+        // sample was a tenth of an audio call's own CPU). The phase is
+        // recomputed exactly once a frame, and kept small, so a long call
+        // does not drift.
+        let (step_sin, step_cos) = step.sin_cos();
+        let (mut sin, mut cos) = self.phase.sin_cos();
         let mut samples = Vec::with_capacity(per_channel * channels);
         for _ in 0..per_channel {
-            let value = (self.phase.sin() * self.amplitude * i16::MAX as f64) as i16;
-            samples.extend(std::iter::repeat_n(value, channels));
-            // Keep the phase small so a long call does not lose precision.
-            self.phase = (self.phase + step) % TAU;
+            samples.extend(std::iter::repeat_n((sin * scale) as i16, channels));
+            (sin, cos) = (
+                sin * step_cos + cos * step_sin,
+                cos * step_cos - sin * step_sin,
+            );
         }
+        self.phase = (self.phase + step * per_channel as f64) % TAU;
         Some(AudioFrame {
             format: self.format,
             samples,
@@ -108,6 +117,25 @@ mod tests {
         // a phase jump at frame edges would smear power into other bins.
         let samples = one_second(440.0);
         assert!(tone_power(&samples, 48_000, 460.0) < 0.001);
+    }
+
+    #[test]
+    fn an_hour_in_the_samples_are_still_the_exact_sine() {
+        let mut tone = ToneSource::new(AudioFormat::OPUS_MONO, 440.0, 0.5);
+        let frames = 3600 * 50;
+        for _ in 1..frames {
+            tone.next_frame(20);
+        }
+        let last = tone.next_frame(20).unwrap().samples;
+        let first_sample = (frames - 1) as f64 * 960.0;
+        for (i, &sample) in last.iter().enumerate() {
+            let t = (first_sample + i as f64) / 48_000.0;
+            let exact = (TAU * 440.0 * t).sin() * 0.5 * i16::MAX as f64;
+            assert!(
+                (sample as f64 - exact).abs() <= 1.0,
+                "sample {i}: {sample} against {exact}"
+            );
+        }
     }
 
     #[test]
