@@ -97,17 +97,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         graph: None,
     };
     let config = ClientConfig::load(overrides, |name| std::env::var(name).ok())?;
-    // A call keeps the network, the playout clock and signaling busy at
-    // once; everything else is fine on one thread.
-    let runtime = match cli.command {
-        Command::Call(_) => tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()?,
-        _ => tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?,
-    };
+    // One thread is enough: a call's media runs on the core's call thread.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async {
         match cli.command {
             Command::Status { json } => status::run(&config, json).await,

@@ -171,7 +171,7 @@ impl CallEngine {
             last_report: None,
             unsent_end: None,
         };
-        let task = tokio::spawn(actor.run(commands_rx, setup.live_events, peer_rx));
+        let task = super::runtime::spawn(actor.run(commands_rx, setup.live_events, peer_rx));
         Self {
             commands,
             updates,

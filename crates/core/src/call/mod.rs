@@ -9,6 +9,7 @@ pub mod keyframe;
 pub mod media;
 pub mod peer;
 pub mod quality;
+pub mod runtime;
 pub mod view;
 
 pub use convene_proto::call::{CallDirection, CallOutcome, MediaKind};
