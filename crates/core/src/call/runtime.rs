@@ -2,8 +2,8 @@
 //! driver, RTP in and out, playout, the engine itself) lives on one
 //! single-threaded runtime of its own rather than on the application's
 //! shared pool: each packet then wakes one thread instead of waking a
-//! worker that hands it to another, which halved the wake-ups of an audio
-//! call (docs/benchmarks.md), and a busy UI cannot delay the call's
+//! worker that hands it to another, which cut the wake-ups of an audio
+//! call by a third (docs/benchmarks.md), and a busy UI cannot delay the call's
 //! packets. Codecs and capture keep their own threads.
 
 use std::future::Future;
