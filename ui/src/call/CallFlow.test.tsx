@@ -309,6 +309,24 @@ describe("the in-call view", () => {
     expect(missing).toHaveAttribute("aria-checked", "true");
   });
 
+  it("still names an unplugged camera in the next call, whose picker never saw it", async () => {
+    const webcam = { name: "v4l2_input.usb-webcam", description: "HD Webcam" };
+    fakeCore.getCameras.mockResolvedValue([webcam]);
+    const { user } = await renderSignedIn();
+    fakeCore.pushCall(callView());
+    await user.click(screen.getByTestId("call-devices"));
+    await user.click(await screen.findByRole("menuitemradio", { name: "HD Webcam" }));
+    fakeCore.pushCall(callView({ stage: "ended", ended: "hungUp" }));
+    await user.click(screen.getByRole("button", { name: "Close" }));
+    await waitFor(() => expect(screen.queryByTestId("call-view")).not.toBeInTheDocument());
+
+    fakeCore.getCameras.mockResolvedValue([]);
+    fakeCore.pushCall(callView({ callId: "call-2" }));
+    await user.click(await screen.findByTestId("call-devices"));
+    const missing = await screen.findByRole("menuitemradio", { name: "HD Webcam (not connected)" });
+    expect(missing).toHaveAttribute("aria-checked", "true");
+  });
+
   it("lists the cameras by name and selects one without touching the audio choice", async () => {
     fakeCore.getCameras.mockResolvedValue([
       { name: "v4l2_input.pci-0000_00_14.0-usb-0_1_1.0", description: "Integrated Camera" },

@@ -90,13 +90,17 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
   const onCheckedValueChange: MenuProps["onCheckedValueChange"] = (_, { name, checkedItems }) => {
     const value = checkedItems[0] ?? DEFAULT;
     const picked = value === DEFAULT ? null : value;
-    if (name === "input" || name === "output" || name === "camera") onChoose({ ...choice, [name]: picked });
+    if (name === "camera") {
+      onChoose({ ...choice, camera: picked, cameraDescription: picked === null ? null : (cameraNames.get(picked) ?? null) });
+    } else if (name === "input" || name === "output") {
+      onChoose({ ...choice, [name]: picked });
+    }
   };
 
   const chosenCamera = choice.camera;
   // As for sound devices: an unplugged camera stays chosen (the call uses
   // another camera or the test pattern meanwhile), so it stays listed, by the
-  // name it was shown with.
+  // name it was shown with (in this menu, or when it was chosen).
   const cameraMissing = chosenCamera !== null && !cameras.some((c) => c.name === chosenCamera);
   const cameraGroup = (
     <MenuGroup>
@@ -116,7 +120,7 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
       ))}
       {cameraMissing && (
         <MenuItemRadio key={`camera-${chosenCamera}`} name="camera" value={chosenCamera}>
-          {`${cameraNames.get(chosenCamera) ?? chosenCamera} (not connected)`}
+          {`${cameraNames.get(chosenCamera) ?? choice.cameraDescription ?? chosenCamera} (not connected)`}
         </MenuItemRadio>
       )}
     </MenuGroup>

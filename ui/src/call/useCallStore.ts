@@ -23,6 +23,8 @@ export interface DeviceChoice {
   input: string | null;
   output: string | null;
   camera: string | null;
+  /** What the chosen camera was called when it was chosen, to name it after it is unplugged. */
+  cameraDescription: string | null;
 }
 
 export interface CallStore {
@@ -56,7 +58,7 @@ export function useCallStore(): CallStore {
   const [state, dispatch] = useReducer(callReducer, initialCallState);
   const [actionError, setActionError] = useState<string | null>(null);
   const [placing, setPlacing] = useState(false);
-  const [devices, setDevices] = useState<DeviceChoice>({ input: null, output: null, camera: null });
+  const [devices, setDevices] = useState<DeviceChoice>({ input: null, output: null, camera: null, cameraDescription: null });
   const devicesRef = useRef(devices);
   const [feed] = useState(() => new VideoFeed(nextVideoFrame));
   const callRef = useRef<CallView | null>(state.call);
