@@ -1084,7 +1084,9 @@ impl Actor {
         media
             .target_bitrate
             .store(peer.target_bitrate().to_bits(), Ordering::Relaxed);
-        match (self.devices.microphone(), peer.audio_track().await) {
+        let devices = Arc::clone(&self.devices);
+        let microphone = media::off_the_call_thread(move || devices.microphone()).await;
+        match (microphone, peer.audio_track().await) {
             (Ok(input), Ok(track)) => media::start_audio_sender(input, track, media),
             (Err(error), _) => {
                 tracing::warn!(%error, "no microphone: the other side hears nothing");

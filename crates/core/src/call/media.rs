@@ -457,13 +457,29 @@ impl AudioSink for Nowhere {
     fn play(&mut self, _frame: &AudioFrame) {}
 }
 
+/// Runs a device open on a thread of the blocking pool: a sound device can
+/// take tens of milliseconds to open, and the call thread carries every
+/// packet of the call meanwhile.
+pub(super) async fn off_the_call_thread<T: Send + 'static>(
+    open: impl FnOnce() -> Result<T, MediaError> + Send + 'static,
+) -> Result<T, MediaError> {
+    tokio::task::spawn_blocking(open)
+        .await
+        .unwrap_or_else(|failure| {
+            Err(MediaError::Device {
+                device: "audio".into(),
+                reason: format!("opening it failed: {failure}"),
+            })
+        })
+}
+
 /// Decodes and plays the other side's audio.
 pub async fn receive_audio(
     track: Arc<dyn TrackRemote>,
     devices: Arc<dyn MediaDevices>,
     state: Arc<MediaState>,
 ) {
-    let mut sink = match devices.speaker() {
+    let mut sink = match off_the_call_thread(move || devices.speaker()).await {
         Ok(sink) => sink,
         Err(error) => {
             // Keep reading the track (an unread track backs up inside the
@@ -733,5 +749,29 @@ mod tests {
             openings[3] - chosen
         );
         state.stop();
+    }
+
+    #[tokio::test]
+    async fn a_slow_device_open_leaves_the_call_thread_free() {
+        let ticks = Arc::new(AtomicU64::new(0));
+        let counted = Arc::clone(&ticks);
+        let ticker = crate::call::runtime::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                counted.fetch_add(1, Ordering::Relaxed);
+            }
+        });
+        let opened = crate::call::runtime::spawn(off_the_call_thread(|| {
+            std::thread::sleep(Duration::from_millis(300));
+            Ok("speaker")
+        }));
+        let before = ticks.load(Ordering::Relaxed);
+        assert_eq!(opened.await.unwrap().unwrap(), "speaker");
+        let during = ticks.load(Ordering::Relaxed) - before;
+        ticker.abort();
+        assert!(
+            during >= 5,
+            "the call thread ticked {during} times in 300 ms"
+        );
     }
 }
