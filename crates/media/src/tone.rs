@@ -37,7 +37,7 @@ impl AudioSource for ToneSource {
         let step = TAU * self.frequency / self.format.sample_rate as f64;
         let scale = self.amplitude * i16::MAX as f64;
         // Within a frame each sample turns the last by one step (a sine per
-        // sample was a tenth of an audio call's own CPU). The phase is
+        // sample was about 3 % of an audio call's CPU). The phase is
         // recomputed exactly once a frame, and kept small, so a long call
         // does not drift.
         let (step_sin, step_cos) = step.sin_cos();
