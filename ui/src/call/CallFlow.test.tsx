@@ -291,7 +291,8 @@ describe("the in-call view", () => {
     await waitFor(() => expect(screen.queryByRole("menuitemradio", { name: "HD Webcam" })).not.toBeInTheDocument());
   });
 
-  it("keeps an unplugged camera chosen, marked, under the name it was shown with", async () => {
+  /** In a call, with "HD Webcam" plugged in, picks it. */
+  async function chooseTheWebcam() {
     const webcam = { name: "v4l2_input.usb-webcam", description: "HD Webcam" };
     fakeCore.getCameras.mockResolvedValue([webcam]);
     const { user } = await renderSignedIn();
@@ -299,6 +300,11 @@ describe("the in-call view", () => {
     await user.click(screen.getByTestId("call-devices"));
     await user.click(await screen.findByRole("menuitemradio", { name: "HD Webcam" }));
     expect(fakeCore.selectCamera).toHaveBeenCalledExactlyOnceWith(webcam.name);
+    return user;
+  }
+
+  it("keeps an unplugged camera chosen, marked, under the name it was shown with", async () => {
+    const user = await chooseTheWebcam();
 
     await user.click(screen.getByTestId("call-devices"));
     await screen.findByRole("menuitemradio", { name: "HD Webcam" });
@@ -310,12 +316,7 @@ describe("the in-call view", () => {
   });
 
   it("still names an unplugged camera in the next call, whose picker never saw it", async () => {
-    const webcam = { name: "v4l2_input.usb-webcam", description: "HD Webcam" };
-    fakeCore.getCameras.mockResolvedValue([webcam]);
-    const { user } = await renderSignedIn();
-    fakeCore.pushCall(callView());
-    await user.click(screen.getByTestId("call-devices"));
-    await user.click(await screen.findByRole("menuitemradio", { name: "HD Webcam" }));
+    const user = await chooseTheWebcam();
     fakeCore.pushCall(callView({ stage: "ended", ended: "hungUp" }));
     await user.click(screen.getByRole("button", { name: "Close" }));
     await waitFor(() => expect(screen.queryByTestId("call-view")).not.toBeInTheDocument());
