@@ -150,12 +150,13 @@ impl FailoverInput {
     /// none is chosen; fails only when no microphone opens at all.
     pub fn open(choice: DeviceChoice) -> Result<Self, MediaError> {
         let mut reopen = Reopen::new(choice);
-        let input = Self {
-            device: Some(reopen.open_now(DeviceInput::open)?),
+        let device = reopen.open_now(DeviceInput::open)?;
+        let mut input = Self {
+            device: None,
             reopen,
             silence_due: None,
         };
-        input.reopen.choice.set_in_use(input.device_name());
+        input.set_device(Some(device));
         Ok(input)
     }
 
@@ -228,11 +229,12 @@ impl FailoverOutput {
     /// is chosen; fails only when no speaker opens at all.
     pub fn open(choice: DeviceChoice) -> Result<Self, MediaError> {
         let mut reopen = Reopen::new(choice);
-        let output = Self {
-            device: Some(reopen.open_now(DeviceOutput::open)?),
+        let device = reopen.open_now(DeviceOutput::open)?;
+        let mut output = Self {
+            device: None,
             reopen,
         };
-        output.reopen.choice.set_in_use(output.device_name());
+        output.set_device(Some(device));
         Ok(output)
     }
 
