@@ -75,8 +75,8 @@ pub struct RefreshToken {
 /// more. A client can be stopped after the issuer rotated its token and
 /// before it stored the new one (a killed process, a dropped reply); a
 /// short reuse interval (as Okta and Auth0 offer) keeps such a client
-/// signed in, while a token replayed later, or after a newer token of its
-/// family was used, still revokes the family.
+/// signed in, while a token replayed later, or after one of its successors
+/// was used, still revokes the family.
 pub const REFRESH_REUSE_GRACE_SECS: i64 = 30;
 
 /// How [`crate::Store::rotate_refresh_token`] went.

@@ -153,6 +153,13 @@ const MIGRATION_STEPS: &[M<'static>] = &[
     CREATE INDEX calls_by_caller ON calls (caller, started_ms);
     CREATE INDEX calls_by_callee ON calls (callee, started_ms);",
     ),
+    // The refresh token each one was rotated from: a used token may come
+    // back within the reuse grace only while none of its successors was
+    // used, and `used_at` (whole seconds) cannot tell a parent from a child.
+    M::up(
+        "ALTER TABLE issuer_refresh_tokens ADD COLUMN parent_hash TEXT;
+    CREATE INDEX issuer_refresh_tokens_parent ON issuer_refresh_tokens (parent_hash);",
+    ),
 ];
 
 /// Expired grants are kept this long (seconds) so that a late replay is
@@ -396,11 +403,9 @@ impl SqliteStore {
                 "UPDATE issuer_refresh_tokens SET used_at = coalesce(used_at, ?2)
                  WHERE token_hash = ?1 AND revoked = 0
                    AND (used_at IS NULL OR (used_at >= ?3 AND NOT EXISTS (
-                     SELECT 1 FROM issuer_refresh_tokens n
-                     WHERE n.family_id = issuer_refresh_tokens.family_id
-                       AND n.token_hash != issuer_refresh_tokens.token_hash
-                       AND n.used_at IS NOT NULL
-                       AND n.used_at >= issuer_refresh_tokens.used_at)))",
+                     SELECT 1 FROM issuer_refresh_tokens successor
+                     WHERE successor.parent_hash = ?1
+                       AND successor.used_at IS NOT NULL)))",
                 params![
                     old.as_str(),
                     now,
@@ -409,6 +414,10 @@ impl SqliteStore {
             )?;
             let rotation = if changed == 1 {
                 insert_refresh(&tx, &new)?;
+                tx.execute(
+                    "UPDATE issuer_refresh_tokens SET parent_hash = ?1 WHERE token_hash = ?2",
+                    [old.as_str(), new.token_hash.as_str()],
+                )?;
                 Rotation::Rotated
             } else {
                 tx.execute(
@@ -869,7 +878,7 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn the_reuse_grace_ends_once_a_newer_token_was_used() {
+    async fn the_reuse_grace_ends_once_a_successor_was_used() {
         let dir = tempfile::tempdir().unwrap();
         let store = SqliteStore::open(dir.path().to_owned()).await.unwrap();
         let family = Uuid::from_u128(8);
@@ -887,7 +896,10 @@ mod tests {
             }
         };
         assert_eq!(rotate("a1", "a2", 1_100).await, Rotation::Rotated);
-        assert_eq!(rotate("a2", "a3", 1_105).await, Rotation::Rotated);
+        assert_eq!(rotate("a2", "a3", 1_100).await, Rotation::Rotated);
+        // a2's holder died before storing a3: a2 may come back. a1 was used
+        // in the same second, but it is a2's parent, not a successor.
+        assert_eq!(rotate("a2", "a3b", 1_105).await, Rotation::Rotated);
         // a1's holder did get a2 (it was used): a1 again is a replay.
         assert_eq!(rotate("a1", "a4", 1_110).await, Rotation::Refused);
         assert!(
