@@ -7,8 +7,7 @@ mod support;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use convene_core::config::{DEV_CLIENT_ID, DEV_TENANT_ID};
-use convene_core::vault::{AccountKey, Vault, VaultKind};
+use convene_core::config::DEV_TENANT_ID;
 use serde_json::Value;
 use support::server::DevServer;
 
@@ -159,46 +158,6 @@ fn two_accounts_switch_and_sign_out_separately() {
     assert_eq!(accounts, serde_json::json!([]));
 }
 
-/// The refresh token the keyring holds for alice right now.
-async fn alice_refresh_token_in_keyring() -> Option<String> {
-    let vault = Vault::open(VaultKind::System)
-        .await
-        .expect("the test's keyring");
-    let alice = AccountKey::new(DEV_TENANT_ID, ALICE_OID);
-    vault
-        .load(&alice, "refresh_token")
-        .await
-        .expect("read the keyring")
-        .map(|secret| secret.expose().to_owned())
-}
-
-/// Redeems a refresh token at the dev issuer, as another holder would;
-/// returns the rotated one.
-async fn spend_refresh_token(server: &DevServer, token: &str) -> String {
-    let spent = reqwest::Client::new()
-        .post(format!(
-            "{}/{DEV_TENANT_ID}/oauth2/v2.0/token",
-            server.url()
-        ))
-        .form(&[
-            ("grant_type", "refresh_token"),
-            ("client_id", DEV_CLIENT_ID),
-            ("refresh_token", token),
-            (
-                "scope",
-                "openid offline_access https://graph.microsoft.com/User.Read",
-            ),
-        ])
-        .send()
-        .await
-        .unwrap();
-    assert!(spent.status().is_success(), "{spent:?}");
-    spent.json::<serde_json::Value>().await.unwrap()["refresh_token"]
-        .as_str()
-        .unwrap()
-        .to_owned()
-}
-
 #[tokio::test]
 async fn a_revoked_session_asks_to_sign_in_again_and_loses_nothing_else() {
     let _turn = KEYRING.lock().await;
@@ -207,15 +166,8 @@ async fn a_revoked_session_asks_to_sign_in_again_and_loses_nothing_else() {
     let terminal = Terminal::new(&server);
     assert!(terminal.run("alice", &["login"]).status.success());
 
-    // Someone (a password change, an admin) spends the refresh token first:
-    // the provider rotates it, and the one in the keyring is now dead.
-    let stored = alice_refresh_token_in_keyring()
-        .await
-        .expect("stored at login");
-    let newer = spend_refresh_token(&server, &stored).await;
-    // ...and uses the new one too, so the keyring's token is not merely a
-    // reply that got lost (which the issuer forgives for 30 s).
-    spend_refresh_token(&server, &newer).await;
+    // Someone (a password change, an admin) spends the refresh token first.
+    support::sessions::end_session(&server, ALICE_OID).await;
 
     let whoami = terminal.run("nobody", &["whoami"]);
     assert_eq!(whoami.status.code(), Some(4), "{whoami:?}");
@@ -246,10 +198,14 @@ async fn tokens_never_reach_files_logs_or_output() {
     };
 
     assert!(run(&["login"]).status.success());
-    let first = alice_refresh_token_in_keyring().await.expect("stored");
+    let first = support::sessions::refresh_token_in_keyring(ALICE_OID)
+        .await
+        .expect("stored");
     assert!(run(&["whoami", "--json"]).status.success());
     assert!(run(&["whoami"]).status.success());
-    let rotated = alice_refresh_token_in_keyring().await.expect("stored");
+    let rotated = support::sessions::refresh_token_in_keyring(ALICE_OID)
+        .await
+        .expect("stored");
     assert_ne!(first, rotated, "each renewal rotates the refresh token");
     let signed_in_files = files_under(terminal.data_dir());
     assert!(
@@ -257,7 +213,10 @@ async fn tokens_never_reach_files_logs_or_output() {
         "signed in, the client remembers its current account in a file"
     );
     assert!(run(&["logout"]).status.success());
-    assert_eq!(alice_refresh_token_in_keyring().await, None);
+    assert_eq!(
+        support::sessions::refresh_token_in_keyring(ALICE_OID).await,
+        None
+    );
 
     // Everything the client wrote (while signed in and after), and
     // everything it printed.

@@ -245,3 +245,45 @@ fn a_killed_client_delivers_its_outbox_exactly_once() {
     assert!(alice.run(&["logout"]).status.success());
     assert!(bob.run(&["logout"]).status.success());
 }
+
+#[test]
+fn messages_wait_in_the_outbox_while_the_session_has_ended() {
+    let _turn = one_at_a_time();
+    let scratch = tempfile::tempdir().unwrap();
+    let mut server = DevServer::start(&scratch.path().join("server"));
+    let alice = Person::signed_in(&server, "alice@convene.example");
+    let bob = Person::signed_in(&server, "bob@convene.example");
+    let first = alice.json_lines(&["send", "bob@convene.example", "first", "--json"]);
+    let chat_id = first[0]["chatId"].as_str().unwrap().to_owned();
+
+    server.stop();
+    for n in 0..3 {
+        let queued = alice.run(&["send", &chat_id, &format!("queued {n}"), "--wait", "0"]);
+        assert_eq!(queued.status.code(), Some(3), "{queued:?}");
+    }
+    server.resume();
+    // While the messages wait, alice's session ends (a password change).
+    tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(support::sessions::end_session(&server, ALICE_OID));
+
+    // Delivering them now asks for a sign-in at once, and keeps them.
+    let flush = alice.run(&["flush", "--wait", "30"]);
+    assert_eq!(flush.status.code(), Some(4), "sign-in needed: {flush:?}");
+    let said = String::from_utf8_lossy(&flush.stderr);
+    assert!(said.contains("sign in again"), "{said}");
+    assert!(said.contains("3 message(s) stay in the outbox"), "{said}");
+
+    assert!(alice.run(&["login"]).status.success());
+    let flush = alice.run(&["flush", "--wait", "30"]);
+    assert!(
+        flush.status.success(),
+        "they go out after the sign-in: {flush:?}"
+    );
+    let seen = bob.json_lines(&["messages", &chat_id, "--json"]);
+    let bodies: Vec<&str> = seen.iter().map(|m| m["body"].as_str().unwrap()).collect();
+    assert_eq!(bodies, ["first", "queued 0", "queued 1", "queued 2"]);
+
+    assert!(alice.run(&["logout"]).status.success());
+    assert!(bob.run(&["logout"]).status.success());
+}

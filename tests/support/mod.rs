@@ -9,6 +9,7 @@ pub mod person;
 pub mod procs;
 pub mod scene;
 pub mod server;
+pub mod sessions;
 pub mod terminal;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};

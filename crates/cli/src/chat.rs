@@ -14,7 +14,7 @@ use convene_core::chat::view::{Delivery, Draft, ThreadMessage};
 use convene_core::chat::{
     plain_text_to_html, ChatError, ChatService, ChatSetup, ChatStorage, PollTiming,
 };
-use convene_core::session::Sessions;
+use convene_core::session::{SessionError, Sessions};
 use convene_core::{ClientConfig, ClientEvent, UserError, UserErrorCode};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -295,6 +295,14 @@ impl Terminal {
                     );
                     return Ok(ExitCode::from(EXIT_UNREACHABLE));
                 }
+                let refused = delivered
+                    .iter()
+                    .filter(|m| matches!(m.delivery, Delivery::Failed { .. }))
+                    .count();
+                if refused > 0 {
+                    eprintln!("convene-cli: {refused} message(s) were refused");
+                    return Ok(ExitCode::FAILURE);
+                }
             }
             ChatCommand::Edit {
                 chat_id,
@@ -371,7 +379,20 @@ impl Terminal {
             tokio::select! {
                 _ = &mut deadline => break,
                 event = self.events.recv() => {
-                    let Some(ClientEvent::Messages { messages, .. }) = event else { continue };
+                    let messages = match event {
+                        Some(ClientEvent::Messages { messages, .. }) => messages,
+                        // What is not sent yet stays in the outbox for
+                        // after the new sign-in; waiting longer is no use.
+                        Some(ClientEvent::SessionExpired { account }) => {
+                            eprintln!(
+                                "convene-cli: {} message(s) stay in the outbox and go out after \
+                                 `convene-cli login`",
+                                keys.len() - done.len()
+                            );
+                            return Err(SessionError::SignInAgain { username: account.username }.into());
+                        }
+                        _ => continue,
+                    };
                     for message in messages {
                         if keys.contains(&message.key) && !matches!(message.delivery, Delivery::Sending) {
                             done.insert(message.key.clone(), message);

@@ -34,6 +34,13 @@ impl ChatError {
         }
     }
 
+    /// The account, not the request, is in the way: its session ended or
+    /// its secrets cannot be read. Nothing about the message is wrong, so
+    /// it waits for the user instead of failing.
+    pub fn needs_the_user(&self) -> bool {
+        matches!(self, ChatError::Session(_)) && !self.is_transient()
+    }
+
     /// Worth trying again later (offline, throttled, the service failed,
     /// the cache file busy or its disk full).
     pub fn is_transient(&self) -> bool {

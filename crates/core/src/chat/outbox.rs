@@ -19,6 +19,8 @@ use super::engine::{ChatError, Engine};
 use super::sanitize::{preview_text, sanitize_message_html};
 use super::time::{millis_between, now, shift};
 use super::view::{Draft, ThreadMessage};
+use crate::event::ClientEvent;
+use crate::session::SessionError;
 
 /// How far before an outbox entry's creation a matching message may be
 /// stamped by the service (clocks differ).
@@ -91,10 +93,24 @@ pub fn enqueue(engine: &Engine, chat_id: &str, draft: Draft) -> Result<ThreadMes
     Ok(engine.cache().enqueue(&item)?)
 }
 
+/// How often a stalled outbox looks again whether its account is usable
+/// (a new sign-in also wakes it, through the live channel's reconnection).
+const SIGN_IN_RECHECK: Duration = Duration::from_secs(30);
+
+/// Why a pass over the outbox stopped before its end.
+enum Stall {
+    /// Offline, throttled or the service failing: retry with backoff, no
+    /// sooner than the service asked.
+    Unreachable { asked_to_wait: Duration },
+    /// The account needs its user (a new sign-in, an unlocked keyring).
+    AwaitingUser,
+}
+
 /// Sends what is in the outbox, in order, until the process ends. Woken by
 /// new entries and by reconnection; otherwise retries with backoff.
 pub async fn run(engine: Arc<Engine>, wake: Arc<Notify>) {
     let mut failures = 0u32;
+    let mut told_the_user = false;
     loop {
         let pending = match engine.cache().pending() {
             Ok(pending) => pending,
@@ -103,18 +119,34 @@ pub async fn run(engine: Arc<Engine>, wake: Arc<Notify>) {
                 Vec::new()
             }
         };
-        let mut stalled = false;
-        let mut asked_to_wait = Duration::ZERO;
+        let mut stall = None;
         for item in pending {
             match deliver(&engine, &item).await {
                 Ok(message) => {
                     failures = 0;
+                    told_the_user = false;
                     engine.publish_messages(&item.chat_id, vec![message]);
+                }
+                Err(error) if error.needs_the_user() => {
+                    // Not the message's fault: it stays queued, and the
+                    // rest wait behind it to keep the chat's order.
+                    if !told_the_user {
+                        tracing::warn!(%error, "messages wait in the outbox for a sign-in");
+                        if let ChatError::Session(SessionError::SignInAgain { .. }) = &error {
+                            engine.emit(ClientEvent::SessionExpired {
+                                account: engine.account.clone(),
+                            });
+                        }
+                        told_the_user = true;
+                    }
+                    stall = Some(Stall::AwaitingUser);
+                    break;
                 }
                 Err(error) if error.is_transient() => {
                     tracing::info!(%error, key = %item.key, "message not sent yet; will retry");
-                    stalled = true;
-                    asked_to_wait = error.retry_after().unwrap_or_default();
+                    stall = Some(Stall::Unreachable {
+                        asked_to_wait: error.retry_after().unwrap_or_default(),
+                    });
                     // Later messages wait: a chat's order is kept.
                     break;
                 }
@@ -130,20 +162,27 @@ pub async fn run(engine: Arc<Engine>, wake: Arc<Notify>) {
                 }
             }
         }
-        if stalled {
-            failures += 1;
-            // A 429's Retry-After is a floor that a reconnection does not lift.
-            let delay = retry_delay(failures).max(asked_to_wait);
-            if asked_to_wait.is_zero() {
+        match stall {
+            None => wake.notified().await,
+            Some(Stall::AwaitingUser) => {
                 tokio::select! {
-                    _ = tokio::time::sleep(delay) => {}
+                    _ = tokio::time::sleep(SIGN_IN_RECHECK) => {}
                     _ = wake.notified() => {}
                 }
-            } else {
-                tokio::time::sleep(delay).await;
             }
-        } else {
-            wake.notified().await;
+            Some(Stall::Unreachable { asked_to_wait }) => {
+                failures += 1;
+                // A 429's Retry-After is a floor that a reconnection does not lift.
+                let delay = retry_delay(failures).max(asked_to_wait);
+                if asked_to_wait.is_zero() {
+                    tokio::select! {
+                        _ = tokio::time::sleep(delay) => {}
+                        _ = wake.notified() => {}
+                    }
+                } else {
+                    tokio::time::sleep(delay).await;
+                }
+            }
         }
     }
 }

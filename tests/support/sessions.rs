@@ -1,0 +1,58 @@
+//! Ending a demo user's session behind the client's back, as a password
+//! change or an administrator would: the refresh token in the test
+//! session's keyring is redeemed by someone else, twice.
+
+use convene_core::config::{DEV_CLIENT_ID, DEV_TENANT_ID};
+use convene_core::vault::{AccountKey, Vault, VaultKind};
+
+use super::server::DevServer;
+
+/// The refresh token the keyring holds for this demo user right now.
+pub async fn refresh_token_in_keyring(object_id: &str) -> Option<String> {
+    let vault = Vault::open(VaultKind::System)
+        .await
+        .expect("the test's keyring");
+    vault
+        .load(&AccountKey::new(DEV_TENANT_ID, object_id), "refresh_token")
+        .await
+        .expect("read the keyring")
+        .map(|secret| secret.expose().to_owned())
+}
+
+/// Redeems a refresh token at the dev issuer, as another holder would;
+/// returns the rotated one.
+pub async fn spend_refresh_token(server: &DevServer, token: &str) -> String {
+    let spent = reqwest::Client::new()
+        .post(format!(
+            "{}/{DEV_TENANT_ID}/oauth2/v2.0/token",
+            server.url()
+        ))
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", DEV_CLIENT_ID),
+            ("refresh_token", token),
+            (
+                "scope",
+                "openid offline_access https://graph.microsoft.com/User.Read",
+            ),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(spent.status().is_success(), "{spent:?}");
+    spent.json::<serde_json::Value>().await.unwrap()["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+/// Makes the keyring's refresh token for this user dead: it is redeemed,
+/// and the token it was rotated into is used too, so the keyring's copy is
+/// not merely a reply that got lost (which the issuer forgives for 30 s).
+pub async fn end_session(server: &DevServer, object_id: &str) {
+    let stored = refresh_token_in_keyring(object_id)
+        .await
+        .expect("a refresh token stored at sign-in");
+    let newer = spend_refresh_token(server, &stored).await;
+    spend_refresh_token(server, &newer).await;
+}
