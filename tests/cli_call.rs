@@ -410,6 +410,70 @@ fn a_terminal_talks_and_listens_through_its_sound_devices() {
     );
 }
 
+/// Alice says something, falls silent for three seconds, and speaks again.
+/// Her silence goes as Opus DTX: a packet now and then instead of fifty a
+/// second, which bob hears as silence; her words after it come through.
+#[test]
+fn a_silence_sends_next_to_nothing_and_speech_after_it_comes_through() {
+    let room = Room::open(&[]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+    let bob_heard = room.file("bob-heard.wav");
+    let said = room.file("said.wav");
+    let (rate, frame) = (48_000usize, 960usize);
+    let mut tone = ToneSource::new(AudioFormat::OPUS_MONO, 440.0, 0.3);
+    let mut file = WavRecorder::create(Path::new(&said), AudioFormat::OPUS_MONO).unwrap();
+    for n in 0..300 {
+        let speaking = !(50..200).contains(&n); // 1 s, 3 s of silence, 2 s
+        let mut words = tone.next_frame(20).expect("a tone never ends");
+        if !speaking {
+            words.samples = vec![0; frame];
+        }
+        file.play(&words);
+    }
+    file.finish().unwrap();
+
+    let bob_side = answering(&bob, "bob", &["--audio", "none", "--record", &bob_heard]);
+    let alice_side = call(
+        &alice,
+        "alice",
+        BOB,
+        &["--audio", &format!("file:{said}"), "--duration", "5500ms"],
+    );
+    alice_side.finish().expect(0, "hungUp");
+    let bob_end = bob_side.finish();
+    bob_end.expect(0, "remoteHungUp");
+
+    let played = bob_end.summary["audioFramesPlayed"].as_u64().unwrap();
+    let packets = bob_end.summary["audioPacketsReceived"].as_u64().unwrap();
+    assert!(
+        packets >= 100 && packets * 4 < played * 3,
+        "{packets} packets for {played} frames played: the silence was not sent frame by frame"
+    );
+    let (_, heard) = read_wav_mono(Path::new(&bob_heard)).expect("bob's recording");
+    let share = |from_ms: usize, to_ms: usize, loud: bool| {
+        let part = heard
+            .get(from_ms * rate / 1000..to_ms * rate / 1000)
+            .unwrap_or_default();
+        let windows: Vec<f64> = part
+            .chunks_exact(rate / 10)
+            .map(|w| tone_power(w, rate as u32, 440.0))
+            .collect();
+        let matching = windows.iter().filter(|&&p| (p > 0.01) == loud).count();
+        matching as f64 / windows.len().max(1) as f64
+    };
+    let quiet = share(1_500, 3_700, false);
+    assert!(
+        quiet >= 0.9,
+        "the silence is heard as silence in {quiet:.2} of it"
+    );
+    let again = share(4_300, 5_100, true);
+    assert!(
+        again >= 0.66,
+        "speech after the silence is heard in {again:.2} of it"
+    );
+}
+
 /// A WAV file holding `seconds` of a tone.
 fn write_tone(path: &Path, frequency: f64, amplitude: f64, length: Duration) {
     let mut tone = ToneSource::new(AudioFormat::OPUS_MONO, frequency, amplitude);

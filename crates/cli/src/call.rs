@@ -189,6 +189,8 @@ struct CallSummary {
     first_video_ms: Option<f64>,
     duration_secs: f64,
     audio_frames_played: u64,
+    /// Fewer than frames played while the other side was silent (DTX).
+    audio_packets_received: u64,
     video_frames_decoded: u64,
     /// Decoded frames whose pattern number could be read back.
     pattern_frames: u64,
@@ -693,6 +695,7 @@ fn summarise(report: &CallReport, media: &TerminalMedia) -> CallSummary {
         first_video_ms: report.timings.first_video_ms,
         duration_secs: report.duration_secs,
         audio_frames_played: report.audio_frames_played,
+        audio_packets_received: report.audio_packets_received,
         video_frames_decoded: report.video_frames_decoded,
         pattern_frames: psnr.frames,
         psnr_mean_db: (psnr.compared > 0).then(|| psnr.sum / psnr.compared as f64),

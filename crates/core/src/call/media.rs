@@ -20,6 +20,7 @@ use tokio::sync::mpsc;
 use webrtc::media_stream::track_local::{TrackLocal, TrackLocalEvent};
 use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 
+use super::dtx::DtxGate;
 use super::jitter::{AudioJitter, Playout};
 use super::keyframe::is_keyframe_request;
 use super::peer::LocalTrack;
@@ -76,6 +77,9 @@ pub struct MediaState {
     pub first_audio: OnceLock<Instant>,
     pub first_video: OnceLock<Instant>,
     pub audio_frames_played: AtomicU64,
+    /// Opus packets that came: fewer than frames played while the other
+    /// side is silent (DTX).
+    pub audio_packets_received: AtomicU64,
     pub video_frames_decoded: AtomicU64,
     /// Told when the other side's video starts, or starts again after a
     /// pause, so that the call shows it at once rather than at the next
@@ -128,7 +132,7 @@ impl MediaState {
 
 /// Captures, encodes and sends audio until the call stops.
 pub fn start_audio_sender(input: AudioInput, track: LocalTrack, state: Arc<MediaState>) {
-    let (packets_tx, packets_rx) = mpsc::channel::<Bytes>(16);
+    let (packets_tx, packets_rx) = mpsc::channel::<Encoded>(16);
     let thread_state = Arc::clone(&state);
     let spawned = std::thread::Builder::new()
         .name("convene-audio-send".into())
@@ -147,9 +151,10 @@ pub fn start_audio_sender(input: AudioInput, track: LocalTrack, state: Arc<Media
 fn capture_audio(
     mut input: AudioInput,
     state: &MediaState,
-    packets: &mpsc::Sender<Bytes>,
+    packets: &mpsc::Sender<Encoded>,
 ) -> Result<(), MediaError> {
     let mut encoder = OpusEncoder::new(AUDIO_BITRATE)?;
+    let mut dtx = DtxGate::default();
     let mut expected_loss = None;
     // The first frame goes at once (it ends call setup); the pace starts
     // after it.
@@ -178,7 +183,14 @@ fn capture_audio(
             expected_loss = loss;
         }
         let packet = encoder.encode(pcm)?;
-        if packets.blocking_send(Bytes::from(packet)).is_err() {
+        let Some(skipped_before) = dtx.admit(&packet) else {
+            continue;
+        };
+        let encoded = Encoded {
+            data: Bytes::from(packet),
+            skipped_before,
+        };
+        if packets.blocking_send(encoded).is_err() {
             break;
         }
     }
@@ -199,28 +211,51 @@ fn mono_48k(frame: &AudioFrame) -> Vec<i16> {
         .collect()
 }
 
+/// One encoded frame on its way to the track.
+struct Encoded {
+    data: Bytes,
+    /// Frames not sent just before this one (Opus DTX).
+    skipped_before: u32,
+}
+
+impl From<Vec<u8>> for Encoded {
+    fn from(data: Vec<u8>) -> Self {
+        Self {
+            data: Bytes::from(data),
+            skipped_before: 0,
+        }
+    }
+}
+
 async fn write_samples(
     local: LocalTrack,
-    mut packets: mpsc::Receiver<Bytes>,
+    mut packets: mpsc::Receiver<Encoded>,
     duration: Duration,
     state: Arc<MediaState>,
 ) {
-    while let Some(data) = packets.recv().await {
+    while let Some(frame) = packets.recv().await {
         if state.is_stopped() {
             break;
         }
+        let now = Instant::now();
+        let skipped = (frame.skipped_before > 0).then(|| Sample {
+            // An empty sample makes no packet but moves the RTP clock on
+            // (a dropped-packets count would skip sequence numbers too,
+            // and the other side would count the silence as loss).
+            data: Bytes::new(),
+            duration: duration * frame.skipped_before,
+            ..Sample::new(now)
+        });
         let sample = Sample {
-            data,
+            data: frame.data,
             duration,
-            ..Sample::new(Instant::now())
+            ..Sample::new(now)
         };
-        if let Err(error) = local
-            .track
-            .sample_writer(local.ssrc, local.payload_type)
-            .write_sample(&sample)
-            .await
-        {
-            tracing::debug!(%error, "a media sample was not sent");
+        for sample in skipped.iter().chain([&sample]) {
+            let writer = local.track.sample_writer(local.ssrc, local.payload_type);
+            if let Err(error) = writer.write_sample(sample).await {
+                tracing::debug!(%error, "a media sample was not sent");
+            }
         }
     }
 }
@@ -241,7 +276,7 @@ pub fn start_video_sender(
                 return tracing::info!("no camera on this device");
             };
             let fps = opened.input.source.fps().max(1);
-            let (frames_tx, frames_rx) = mpsc::channel::<Bytes>(8);
+            let (frames_tx, frames_rx) = mpsc::channel::<Encoded>(8);
             runtime.spawn(watch_keyframe_requests(
                 Arc::clone(&track.track),
                 Arc::clone(&state),
@@ -362,7 +397,7 @@ fn capture_video(
     camera: OpenedCamera,
     devices: &dyn MediaDevices,
     state: &MediaState,
-    frames: &mpsc::Sender<Bytes>,
+    frames: &mpsc::Sender<Encoded>,
 ) -> Result<Capture, MediaError> {
     let OpenedCamera { mut input, choice } = camera;
     let (width, height) = input.source.size();
@@ -408,7 +443,7 @@ fn capture_video(
         let keyframe = first || state.keyframe_wanted.swap(false, Ordering::Relaxed);
         first = false;
         for encoded in encoder.encode(&frame, keyframe)? {
-            if frames.blocking_send(Bytes::from(encoded.data)).is_err() {
+            if frames.blocking_send(encoded.data.into()).is_err() {
                 return Ok(Capture::Stopped);
             }
         }
@@ -504,6 +539,7 @@ pub async fn receive_audio(
             event = track.poll() => match event {
                 None => break,
                 Some(TrackRemoteEvent::OnRtpPacket(packet)) => {
+                    state.audio_packets_received.fetch_add(1, Ordering::Relaxed);
                     jitter.push(packet.header.sequence_number, packet.payload);
                     if !playing {
                         // Play the first packet at once: call setup time

@@ -2,6 +2,7 @@
 //! over WebRTC (webrtc-rs) between the two devices, codecs and devices from
 //! `convene-media`. See docs/protocol.md for the signaling.
 
+pub mod dtx;
 pub mod engine;
 pub mod history;
 pub mod jitter;

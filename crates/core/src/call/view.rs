@@ -107,6 +107,7 @@ pub struct CallReport {
     pub view: CallView,
     pub timings: CallTimings,
     pub audio_frames_played: u64,
+    pub audio_packets_received: u64,
     pub video_frames_decoded: u64,
     pub duration_secs: f64,
 }
