@@ -5,7 +5,10 @@
 //!   its answer to the first 20 ms of the caller's tone coming out of its
 //!   decoder; and the caller's: from hearing of the answer);
 //! - CPU, wake-ups and memory of each client in three audio calls (over
-//!   10 connected seconds each) and a 720p video call (over 6), from /proc.
+//!   10 connected seconds each) in which both sides talk all the time (a
+//!   tone each way), three in which they take turns (each speaks for 2 s,
+//!   then listens for 2 s: its silence goes as Opus DTX), and a 720p video
+//!   call (over 6 s), from /proc.
 //!
 //! Needs a Secret Service and release builds: `./scripts/bench-calls.sh`
 //! sets that up. Prints figures; it never fails on a timing.
@@ -18,6 +21,7 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use convene_media::{AudioFormat, AudioSink, AudioSource, ToneSource, WavRecorder};
 use serde_json::Value;
 use support::procs::{context_switches, rss_kib, thread_cpu_seconds};
 use support::server::DevServer;
@@ -28,6 +32,19 @@ const SETUP_CALLS: usize = 20;
 /// A single audio call's figure moves by a quarter from one minute to the
 /// next on a shared machine; the median of a few says more.
 const AUDIO_CALLS: usize = 3;
+/// In the calls with turns, each side speaks this long, then listens.
+const TURN_FRAMES: usize = 100;
+
+/// Who says what in a call: `convene-cli --audio` values.
+struct Voices<'a> {
+    caller: &'a str,
+    callee: &'a str,
+}
+
+const TONES: Voices = Voices {
+    caller: "tone:440",
+    callee: "tone:660",
+};
 
 fn main() {
     let scratch = tempfile::tempdir().unwrap();
@@ -40,7 +57,7 @@ fn main() {
     let mut caller = Vec::new();
     let mut connect = Vec::new();
     for _ in 0..SETUP_CALLS {
-        let (alice_summary, bob_summary, _) = call(&alice, &bob, "1s", "none", None);
+        let (alice_summary, bob_summary, _) = call(&alice, &bob, &TONES, "1s", "none", None);
         callee.extend(bob_summary["setupMs"].as_f64());
         caller.extend(alice_summary["setupMs"].as_f64());
         connect.extend(bob_summary["connectMs"].as_f64());
@@ -49,21 +66,45 @@ fn main() {
     report("caller: answer heard → first audio", &mut caller);
     report("callee: its answer → media connected", &mut connect);
 
-    let mut audio = Vec::new();
-    for run in 1..=AUDIO_CALLS {
-        let (alice_summary, bob_summary, usage) =
-            call(&alice, &bob, "16s", "none", Some(Duration::from_secs(10)));
-        let usage = usage.expect("measured");
-        println!("\naudio call {run} of {AUDIO_CALLS}, 10 s of the connected call:");
-        print_usage(usage, &alice_summary, &bob_summary);
-        audio.extend([usage.0.cpu_percent, usage.1.cpu_percent]);
+    let caller_turns = scratch.path().join("caller-turns.wav");
+    let callee_turns = scratch.path().join("callee-turns.wav");
+    write_turns(&caller_turns, 440.0, true);
+    write_turns(&callee_turns, 660.0, false);
+    let (caller_voice, callee_voice) = (
+        format!("file:{}", caller_turns.display()),
+        format!("file:{}", callee_turns.display()),
+    );
+    let turns = Voices {
+        caller: &caller_voice,
+        callee: &callee_voice,
+    };
+    for (label, voices) in [
+        ("both talking all the time", &TONES),
+        ("taking turns", &turns),
+    ] {
+        let mut audio = Vec::new();
+        for run in 1..=AUDIO_CALLS {
+            let (alice_summary, bob_summary, usage) = call(
+                &alice,
+                &bob,
+                voices,
+                "16s",
+                "none",
+                Some(Duration::from_secs(10)),
+            );
+            let usage = usage.expect("measured");
+            println!("\naudio call {run} of {AUDIO_CALLS}, {label}, 10 s of the connected call:");
+            print_usage(usage, &alice_summary, &bob_summary);
+            audio.extend([usage.0.cpu_percent, usage.1.cpu_percent]);
+        }
+        println!("\naudio calls {label}, both clients of all {AUDIO_CALLS}:");
+        report("CPU per client (% of a core)", &mut audio);
     }
-    println!("\naudio calls, both clients of all {AUDIO_CALLS}:");
-    report("CPU per client (% of a core)", &mut audio);
 
     let (alice_summary, bob_summary, usage) = call(
         &alice,
         &bob,
+        &TONES,
         "10s",
         "pattern:1280x720",
         Some(Duration::from_secs(6)),
@@ -75,9 +116,11 @@ fn main() {
 fn print_usage(usage: (Usage, Usage), alice: &Value, bob: &Value) {
     for (who, u, summary) in [("caller", usage.0, alice), ("callee", usage.1, bob)] {
         println!(
-            "  {who}: CPU {:.2} % of a core, {:.0} wake-ups/s, RSS {:.1} MB, {} video frames decoded, send {:.0} kbit/s",
+            "  {who}: CPU {:.2} % of a core, {:.0} wake-ups/s, {:.0} audio packets in/s, RSS {:.1} MB, {} video frames decoded, send {:.0} kbit/s",
             u.cpu_percent,
             u.wake_ups_per_second,
+            summary["audioPacketsReceived"].as_f64().unwrap_or(0.0)
+                / summary["durationSecs"].as_f64().unwrap_or(1.0).max(1.0),
             u.rss_kb as f64 / 1024.0,
             summary["videoFramesDecoded"],
             summary["quality"]["sendKbps"].as_f64().unwrap_or(0.0),
@@ -115,11 +158,19 @@ struct Usage {
 fn call(
     alice: &Person,
     bob: &Person,
+    voices: &Voices,
     duration: &str,
     video: &str,
     measure: Option<Duration>,
 ) -> (Value, Value, Option<(Usage, Usage)>) {
-    let answer = ["answer", "--json", "--audio", "tone:660", "--video", video];
+    let answer = [
+        "answer",
+        "--json",
+        "--audio",
+        voices.callee,
+        "--video",
+        video,
+    ];
     let bob_side = spawn(bob, &answer);
     std::thread::sleep(Duration::from_millis(800));
     let place = [
@@ -127,7 +178,7 @@ fn call(
         BOB,
         "--json",
         "--audio",
-        "tone:440",
+        voices.caller,
         "--video",
         video,
         "--duration",
@@ -154,6 +205,21 @@ fn call(
         (usage(before.0, after.0, a), usage(before.1, after.1, b))
     });
     (summary(alice_side), summary(bob_side), usage)
+}
+
+/// 20 s of one side of a conversation: a tone for each turn it speaks,
+/// silence while the other side does.
+fn write_turns(path: &std::path::Path, frequency: f64, speaks_first: bool) {
+    let mut voice = ToneSource::new(AudioFormat::OPUS_MONO, frequency, 0.3);
+    let mut file = WavRecorder::create(path, AudioFormat::OPUS_MONO).expect("create a WAV file");
+    for n in 0..1_000 {
+        let mut frame = voice.next_frame(20).expect("a tone never ends");
+        if ((n / TURN_FRAMES) % 2 == 0) != speaks_first {
+            frame.samples.fill(0);
+        }
+        file.play(&frame);
+    }
+    file.finish().expect("write the WAV file");
 }
 
 fn spawn(person: &Person, args: &[&str]) -> Child {
