@@ -214,7 +214,7 @@ fn write_turns(path: &std::path::Path, frequency: f64, speaks_first: bool) {
     let mut file = WavRecorder::create(path, AudioFormat::OPUS_MONO).expect("create a WAV file");
     for n in 0..1_000 {
         let mut frame = voice.next_frame(20).expect("a tone never ends");
-        if ((n / TURN_FRAMES) % 2 == 0) != speaks_first {
+        if (n / TURN_FRAMES).is_multiple_of(2) != speaks_first {
             frame.samples.fill(0);
         }
         file.play(&frame);
