@@ -35,11 +35,9 @@ const COMMANDS: &[&str] = &[
     "set_camera",
     "current_call",
     "call_history",
-    "audio_devices",
     "watch_devices",
     "stop_watching_devices",
     "select_audio_devices",
-    "cameras",
     "select_camera",
     "next_video_frame",
 ];

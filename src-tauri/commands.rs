@@ -3,11 +3,11 @@
 use convene_core::call::{CallHistoryEntry, CallView};
 use convene_core::chat::view::{ChatSummary, Draft, Person, ThreadMessage, ThreadPage};
 use convene_core::session::AccountProfile;
-use convene_core::{ConnectionStatus, ServerSettings, UserError, UserErrorCode};
+use convene_core::{ConnectionStatus, ServerSettings, UserError};
 use serde::Serialize;
 use tauri::{AppHandle, Manager, State};
 
-use crate::media::{AppMedia, AudioDeviceInfo, CameraDeviceInfo, DeviceListChange};
+use crate::media::DeviceListChange;
 use crate::video::{VideoPacket, WAIT_FOR_FRAME};
 
 use crate::AppState;
@@ -294,16 +294,6 @@ pub async fn call_history(state: State<'_, AppState>) -> Result<Vec<CallHistoryE
     state.client.call_history().await
 }
 
-/// Microphones and speakers (the device picker).
-#[tauri::command]
-#[specta::specta]
-pub fn audio_devices(state: State<'_, AppState>) -> Result<Vec<AudioDeviceInfo>, UserError> {
-    state.media.devices().map_err(|error| UserError {
-        code: UserErrorCode::Other,
-        message: error.to_string(),
-    })
-}
-
 /// Microphones, speakers and cameras now and whenever one is plugged in or
 /// out, on `changes`, until `stop_watching_devices` (the picker closes).
 #[tauri::command]
@@ -338,21 +328,6 @@ pub fn select_audio_devices(
     output: Option<String>,
 ) {
     state.media.select(input, output);
-}
-
-/// The cameras for the device picker (PipeWire's video sources).
-#[tauri::command]
-#[specta::specta]
-pub async fn cameras() -> Result<Vec<CameraDeviceInfo>, UserError> {
-    let listed = tauri::async_runtime::spawn_blocking(AppMedia::cameras).await;
-    let failed = |message: String| UserError {
-        code: UserErrorCode::Other,
-        message,
-    };
-    match listed {
-        Ok(cameras) => cameras.map_err(|error| failed(error.to_string())),
-        Err(error) => Err(failed(error.to_string())),
-    }
 }
 
 /// The camera, for the video in progress and the next (null: the system

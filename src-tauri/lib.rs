@@ -70,11 +70,9 @@ pub fn bridge() -> tauri_specta::Builder<tauri::Wry> {
             commands::set_camera,
             commands::current_call,
             commands::call_history,
-            commands::audio_devices,
             commands::watch_devices,
             commands::stop_watching_devices,
             commands::select_audio_devices,
-            commands::cameras,
             commands::select_camera,
             commands::next_video_frame,
         ])

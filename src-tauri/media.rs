@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use convene_core::call::{AudioInput, MediaDevices, VideoInput};
+use convene_core::{UserError, UserErrorCode};
 use convene_media::{
     AudioDevice, AudioProcessor, AudioSink, AudioSource, DeviceChoice, DeviceKind, DeviceWatcher,
     EchoCancelled, EchoReference, FailoverInput, FailoverOutput, MediaError, PatternSource,
@@ -47,8 +48,17 @@ pub struct CameraDeviceInfo {
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(tag = "kind", rename_all = "camelCase")]
 pub enum DeviceListChange {
-    Audio { devices: Vec<AudioDeviceInfo> },
-    Cameras { cameras: Vec<CameraDeviceInfo> },
+    Audio {
+        devices: Vec<AudioDeviceInfo>,
+    },
+    /// Microphones and speakers could not be listed (no list has been
+    /// reported yet): why.
+    AudioUnavailable {
+        error: UserError,
+    },
+    Cameras {
+        cameras: Vec<CameraDeviceInfo>,
+    },
 }
 
 /// How often a watch lists devices: ALSA every second, PipeWire (a
@@ -90,14 +100,6 @@ pub struct AppMedia {
 }
 
 impl AppMedia {
-    pub fn devices(&self) -> Result<Vec<AudioDeviceInfo>, MediaError> {
-        Ok(listed(
-            &convene_media::audio_devices()?,
-            &self.input,
-            &self.output,
-        ))
-    }
-
     /// Reports the microphones and speakers, and the cameras, now and
     /// whenever one is plugged in or out, until `stop_watching_devices` or
     /// until `on_change` says nobody listens any more (returns false).
@@ -142,15 +144,27 @@ impl AppMedia {
         let deliver_cameras = Arc::clone(&deliver);
         let (input, output) = (self.input.clone(), self.output.clone());
         let watchers = vec![
-            DeviceWatcher::start(every.audio, audio, move |devices| {
-                deliver(DeviceListChange::Audio {
-                    devices: listed(devices, &input, &output),
+            DeviceWatcher::start(every.audio, audio, move |listing| {
+                deliver(match listing {
+                    Ok(devices) => DeviceListChange::Audio {
+                        devices: listed(devices, &input, &output),
+                    },
+                    Err(error) => DeviceListChange::AudioUnavailable {
+                        error: UserError {
+                            code: UserErrorCode::Other,
+                            message: error.to_string(),
+                        },
+                    },
                 })
             }),
-            DeviceWatcher::start(every.cameras, cameras, move |cameras| {
-                deliver_cameras(DeviceListChange::Cameras {
-                    cameras: cameras.to_vec(),
-                })
+            DeviceWatcher::start(every.cameras, cameras, move |listing| {
+                // No PipeWire, no cameras: none are listed, and the call
+                // uses the default (a test pattern).
+                if let Ok(cameras) = listing {
+                    deliver_cameras(DeviceListChange::Cameras {
+                        cameras: cameras.to_vec(),
+                    })
+                }
             }),
         ];
         let mut watch = lock(&self.device_watch);
@@ -378,6 +392,9 @@ mod tests {
                     .collect::<Vec<_>>()
                     .join(",")
             ),
+            DeviceListChange::AudioUnavailable { error } => {
+                format!("audio unavailable:{}", error.message)
+            }
             DeviceListChange::Cameras { cameras } => format!(
                 "cameras:{}",
                 cameras
@@ -430,6 +447,26 @@ mod tests {
             rx.recv_timeout(Duration::from_millis(100)).is_err(),
             "a stopped watch reports nothing"
         );
+    }
+
+    #[test]
+    fn the_picker_learns_why_there_are_no_sound_devices_and_no_cameras_are_none() {
+        let media = Arc::new(AppMedia::default());
+        let (tx, rx) = mpsc::channel();
+        media.watch_devices_with(
+            FAST,
+            || Err(MediaError::DeviceNotFound("no sound server".into())),
+            || Err(MediaError::DeviceNotFound("no PipeWire".into())),
+            move |change| tx.send(change).is_ok(),
+        );
+        let change = names(rx.recv_timeout(WAIT).expect("a change"));
+        assert!(
+            change.starts_with("audio unavailable:") && change.contains("no sound server"),
+            "{change}"
+        );
+        // Said once; and a camera listing that fails is not a change.
+        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
+        media.stop_watching_devices();
     }
 
     #[test]

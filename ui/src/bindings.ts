@@ -310,17 +310,6 @@ async callHistory() : Promise<Result<CallHistoryEntry[], UserError>> {
 }
 },
 /**
- * Microphones and speakers (the device picker).
- */
-async audioDevices() : Promise<Result<AudioDeviceInfo[], UserError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("audio_devices") };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
-},
-/**
  * Microphones, speakers and cameras now and whenever one is plugged in or
  * out, on `changes`, until `stop_watching_devices` (the picker closes).
  */
@@ -339,17 +328,6 @@ async stopWatchingDevices() : Promise<void> {
  */
 async selectAudioDevices(input: string | null, output: string | null) : Promise<void> {
     await TAURI_INVOKE("select_audio_devices", { input, output });
-},
-/**
- * The cameras for the device picker (PipeWire's video sources).
- */
-async cameras() : Promise<Result<CameraDeviceInfo[], UserError>> {
-    try {
-    return { status: "ok", data: await TAURI_INVOKE("cameras") };
-} catch (e) {
-    if(e instanceof Error) throw e;
-    else return { status: "error", error: e  as any };
-}
 },
 /**
  * The camera, for the video in progress and the next (null: the system
@@ -649,7 +627,12 @@ export type Delivery =
 /**
  * A device list that changed while the picker watched, whole.
  */
-export type DeviceListChange = { kind: "audio"; devices: AudioDeviceInfo[] } | { kind: "cameras"; cameras: CameraDeviceInfo[] }
+export type DeviceListChange = { kind: "audio"; devices: AudioDeviceInfo[] } | 
+/**
+ * Microphones and speakers could not be listed (no list has been
+ * reported yet): why.
+ */
+{ kind: "audioUnavailable"; error: UserError } | { kind: "cameras"; cameras: CameraDeviceInfo[] }
 /**
  * What the composer hands over.
  */

@@ -246,14 +246,11 @@ export async function getCallHistory(): Promise<CallHistoryEntry[]> {
   return unwrap(await commands.callHistory());
 }
 
-/** Microphones and speakers. */
-export async function getAudioDevices(): Promise<AudioDeviceInfo[]> {
-  return unwrap(await commands.audioDevices());
-}
-
 /**
  * Microphones and speakers, and cameras, now and again whenever one is
  * plugged in or out, each list whole, until the returned function is called.
+ * If the sound devices cannot be listed at first, it says why instead; no
+ * cameras are reported when none can be listed.
  */
 export function watchDevices(onChange: (change: DeviceListChange) => void): () => void {
   const changes = new Channel<DeviceListChange>();
@@ -272,11 +269,6 @@ export function watchDevices(onChange: (change: DeviceListChange) => void): () =
 /** The microphone and speaker, for the call in progress and the next (null: the system default). */
 export async function selectAudioDevices(input: string | null, output: string | null): Promise<void> {
   await commands.selectAudioDevices(input, output);
-}
-
-/** Cameras (PipeWire's video sources). */
-export async function getCameras(): Promise<CameraDeviceInfo[]> {
-  return unwrap(await commands.cameras());
 }
 
 /** The camera, for the video in progress and the next (null: the system default). */

@@ -576,30 +576,44 @@ impl DeviceWatcher {
 
     /// Calls `list` (for example [`audio_devices`]) every `interval`, and
     /// `on_change` with the first list and then with each one that
-    /// differs. A listing that fails is skipped, not reported as an empty
-    /// list, so a transient error does not look like every device
-    /// unplugged.
+    /// differs. Until a listing succeeds, a failure is reported (once while
+    /// it stays the same), so that whoever waits for the list learns why
+    /// there is none. After that a failed listing is skipped, not reported
+    /// as an empty list, so a transient error does not look like every
+    /// device unplugged.
     pub fn start<T, L, F>(interval: Duration, mut list: L, mut on_change: F) -> Self
     where
         T: PartialEq + Send + 'static,
         L: FnMut() -> Result<Vec<T>, MediaError> + Send + 'static,
-        F: FnMut(&[T]) + Send + 'static,
+        F: FnMut(Result<&[T], &MediaError>) + Send + 'static,
     {
         let (stop_tx, stop_rx) = mpsc::channel::<()>();
         let handle = std::thread::Builder::new()
             .name("convene-device-watch".into())
             .spawn(move || {
                 let mut last: Option<Vec<T>> = None;
+                let mut last_failure: Option<String> = None;
                 loop {
-                    if let Ok(now) = list() {
-                        // Told to stop while listing: nothing more is reported.
-                        if !matches!(stop_rx.try_recv(), Err(TryRecvError::Empty)) {
-                            break;
+                    let listed = list();
+                    // Told to stop while listing: nothing more is reported.
+                    if !matches!(stop_rx.try_recv(), Err(TryRecvError::Empty)) {
+                        break;
+                    }
+                    match listed {
+                        Ok(now) => {
+                            if last.as_ref() != Some(&now) {
+                                on_change(Ok(&now));
+                                last = Some(now);
+                            }
                         }
-                        if last.as_ref() != Some(&now) {
-                            on_change(&now);
-                            last = Some(now);
+                        Err(error) if last.is_none() => {
+                            let failure = error.to_string();
+                            if last_failure.as_ref() != Some(&failure) {
+                                on_change(Err(&error));
+                                last_failure = Some(failure);
+                            }
                         }
+                        Err(_) => {}
                     }
                     match stop_rx.recv_timeout(interval) {
                         Err(RecvTimeoutError::Timeout) => continue,
@@ -670,7 +684,8 @@ mod tests {
         };
         let (tx, rx) = mpsc::channel();
         let watcher = DeviceWatcher::start(Duration::from_millis(5), lister, move |l| {
-            tx.send(l.iter().map(|d| d.name.clone()).collect::<Vec<_>>())
+            let listed = l.expect("a failure after the first list is skipped");
+            tx.send(listed.iter().map(|d| d.name.clone()).collect::<Vec<_>>())
                 .unwrap();
         });
         let next = || rx.recv_timeout(Duration::from_secs(5)).unwrap();
@@ -685,6 +700,39 @@ mod tests {
             rx.recv_timeout(Duration::from_millis(100)),
             Err(RecvTimeoutError::Disconnected)
         ));
+    }
+
+    #[test]
+    fn the_watcher_says_why_until_there_is_a_first_list() {
+        let script = Arc::new(Mutex::new(VecDeque::from(vec![
+            Err(MediaError::DeviceNotFound("no ALSA".into())),
+            Err(MediaError::DeviceNotFound("no ALSA".into())),
+            Err(MediaError::DeviceNotFound("still starting".into())),
+            Ok(vec![device("a")]),
+            Err(MediaError::DeviceNotFound("flaky".into())),
+        ])));
+        let lister = move || {
+            script
+                .lock()
+                .unwrap()
+                .pop_front()
+                .unwrap_or_else(|| Ok(vec![device("a")]))
+        };
+        let (tx, rx) = mpsc::channel();
+        let _watcher = DeviceWatcher::start(Duration::from_millis(5), lister, move |l| {
+            let report = match l {
+                Ok(listed) => format!("{} device(s)", listed.len()),
+                Err(error) => error.to_string(),
+            };
+            tx.send(report).unwrap();
+        });
+        let next = || rx.recv_timeout(Duration::from_secs(5)).unwrap();
+        assert!(next().contains("no ALSA"));
+        // The same failure again is not repeated; a new one is.
+        assert!(next().contains("still starting"));
+        assert_eq!(next(), "1 device(s)");
+        // Once there is a list, a failed listing does not replace it.
+        assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
     }
 
     #[test]
@@ -706,7 +754,7 @@ mod tests {
         };
         let (tx, rx) = mpsc::channel();
         let mut watcher = DeviceWatcher::start(Duration::from_millis(5), lister, move |l| {
-            let _ = tx.send(l.len());
+            let _ = tx.send(l.map_or(0, <[AudioDevice]>::len));
         });
         assert_eq!(rx.recv_timeout(Duration::from_secs(5)), Ok(1));
         listing.recv_timeout(Duration::from_secs(5)).unwrap();

@@ -222,11 +222,11 @@ describe("the in-call view", () => {
   });
 
   it("lists the audio devices and selects one", async () => {
-    fakeCore.getAudioDevices.mockResolvedValue([
+    fakeCore.plugged.audio = [
       { name: "USB Headset", input: true, isDefault: false },
       { name: "Built-in Microphone", input: true, isDefault: true },
       { name: "Speakers", input: false, isDefault: true },
-    ]);
+    ];
     const { user } = await renderSignedIn();
     fakeCore.pushCall(callView());
     await user.click(screen.getByTestId("call-devices"));
@@ -239,7 +239,7 @@ describe("the in-call view", () => {
   });
 
   it("shows a headset plugged in while the picker is open, and stops watching when it closes", async () => {
-    fakeCore.getAudioDevices.mockResolvedValue([{ name: "Speakers", input: false, isDefault: true }]);
+    fakeCore.plugged.audio = [{ name: "Speakers", input: false, isDefault: true }];
     const { user } = await renderSignedIn();
     fakeCore.pushCall(callView());
     expect(fakeCore.watchingDevices()).toBe(false);
@@ -277,7 +277,7 @@ describe("the in-call view", () => {
   });
 
   it("shows a camera plugged in while the picker is open", async () => {
-    fakeCore.getCameras.mockResolvedValue([{ name: "v4l2_input.integrated", description: "Integrated Camera" }]);
+    fakeCore.plugged.cameras = [{ name: "v4l2_input.integrated", description: "Integrated Camera" }];
     const { user } = await renderSignedIn();
     fakeCore.pushCall(callView());
     await user.click(screen.getByTestId("call-devices"));
@@ -294,7 +294,7 @@ describe("the in-call view", () => {
   /** In a call, with "HD Webcam" plugged in, picks it. */
   async function chooseTheWebcam() {
     const webcam = { name: "v4l2_input.usb-webcam", description: "HD Webcam" };
-    fakeCore.getCameras.mockResolvedValue([webcam]);
+    fakeCore.plugged.cameras = [webcam];
     const { user } = await renderSignedIn();
     fakeCore.pushCall(callView());
     await user.click(screen.getByTestId("call-devices"));
@@ -321,7 +321,7 @@ describe("the in-call view", () => {
     await user.click(screen.getByRole("button", { name: "Close" }));
     await waitFor(() => expect(screen.queryByTestId("call-view")).not.toBeInTheDocument());
 
-    fakeCore.getCameras.mockResolvedValue([]);
+    fakeCore.plugged.cameras = [];
     fakeCore.pushCall(callView({ callId: "call-2" }));
     await user.click(await screen.findByTestId("call-devices"));
     const missing = await screen.findByRole("menuitemradio", { name: "HD Webcam (not connected)" });
@@ -329,10 +329,10 @@ describe("the in-call view", () => {
   });
 
   it("lists the cameras by name and selects one without touching the audio choice", async () => {
-    fakeCore.getCameras.mockResolvedValue([
+    fakeCore.plugged.cameras = [
       { name: "v4l2_input.pci-0000_00_14.0-usb-0_1_1.0", description: "Integrated Camera" },
       { name: "v4l2_input.usb-046d_HD_Webcam", description: "HD Webcam" },
-    ]);
+    ];
     const { user } = await renderSignedIn();
     fakeCore.pushCall(callView());
     await user.click(screen.getByTestId("call-devices"));
@@ -343,8 +343,19 @@ describe("the in-call view", () => {
     expect(fakeCore.selectAudioDevices).not.toHaveBeenCalled();
   });
 
+  it("says why no microphones or speakers are listed, and lists them once they can be", async () => {
+    fakeCore.plugged.audio = { unavailable: "no sound server is running" };
+    const { user } = await renderSignedIn();
+    fakeCore.pushCall(callView());
+    await user.click(screen.getByTestId("call-devices"));
+    expect(await screen.findByText("Could not list devices: no sound server is running")).toBeInTheDocument();
+    fakeCore.pushDevices([{ name: "Speakers", input: false, isDefault: true }]);
+    expect(await screen.findByRole("menuitemradio", { name: "Speakers (default)" })).toBeInTheDocument();
+    expect(screen.getByText("Your choice applies at once.")).toBeInTheDocument();
+  });
+
   it("offers the system default camera when none can be listed", async () => {
-    fakeCore.getCameras.mockRejectedValue(new Error("PipeWire did not answer"));
+    fakeCore.plugged.cameras = null;
     const { user } = await renderSignedIn();
     fakeCore.pushCall(callView());
     await user.click(screen.getByTestId("call-devices"));

@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState } from "react";
+import { useEffect, useState } from "react";
 import {
   Button,
   Menu,
@@ -13,14 +13,7 @@ import {
   type MenuProps,
 } from "@fluentui/react-components";
 import { SpeakerSettingsRegular } from "@fluentui/react-icons";
-import {
-  getAudioDevices,
-  getCameras,
-  watchDevices,
-  type AudioDeviceInfo,
-  type CameraDeviceInfo,
-} from "../core";
-import { describeCoreError } from "../coreError";
+import { watchDevices, type AudioDeviceInfo, type CameraDeviceInfo } from "../core";
 import type { DeviceChoice } from "./useCallStore";
 
 const DEFAULT = "\u0000default";
@@ -35,8 +28,6 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
   const [devices, setDevices] = useState<AudioDeviceInfo[] | null>(null);
   const [cameras, setCameras] = useState<CameraDeviceInfo[]>([]);
   const [error, setError] = useState<string | null>(null);
-  /** Which lists the watch has reported since the menu opened: they are newer than the first listings. */
-  const watched = useRef({ audio: false, cameras: false });
   /** What each camera seen here was called, to name one that is unplugged. */
   const [cameraNames, setCameraNames] = useState<ReadonlyMap<string, string>>(new Map());
   const showCameras = (list: CameraDeviceInfo[]) => {
@@ -44,42 +35,31 @@ export function DeviceMenu({ choice, onChoose }: { choice: DeviceChoice; onChoos
     if (list.length > 0) setCameraNames((known) => new Map([...known, ...list.map((c) => [c.name, c.description] as const)]));
   };
 
+  // The watch lists at once, then again on every change, while the menu is
+  // open. No PipeWire, no cameras: that list stays empty and the default (a
+  // test pattern) is used.
   useEffect(() => {
     if (!open) return;
-    watched.current = { audio: false, cameras: false };
     return watchDevices((change) => {
-      if (change.kind === "audio") {
-        watched.current.audio = true;
-        setError(null);
-        setDevices(change.devices);
-      } else {
-        watched.current.cameras = true;
-        showCameras(change.cameras);
+      switch (change.kind) {
+        case "audio":
+          setError(null);
+          setDevices(change.devices);
+          break;
+        case "audioUnavailable":
+          setError(change.error.message);
+          break;
+        case "cameras":
+          showCameras(change.cameras);
+          break;
       }
     });
   }, [open]);
 
   const onOpenChange: MenuProps["onOpenChange"] = (_, data) => {
     setOpen(data.open);
-    if (!data.open) return;
-    setError(null);
-    getAudioDevices().then(
-      (list) => {
-        if (!watched.current.audio) setDevices(list);
-      },
-      (failure: unknown) => {
-        if (!watched.current.audio) setError(describeCoreError(failure));
-      },
-    );
-    // No PipeWire, no cameras: the list stays empty and the default (a test pattern) is used.
-    getCameras().then(
-      (list) => {
-        if (!watched.current.cameras) showCameras(list);
-      },
-      () => {
-        if (!watched.current.cameras) setCameras([]);
-      },
-    );
+    // A reason shown last time may no longer hold: the watch says afresh.
+    if (data.open) setError(null);
   };
 
   const checkedValues = {

@@ -61,6 +61,15 @@ function createFakeCore() {
   const chatListeners = new Set<(event: ChatEvent) => void>();
   const callListeners = new Set<(call: CallView) => void>();
   const deviceWatchers = new Set<(change: DeviceListChange) => void>();
+  /**
+   * What a device watch finds when it starts, as the core lists at once:
+   * the sound devices (or why there are none) and the cameras (null: none
+   * could be listed).
+   */
+  const plugged: { audio: AudioDeviceInfo[] | { unavailable: string }; cameras: CameraDeviceInfo[] | null } = {
+    audio: [],
+    cameras: [],
+  };
   /** Per video stream, as on the Rust side: a request waiting for the next frame, or the newest frame waiting for a request. */
   const videoRequests = new Map<number, (packet: ArrayBuffer) => void>();
   const videoFrames = new Map<number, ArrayBuffer>();
@@ -122,9 +131,21 @@ function createFakeCore() {
     setCamera: vi.fn<typeof Core.setCamera>(() => Promise.reject(new Error("not answered in this test"))),
     getCurrentCall: vi.fn<typeof Core.getCurrentCall>(() => Promise.resolve(null)),
     getCallHistory: vi.fn<typeof Core.getCallHistory>(() => Promise.resolve([])),
-    getAudioDevices: vi.fn<typeof Core.getAudioDevices>(() => Promise.resolve([])),
+    plugged,
     watchDevices: vi.fn<typeof Core.watchDevices>((onChange) => {
       deviceWatchers.add(onChange);
+      const { audio, cameras } = plugged;
+      queueMicrotask(() =>
+        act(() => {
+          if (!deviceWatchers.has(onChange)) return;
+          onChange(
+            Array.isArray(audio)
+              ? { kind: "audio", devices: audio }
+              : { kind: "audioUnavailable", error: { code: "other", message: audio.unavailable } },
+          );
+          if (cameras) onChange({ kind: "cameras", cameras });
+        }),
+      );
       return () => deviceWatchers.delete(onChange);
     }),
     /** Whether anyone is watching for devices plugged in or out. */
@@ -144,7 +165,6 @@ function createFakeCore() {
       });
     },
     selectAudioDevices: vi.fn<typeof Core.selectAudioDevices>(() => Promise.resolve()),
-    getCameras: vi.fn<typeof Core.getCameras>(() => Promise.resolve([])),
     selectCamera: vi.fn<typeof Core.selectCamera>(() => Promise.resolve()),
     nextVideoFrame: vi.fn<typeof Core.nextVideoFrame>(
       (stream) =>
@@ -240,10 +260,8 @@ export const fakeCoreModule: typeof Core = {
   setCamera: (on) => fakeCore.setCamera(on),
   getCurrentCall: () => fakeCore.getCurrentCall(),
   getCallHistory: () => fakeCore.getCallHistory(),
-  getAudioDevices: () => fakeCore.getAudioDevices(),
   watchDevices: (onChange) => fakeCore.watchDevices(onChange),
   selectAudioDevices: (input, output) => fakeCore.selectAudioDevices(input, output),
-  getCameras: () => fakeCore.getCameras(),
   selectCamera: (name) => fakeCore.selectCamera(name),
   nextVideoFrame: (stream) => fakeCore.nextVideoFrame(stream),
   onCallEvent: (listener) => fakeCore.onCallEvent(listener),
