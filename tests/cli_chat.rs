@@ -179,19 +179,26 @@ fn kill_hard(child: &mut std::process::Child) {
     let _ = child.wait();
 }
 
-#[test]
-fn a_killed_client_delivers_its_outbox_exactly_once() {
-    let _turn = one_at_a_time();
+/// Alice has written to bob; then, while the server was away, `count`
+/// more messages ("queued 0", …) went into her outbox. The server is back.
+struct Queued {
+    /// The server's data; removed when the test ends.
+    _scratch: tempfile::TempDir,
+    server: DevServer,
+    alice: Person,
+    bob: Person,
+    chat_id: String,
+}
+
+fn queued_while_the_server_was_away(count: usize) -> Queued {
     let scratch = tempfile::tempdir().unwrap();
     let mut server = DevServer::start(&scratch.path().join("server"));
     let alice = Person::signed_in(&server, "alice@convene.example");
     let bob = Person::signed_in(&server, "bob@convene.example");
     let first = alice.json_lines(&["send", "bob@convene.example", "first", "--json"]);
     let chat_id = first[0]["chatId"].as_str().unwrap().to_owned();
-
-    // The server is away: ten messages wait in alice's outbox.
     server.stop();
-    for n in 0..10 {
+    for n in 0..count {
         let queued = alice.run(&["send", &chat_id, &format!("queued {n}"), "--wait", "0"]);
         assert_eq!(
             queued.status.code(),
@@ -199,10 +206,24 @@ fn a_killed_client_delivers_its_outbox_exactly_once() {
             "left in the outbox: {queued:?}"
         );
     }
-
-    // It is back; the client delivering the outbox is killed again and
-    // again, at varied moments, before one finally runs to the end.
     server.resume();
+    Queued {
+        _scratch: scratch,
+        server,
+        alice,
+        bob,
+        chat_id,
+    }
+}
+
+#[test]
+fn a_killed_client_delivers_its_outbox_exactly_once() {
+    let _turn = one_at_a_time();
+    let queued = queued_while_the_server_was_away(10);
+    let (alice, bob, chat_id) = (&queued.alice, &queued.bob, &queued.chat_id);
+
+    // The client delivering the outbox is killed again and again, at
+    // varied moments, before one finally runs to the end.
     for round in 0..8u64 {
         let mut flush = alice
             .command(&["flush", "--wait", "30"])
@@ -216,7 +237,7 @@ fn a_killed_client_delivers_its_outbox_exactly_once() {
     let flush = alice.run(&["flush", "--wait", "30"]);
     assert!(flush.status.success(), "the rest goes out: {flush:?}");
 
-    let seen = bob.json_lines(&["messages", &chat_id, "--top", "50", "--json"]);
+    let seen = bob.json_lines(&["messages", chat_id, "--top", "50", "--json"]);
     let mut expected = vec!["first".to_owned()];
     expected.extend((0..10).map(|n| format!("queued {n}")));
     let mut bodies: Vec<String> = seen
@@ -249,23 +270,13 @@ fn a_killed_client_delivers_its_outbox_exactly_once() {
 #[test]
 fn messages_wait_in_the_outbox_while_the_session_has_ended() {
     let _turn = one_at_a_time();
-    let scratch = tempfile::tempdir().unwrap();
-    let mut server = DevServer::start(&scratch.path().join("server"));
-    let alice = Person::signed_in(&server, "alice@convene.example");
-    let bob = Person::signed_in(&server, "bob@convene.example");
-    let first = alice.json_lines(&["send", "bob@convene.example", "first", "--json"]);
-    let chat_id = first[0]["chatId"].as_str().unwrap().to_owned();
-
-    server.stop();
-    for n in 0..3 {
-        let queued = alice.run(&["send", &chat_id, &format!("queued {n}"), "--wait", "0"]);
-        assert_eq!(queued.status.code(), Some(3), "{queued:?}");
-    }
-    server.resume();
+    let queued = queued_while_the_server_was_away(3);
+    let (server, alice, bob, chat_id) =
+        (&queued.server, &queued.alice, &queued.bob, &queued.chat_id);
     // While the messages wait, alice's session ends (a password change).
     tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(support::sessions::end_session(&server, ALICE_OID));
+        .block_on(support::sessions::end_session(server, ALICE_OID));
 
     // Delivering them now asks for a sign-in at once, and keeps them.
     let flush = alice.run(&["flush", "--wait", "30"]);
@@ -280,7 +291,7 @@ fn messages_wait_in_the_outbox_while_the_session_has_ended() {
         flush.status.success(),
         "they go out after the sign-in: {flush:?}"
     );
-    let seen = bob.json_lines(&["messages", &chat_id, "--json"]);
+    let seen = bob.json_lines(&["messages", chat_id, "--json"]);
     let bodies: Vec<&str> = seen.iter().map(|m| m["body"].as_str().unwrap()).collect();
     assert_eq!(bodies, ["first", "queued 0", "queued 1", "queued 2"]);
 
