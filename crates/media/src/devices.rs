@@ -661,27 +661,25 @@ mod tests {
         }
     }
 
+    type Listing = Result<Vec<AudioDevice>, MediaError>;
+
+    /// A lister giving these listings in turn, then "a" alone for good.
+    fn scripted(listings: Vec<Listing>) -> impl FnMut() -> Listing + Send + 'static {
+        let mut script = VecDeque::from(listings);
+        move || script.pop_front().unwrap_or_else(|| Ok(vec![device("a")]))
+    }
+
     #[test]
     fn the_watcher_reports_the_first_list_and_then_only_changes() {
         // A scripted sequence of listings: same, same, plugged, error,
         // unplugged, then steady.
-        let script = Arc::new(Mutex::new(VecDeque::from(vec![
+        let lister = scripted(vec![
             Ok(vec![device("a")]),
             Ok(vec![device("a")]),
             Ok(vec![device("a"), device("usb")]),
             Err(MediaError::DeviceNotFound("flaky".into())),
             Ok(vec![device("a")]),
-        ])));
-        let lister = {
-            let script = script.clone();
-            move || {
-                script
-                    .lock()
-                    .unwrap()
-                    .pop_front()
-                    .unwrap_or_else(|| Ok(vec![device("a")]))
-            }
-        };
+        ]);
         let (tx, rx) = mpsc::channel();
         let watcher = DeviceWatcher::start(Duration::from_millis(5), lister, move |l| {
             let listed = l.expect("a failure after the first list is skipped");
@@ -704,20 +702,13 @@ mod tests {
 
     #[test]
     fn the_watcher_says_why_until_there_is_a_first_list() {
-        let script = Arc::new(Mutex::new(VecDeque::from(vec![
+        let lister = scripted(vec![
             Err(MediaError::DeviceNotFound("no ALSA".into())),
             Err(MediaError::DeviceNotFound("no ALSA".into())),
             Err(MediaError::DeviceNotFound("still starting".into())),
             Ok(vec![device("a")]),
             Err(MediaError::DeviceNotFound("flaky".into())),
-        ])));
-        let lister = move || {
-            script
-                .lock()
-                .unwrap()
-                .pop_front()
-                .unwrap_or_else(|| Ok(vec![device("a")]))
-        };
+        ]);
         let (tx, rx) = mpsc::channel();
         let _watcher = DeviceWatcher::start(Duration::from_millis(5), lister, move |l| {
             let report = match l {
