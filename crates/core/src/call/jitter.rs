@@ -10,8 +10,12 @@ use bytes::Bytes;
 /// the oldest rather than let the delay grow.
 const MAX_DEPTH: usize = 5;
 /// After this many concealed frames in a row, play silence: Opus PLC turns
-/// to a drone when nothing arrives (the sender stopped, or sends DTX).
+/// to a drone when nothing arrives (the sender stopped). Not in a silence
+/// the sender announced (DTX): there concealment is Opus's comfort noise,
+/// which lasts until the sender speaks again.
 const MAX_CONCEAL: u32 = 5;
+/// Opus packets this short carry no audio: the sender is in DTX.
+const TOC_ONLY: usize = 2;
 
 /// What to play for the next 20 ms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +34,8 @@ pub struct AudioJitter {
     next: Option<u64>,
     newest: Option<u64>,
     concealed: u32,
+    /// The last packet played announced a silence (DTX).
+    in_dtx: bool,
 }
 
 impl AudioJitter {
@@ -82,13 +88,14 @@ impl AudioJitter {
         }
         let playout = if let Some(packet) = self.packets.remove(&next) {
             self.concealed = 0;
+            self.in_dtx = packet.len() <= TOC_ONLY;
             Playout::Packet(packet)
         } else if let Some(following) = self.packets.get(&(next + 1)) {
             self.concealed = 0;
             Playout::Recover(following.clone())
         } else {
             self.concealed += 1;
-            if self.concealed > MAX_CONCEAL {
+            if self.concealed > MAX_CONCEAL && !self.in_dtx {
                 Playout::Silence
             } else {
                 Playout::Conceal
@@ -113,8 +120,9 @@ impl AudioJitter {
 mod tests {
     use super::*;
 
+    /// A packet of speech (longer than a TOC byte), told apart by `n`.
     fn packet(n: u8) -> Bytes {
-        Bytes::from(vec![n])
+        Bytes::from(vec![n, 0xAA, 0xAA])
     }
 
     #[test]
@@ -177,6 +185,34 @@ mod tests {
         jitter.pop();
         let plays: Vec<_> = (0..7).map(|_| jitter.pop()).collect();
         assert_eq!(plays[..5], [const { Playout::Conceal }; 5]);
+        assert_eq!(plays[5..], [Playout::Silence, Playout::Silence]);
+    }
+
+    #[test]
+    fn an_announced_silence_is_comfort_noise_until_speech_comes_back() {
+        let mut jitter = AudioJitter::default();
+        jitter.push(1, Bytes::from_static(&[0x78, 1, 2, 3]));
+        jitter.push(2, Bytes::from_static(&[0x78])); // DTX begins
+        jitter.pop();
+        jitter.pop();
+        for _ in 0..19 {
+            assert_eq!(jitter.pop(), Playout::Conceal);
+        }
+        // A comfort-noise update, then DTX again, then speech.
+        jitter.push(3, Bytes::from_static(&[0x78, 9, 9]));
+        jitter.push(4, Bytes::from_static(&[0x78]));
+        jitter.push(5, Bytes::from_static(&[0x78, 5, 5, 5]));
+        assert_eq!(
+            jitter.pop(),
+            Playout::Packet(Bytes::from_static(&[0x78, 9, 9]))
+        );
+        assert_eq!(jitter.pop(), Playout::Packet(Bytes::from_static(&[0x78])));
+        assert_eq!(
+            jitter.pop(),
+            Playout::Packet(Bytes::from_static(&[0x78, 5, 5, 5]))
+        );
+        // Speech that stops without a word of DTX is a sender gone quiet.
+        let plays: Vec<_> = (0..7).map(|_| jitter.pop()).collect();
         assert_eq!(plays[5..], [Playout::Silence, Playout::Silence]);
     }
 
