@@ -86,7 +86,10 @@ struct AliceAndBob {
 }
 
 async fn alice_chatting_with_bob(scratch: &Path) -> AliceAndBob {
-    let server = DevServer::start(&scratch.join("server"));
+    alice_chatting_with_bob_on(DevServer::start(&scratch.join("server")), scratch).await
+}
+
+async fn alice_chatting_with_bob_on(server: DevServer, scratch: &Path) -> AliceAndBob {
     let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
     let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
     let cache = scratch.join("alice");
@@ -204,6 +207,69 @@ async fn messages_written_offline_go_out_once_after_a_restart() {
     );
     wait_until_sent(&mut events, &keys, WITHIN).await;
     let expected: Vec<String> = (1..=3).map(|n| format!("offline {n}")).collect();
+    assert_once_in_order(&alice.server_messages(&chat_id).await, &expected);
+}
+
+/// Alice's session ends (signed out elsewhere, a password change) while
+/// her app runs. What she writes then waits in the outbox, and goes out as
+/// soon as she signs in again, not at the outbox's next slow retry.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_message_written_after_the_session_ended_goes_out_once_signed_in_again() {
+    let scratch = tempfile::tempdir().unwrap();
+    // Tokens that live four seconds instead of an hour, so that the
+    // client needs its refresh token soon.
+    let server = DevServer::start_with(
+        &scratch.path().join("server"),
+        &["--dev-token-lifetime", "4"],
+    );
+    let AliceAndBob {
+        server: _server,
+        alice,
+        client,
+        mut events,
+        chat_id,
+        ..
+    } = alice_chatting_with_bob_on(server, scratch.path()).await;
+
+    let key = alice.profile.key();
+    let message = client.send_message(&chat_id, text("before")).await.unwrap();
+    wait_until_sent(&mut events, &[message.key], WITHIN).await;
+    // The refresh token goes (again, should a renewal in flight have stored
+    // a new one), and the access tokens run out.
+    loop {
+        alice.vault.delete(&key, "refresh_token").await.unwrap();
+        tokio::time::sleep(Duration::from_secs(5)).await;
+        if alice
+            .vault
+            .load(&key, "refresh_token")
+            .await
+            .unwrap()
+            .is_none()
+        {
+            break;
+        }
+    }
+
+    // What she writes now stays queued, not refused, and the app says the
+    // session has ended.
+    let waiting = client.send_message(&chat_id, text("after")).await.unwrap();
+    next_matching(&mut events, WITHIN, "the ended session", |e| {
+        matches!(e, ClientEvent::SessionExpired { .. }).then_some(())
+    })
+    .await;
+    let thread = client.thread(&chat_id, None, 50).await.unwrap();
+    let queued = thread
+        .messages
+        .iter()
+        .find(|m| m.key == waiting.key)
+        .unwrap();
+    assert_eq!(queued.delivery, Delivery::Sending);
+
+    alice.sign_in_again().await;
+    // The app follows the account after a sign-in, as it does here.
+    client.switch_account(&alice.profile.user_id).await.unwrap();
+    wait_until_sent(&mut events, &[waiting.key], Duration::from_secs(8)).await;
+    let expected = ["before".to_owned(), "after".to_owned()];
     assert_once_in_order(&alice.server_messages(&chat_id).await, &expected);
 }
 

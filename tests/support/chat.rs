@@ -35,28 +35,18 @@ impl Account {
         })
         .unwrap();
         let vault = Vault::open(VaultKind::Ephemeral).await.unwrap();
-        let sessions = sessions(&vault, &config);
-        let who = username.to_owned();
-        let profile = sessions
-            .sign_in(
-                move |url| {
-                    let url = url.clone();
-                    let who = who.clone();
-                    tokio::spawn(
-                        async move { super::person::sign_in_at(url, &who, "convene").await },
-                    );
-                    Ok(())
-                },
-                pending(),
-                None,
-            )
-            .await
-            .expect("signs in");
+        let profile = sign_in_with(&sessions(&vault, &config), username).await;
         Self {
             vault,
             profile,
             config,
         }
+    }
+
+    /// Signs in again, as the person would after their session ended: the
+    /// new refresh token goes to the same vault.
+    pub async fn sign_in_again(&self) {
+        sign_in_with(&sessions(&self.vault, &self.config), &self.profile.username).await;
     }
 
     /// A running client for this account, its chat cache in `cache_dir`.
@@ -117,6 +107,23 @@ impl Account {
         all.reverse();
         all
     }
+}
+
+async fn sign_in_with(sessions: &Sessions, username: &str) -> AccountProfile {
+    let who = username.to_owned();
+    sessions
+        .sign_in(
+            move |url| {
+                let url = url.clone();
+                let who = who.clone();
+                tokio::spawn(async move { super::person::sign_in_at(url, &who, "convene").await });
+                Ok(())
+            },
+            pending(),
+            None,
+        )
+        .await
+        .expect("signs in")
 }
 
 fn sessions(vault: &Vault, config: &ClientConfig) -> Sessions {

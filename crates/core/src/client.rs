@@ -158,6 +158,7 @@ impl ChatSlot {
             if service.account().user_id == account.user_id
                 && service.account().tenant_id == account.tenant_id
             {
+                service.resume();
                 return Ok(Some(service.clone()));
             }
         }

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use convene_proto::live::{ClientFrame, ServerFrame, LIVE_PATH};
 use futures_util::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, oneshot, watch};
+use tokio::sync::{mpsc, oneshot, watch, Notify};
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::http::HeaderValue;
 use tokio_tungstenite::tungstenite::Message;
@@ -30,9 +30,16 @@ pub enum LiveEvent {
 pub struct LiveSender {
     frames: mpsc::Sender<Outgoing>,
     connected: watch::Receiver<bool>,
+    signed_in: Arc<Notify>,
 }
 
 impl LiveSender {
+    /// The account was signed in (again): a channel waiting for that
+    /// connects at once.
+    pub fn signed_in(&self) {
+        self.signed_in.notify_one();
+    }
+
     /// Sends if connected; a frame that cannot go now is dropped (typing
     /// notifications are worthless later).
     pub fn try_send(&self, frame: ClientFrame) -> bool {
@@ -120,7 +127,12 @@ pub fn live_url(server: &Url) -> Url {
 pub fn disabled() -> (LiveSender, tokio::task::JoinHandle<()>) {
     let (frames, _) = mpsc::channel(1);
     let (_, connected) = watch::channel(false);
-    (LiveSender { frames, connected }, tokio::spawn(async {}))
+    let sender = LiveSender {
+        frames,
+        connected,
+        signed_in: Arc::new(Notify::new()),
+    };
+    (sender, tokio::spawn(async {}))
 }
 
 /// Keeps the live channel up for as long as the returned task runs.
@@ -133,6 +145,8 @@ pub fn spawn(
     let (frames_tx, mut frames_rx) = mpsc::channel::<Outgoing>(32);
     let (connected_tx, connected_rx) = watch::channel(false);
     let url = live_url(&server);
+    let signed_in = Arc::new(Notify::new());
+    let signed_in_again = Arc::clone(&signed_in);
     let task = tokio::spawn(async move {
         let mut backoff = Backoff::default();
         loop {
@@ -151,10 +165,13 @@ pub fn spawn(
                     }
                 }
                 Err(ConnectError::SignInAgain) => {
-                    // The session keeper tells the user; try again slowly
-                    // in case they sign in again.
+                    // The session keeper tells the user; try again when
+                    // they sign in again, or slowly in case that was missed.
                     tracing::info!("live channel waits for a new sign-in");
-                    tokio::time::sleep(Duration::from_secs(30)).await;
+                    tokio::select! {
+                        _ = tokio::time::sleep(Duration::from_secs(30)) => {}
+                        _ = signed_in_again.notified() => {}
+                    }
                     continue;
                 }
                 Err(ConnectError::Other(reason)) => {
@@ -168,6 +185,7 @@ pub fn spawn(
         LiveSender {
             frames: frames_tx,
             connected: connected_rx,
+            signed_in,
         },
         task,
     )

@@ -158,6 +158,15 @@ impl ChatService {
         self.live.is_connected()
     }
 
+    /// The account was signed in (again) or chosen: what waits for a usable
+    /// session, the outbox and the live channel, tries at once, and the
+    /// chats catch up on what the ended session missed.
+    pub fn resume(&self) {
+        self.outbox_wake.notify_one();
+        self.live.signed_in();
+        self.sync_now();
+    }
+
     /// Asks the sync worker to catch up on everything now.
     pub fn sync_now(&self) {
         let _ = self.sync.send(SyncRequest::Everything);
