@@ -6,8 +6,11 @@
 //! clock runs on through the frames left out; sequence numbers do not, so
 //! the other side sees a pause, not a loss.
 
-/// Opus packets this short carry no audio: the encoder is in DTX.
-const TOC_ONLY: usize = 2;
+/// Whether an Opus packet is the TOC byte alone (one or two bytes): no
+/// audio, the encoder is in DTX.
+pub fn is_toc_only(packet: &[u8]) -> bool {
+    packet.len() <= 2
+}
 
 /// Decides which encoded frames go out.
 #[derive(Debug, Default)]
@@ -22,7 +25,7 @@ impl DtxGate {
     /// For a packet to send, how many frames were left out just before it;
     /// `None` to leave this one out.
     pub fn admit(&mut self, packet: &[u8]) -> Option<u32> {
-        let toc_only = packet.len() <= TOC_ONLY;
+        let toc_only = is_toc_only(packet);
         if toc_only && self.announced {
             self.held += 1;
             return None;

@@ -6,6 +6,8 @@ use std::collections::BTreeMap;
 
 use bytes::Bytes;
 
+use super::dtx::is_toc_only;
+
 /// More than this many packets waiting (100 ms) means playout lags: drop
 /// the oldest rather than let the delay grow.
 const MAX_DEPTH: usize = 5;
@@ -14,8 +16,6 @@ const MAX_DEPTH: usize = 5;
 /// the sender announced (DTX): there concealment is Opus's comfort noise,
 /// which lasts until the sender speaks again.
 const MAX_CONCEAL: u32 = 5;
-/// Opus packets this short carry no audio: the sender is in DTX.
-const TOC_ONLY: usize = 2;
 
 /// What to play for the next 20 ms.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +88,7 @@ impl AudioJitter {
         }
         let playout = if let Some(packet) = self.packets.remove(&next) {
             self.concealed = 0;
-            self.in_dtx = packet.len() <= TOC_ONLY;
+            self.in_dtx = is_toc_only(&packet);
             Playout::Packet(packet)
         } else if let Some(following) = self.packets.get(&(next + 1)) {
             self.concealed = 0;
