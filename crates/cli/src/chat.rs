@@ -385,8 +385,9 @@ impl Terminal {
                         // after the new sign-in; waiting longer is no use.
                         Some(ClientEvent::SessionExpired { account }) => {
                             eprintln!(
-                                "convene-cli: {} message(s) stay in the outbox and go out after \
-                                 `convene-cli login`",
+                                "convene-cli: {} message(s) stay in the outbox: after \
+                                 `convene-cli login` they go out with the next chat command \
+                                 (or `convene-cli flush`)",
                                 keys.len() - done.len()
                             );
                             return Err(SessionError::SignInAgain { username: account.username }.into());
