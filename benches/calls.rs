@@ -21,11 +21,11 @@ use std::process::{Child, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use convene_media::{AudioFormat, AudioSink, AudioSource, ToneSource, WavRecorder};
 use serde_json::Value;
 use support::procs::{context_switches, rss_kib, thread_cpu_seconds};
 use support::server::DevServer;
 use support::terminal::Person;
+use support::voice::write_voice;
 
 const BOB: &str = "bob@convene.example";
 const SETUP_CALLS: usize = 20;
@@ -210,16 +210,9 @@ fn call(
 /// 20 s of one side of a conversation: a tone for each turn it speaks,
 /// silence while the other side does.
 fn write_turns(path: &std::path::Path, frequency: f64, speaks_first: bool) {
-    let mut voice = ToneSource::new(AudioFormat::OPUS_MONO, frequency, 0.3);
-    let mut file = WavRecorder::create(path, AudioFormat::OPUS_MONO).expect("create a WAV file");
-    for n in 0..1_000 {
-        let mut frame = voice.next_frame(20).expect("a tone never ends");
-        if (n / TURN_FRAMES).is_multiple_of(2) != speaks_first {
-            frame.samples.fill(0);
-        }
-        file.play(&frame);
-    }
-    file.finish().expect("write the WAV file");
+    write_voice(path, frequency, 0.3, 1_000, |n| {
+        (n / TURN_FRAMES).is_multiple_of(2) == speaks_first
+    });
 }
 
 fn spawn(person: &Person, args: &[&str]) -> Child {

@@ -17,14 +17,13 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use convene_media::{
-    read_wav_mono, tone_power, AudioFormat, AudioSink, AudioSource, ToneSource, WavRecorder,
-};
+use convene_media::{read_wav_mono, tone_power};
 use convene_test_support::coturn::Coturn;
 use convene_test_support::pulse::Pulse;
 use serde_json::Value;
 use support::server::DevServer;
 use support::terminal::Person;
+use support::voice::write_voice;
 
 const ALICE: &str = "alice@convene.example";
 const BOB: &str = "bob@convene.example";
@@ -359,7 +358,7 @@ fn a_terminal_talks_and_listens_through_its_sound_devices() {
     let bob = room.person(BOB);
     let (alice_heard, bob_heard) = (room.file("alice-heard.wav"), room.file("bob-heard.wav"));
     let voice = room.file("voice.wav");
-    write_tone(Path::new(&voice), 440.0, 0.3, Duration::from_secs(30));
+    write_voice(Path::new(&voice), 440.0, 0.3, 1_500, |_| true); // 30 s
     let mut talking = pulse.play(Path::new(&voice));
 
     let bob_side = answering(
@@ -420,18 +419,11 @@ fn a_silence_sends_next_to_nothing_and_speech_after_it_comes_through() {
     let bob = room.person(BOB);
     let bob_heard = room.file("bob-heard.wav");
     let said = room.file("said.wav");
-    let (rate, frame) = (48_000usize, 960usize);
-    let mut tone = ToneSource::new(AudioFormat::OPUS_MONO, 440.0, 0.3);
-    let mut file = WavRecorder::create(Path::new(&said), AudioFormat::OPUS_MONO).unwrap();
-    for n in 0..300 {
-        let speaking = !(50..200).contains(&n); // 1 s, 3 s of silence, 2 s
-        let mut words = tone.next_frame(20).expect("a tone never ends");
-        if !speaking {
-            words.samples = vec![0; frame];
-        }
-        file.play(&words);
-    }
-    file.finish().unwrap();
+    let rate = 48_000usize;
+    // 1 s, 3 s of silence, 2 s.
+    write_voice(Path::new(&said), 440.0, 0.3, 300, |n| {
+        !(50..200).contains(&n)
+    });
 
     let bob_side = answering(&bob, "bob", &["--audio", "none", "--record", &bob_heard]);
     let alice_side = call(
@@ -472,16 +464,6 @@ fn a_silence_sends_next_to_nothing_and_speech_after_it_comes_through() {
         again >= 0.66,
         "speech after the silence is heard in {again:.2} of it"
     );
-}
-
-/// A WAV file holding `seconds` of a tone.
-fn write_tone(path: &Path, frequency: f64, amplitude: f64, length: Duration) {
-    let mut tone = ToneSource::new(AudioFormat::OPUS_MONO, frequency, amplitude);
-    let mut file = WavRecorder::create(path, AudioFormat::OPUS_MONO).expect("create a WAV file");
-    for _ in 0..length.as_millis() / 20 {
-        file.play(&tone.next_frame(20).expect("a tone never ends"));
-    }
-    file.finish().expect("write the WAV file");
 }
 
 #[test]

@@ -11,6 +11,7 @@ pub mod scene;
 pub mod server;
 pub mod sessions;
 pub mod terminal;
+pub mod voice;
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
