@@ -76,36 +76,9 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
     // token and then the one they got for it. (Spending only the first
     // would look to the issuer like this client retrying a rotation whose
     // answer it lost, which it forgives.) The client reports it once.
-    let spend = |token: String| {
-        let url = format!(
-            "{}/{}/oauth2/v2.0/token",
-            server.url(),
-            convene_core::config::DEV_TENANT_ID
-        );
-        async move {
-            let reply: serde_json::Value = reqwest::Client::new()
-                .post(url)
-                .form(&[
-                    ("grant_type", "refresh_token"),
-                    ("client_id", convene_core::config::DEV_CLIENT_ID),
-                    ("refresh_token", token.as_str()),
-                    (
-                        "scope",
-                        "openid offline_access https://graph.microsoft.com/User.Read",
-                    ),
-                ])
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            reply["refresh_token"].as_str().map(str::to_owned)
-        }
-    };
     let current = refresh_token(&vault, &key).await;
-    if let Some(next) = spend(current).await {
-        spend(next).await;
+    if let Some(next) = support::sessions::spend_refresh_token(&server, &current).await {
+        support::sessions::spend_refresh_token(&server, &next).await;
     }
     let expired = tokio::time::timeout(Duration::from_secs(20), async {
         loop {

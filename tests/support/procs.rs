@@ -48,13 +48,8 @@ pub fn thread_cpu_seconds(pid: u32) -> f64 {
 /// preempted: about how often it woke.
 pub fn context_switches(pid: u32) -> u64 {
     per_thread(pid, "status", |text| {
-        text.lines()
-            .filter_map(|line| {
-                line.strip_prefix("voluntary_ctxt_switches:")
-                    .or_else(|| line.strip_prefix("nonvoluntary_ctxt_switches:"))
-            })
-            .filter_map(|v| v.trim().parse::<f64>().ok())
-            .sum()
+        (field(text, "voluntary_ctxt_switches:") + field(text, "nonvoluntary_ctxt_switches:"))
+            as f64
     }) as u64
 }
 
@@ -80,9 +75,13 @@ pub fn pss_kib(pid: u32) -> u64 {
 }
 
 fn status_field(path: &str, name: &str) -> u64 {
-    std::fs::read_to_string(path)
-        .unwrap_or_default()
-        .lines()
+    field(&std::fs::read_to_string(path).unwrap_or_default(), name)
+}
+
+/// The number after `name` in a `/proc` status-style text (a `kB` unit
+/// dropped); 0 when absent.
+fn field(text: &str, name: &str) -> u64 {
+    text.lines()
         .find_map(|l| l.strip_prefix(name))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         .unwrap_or(0)
