@@ -436,11 +436,11 @@ fn a_silence_sends_next_to_nothing_and_speech_after_it_comes_through() {
     let bob_end = bob_side.finish();
     bob_end.expect(0, "remoteHungUp");
 
-    let played = bob_end.summary["audioFramesPlayed"].as_u64().unwrap();
-    let packets = bob_end.summary["audioPacketsReceived"].as_u64().unwrap();
+    let played = bob_end.summary["audioPlayedMs"].as_u64().unwrap();
+    let received = bob_end.summary["audioReceivedMs"].as_u64().unwrap();
     assert!(
-        packets >= 100 && packets * 4 < played * 3,
-        "{packets} packets for {played} frames played: the silence was not sent frame by frame"
+        received >= 2_000 && received * 4 < played * 3,
+        "{received} ms came in packets for {played} ms played: the silence was not sent frame by frame"
     );
     let (_, heard) = read_wav_mono(Path::new(&bob_heard)).expect("bob's recording");
     let share = |from_ms: usize, to_ms: usize, loud: bool| {
@@ -464,6 +464,43 @@ fn a_silence_sends_next_to_nothing_and_speech_after_it_comes_through() {
         again >= 0.66,
         "speech after the silence is heard in {again:.2} of it"
     );
+}
+
+/// Once the other side reports a clean path (its first report comes
+/// after 2 s), audio goes in 40 ms packets, half as many as 20 ms ones,
+/// and still sounds as it should.
+#[test]
+fn on_a_clean_path_audio_goes_in_longer_packets() {
+    let room = Room::open(&[]);
+    let alice = room.person(ALICE);
+    let bob = room.person(BOB);
+    let bob_heard = room.file("bob-heard.wav");
+
+    let bob_side = answering(
+        &bob,
+        "bob",
+        &["--audio", "tone:660", "--record", &bob_heard],
+    );
+    let alice_side = call(
+        &alice,
+        "alice",
+        BOB,
+        &["--audio", "tone:440", "--duration", "8s"],
+    );
+    alice_side.finish().expect(0, "hungUp");
+    let bob_end = bob_side.finish();
+    bob_end.expect(0, "remoteHungUp");
+
+    let received = bob_end.summary["audioReceivedMs"].as_u64().unwrap();
+    let packets = bob_end.summary["audioPacketsReceived"].as_u64().unwrap();
+    // 2 s of 20 ms packets and 6 s of 40 ms ones make 32 ms on average;
+    // 20 ms packets all along would make 20.
+    let average = received as f64 / packets.max(1) as f64;
+    assert!(
+        received >= 6_000 && average > 27.0,
+        "{received} ms in {packets} packets: {average:.1} ms a packet"
+    );
+    heard(&bob_heard, 440.0, 660.0);
 }
 
 #[test]

@@ -188,8 +188,10 @@ struct CallSummary {
     setup_ms: Option<f64>,
     first_video_ms: Option<f64>,
     duration_secs: f64,
-    audio_frames_played: u64,
-    /// Fewer than frames played while the other side was silent (DTX).
+    /// The other side's audio played, and how much of it came in packets:
+    /// less while the other side was silent (DTX).
+    audio_played_ms: u64,
+    audio_received_ms: u64,
     audio_packets_received: u64,
     video_frames_decoded: u64,
     /// Decoded frames whose pattern number could be read back.
@@ -694,7 +696,8 @@ fn summarise(report: &CallReport, media: &TerminalMedia) -> CallSummary {
         setup_ms: report.timings.setup_ms,
         first_video_ms: report.timings.first_video_ms,
         duration_secs: report.duration_secs,
-        audio_frames_played: report.audio_frames_played,
+        audio_played_ms: report.audio_played_ms,
+        audio_received_ms: report.audio_received_ms,
         audio_packets_received: report.audio_packets_received,
         video_frames_decoded: report.video_frames_decoded,
         pattern_frames: psnr.frames,

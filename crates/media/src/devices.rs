@@ -411,12 +411,14 @@ impl AudioSource for DeviceInput {
 /// How far ahead of the device the caller may queue audio: the most
 /// latency the speaker side adds.
 const OUTPUT_RING: Duration = Duration::from_millis(200);
-/// Queued audio needed before playback (re)starts.
-const OUTPUT_PREBUFFER: Duration = Duration::from_millis(40);
+/// Queued audio needed before playback (re)starts: a call's playout
+/// hands over up to 40 ms at a time (one packet on a clean path), and the
+/// ring must not run dry just before the next one comes.
+const OUTPUT_PREBUFFER: Duration = Duration::from_millis(60);
 
 /// A speaker as an [`AudioSink`]. `play` never blocks: it queues the
 /// samples (dropping the oldest when more than 200 ms are waiting) and the
-/// device's callback drains them once 40 ms are queued, playing silence
+/// device's callback drains them once 60 ms are queued, playing silence
 /// when there is nothing. Mono frames go to every channel.
 pub struct DeviceOutput {
     ring: Arc<Ring>,

@@ -31,7 +31,8 @@ pub use error::MediaError;
 pub use failover::{DeviceChoice, FailoverInput, FailoverOutput};
 pub use mute::MutableSource;
 pub use opus::{
-    OpusDecoder, OpusEncoder, OPUS_DEFAULT_BITRATE, OPUS_FRAME_SAMPLES, OPUS_SAMPLE_RATE,
+    opus_packet_samples, OpusDecoder, OpusEncoder, OPUS_DEFAULT_BITRATE, OPUS_FRAME_SAMPLES,
+    OPUS_SAMPLE_RATE,
 };
 pub use resample::LinearResampler;
 pub use tone::{tone_power, ToneSource};

@@ -1,12 +1,15 @@
-//! Opus at 48 kHz mono in 20 ms frames, tuned for calls: speech mode,
-//! in-band FEC so one lost packet can be rebuilt from the next, and DTX so
-//! silence costs almost nothing.
+//! Opus at 48 kHz mono, tuned for calls: speech mode, in-band FEC so one
+//! lost packet can be rebuilt from the next, and DTX so silence costs
+//! almost nothing. A packet holds 2.5 to 60 ms; the decoder follows
+//! whatever the other side sends.
 
 use crate::error::MediaError;
 
 pub const OPUS_SAMPLE_RATE: u32 = 48_000;
 /// 20 ms at 48 kHz mono.
 pub const OPUS_FRAME_SAMPLES: usize = 960;
+/// The frame lengths Opus encodes, in samples at 48 kHz: 2.5 to 60 ms.
+const OPUS_FRAME_LENGTHS: [usize; 6] = [120, 240, 480, 960, 1920, 2880];
 /// Bitrate when none is asked for.
 pub const OPUS_DEFAULT_BITRATE: i32 = 32_000;
 /// Large enough for any 20 ms mono packet (Opus caps a frame at 1275 bytes).
@@ -54,13 +57,17 @@ impl OpusEncoder {
         Ok(encoder)
     }
 
-    /// Encodes exactly one 20 ms frame (960 samples). With DTX on, a packet
-    /// of a silent stretch may be 1–2 bytes; send it anyway.
+    /// Encodes one frame of 2.5, 5, 10, 20, 40 or 60 ms (960 samples for
+    /// 20 ms) into one packet. With DTX on, a packet of a silent stretch
+    /// is 1–2 bytes.
     pub fn encode(&mut self, pcm: &[i16]) -> Result<Vec<u8>, MediaError> {
-        if pcm.len() != OPUS_FRAME_SAMPLES {
+        if !OPUS_FRAME_LENGTHS.contains(&pcm.len()) {
             return Err(MediaError::InvalidInput {
                 what: "Opus frame",
-                reason: format!("{} samples, expected {OPUS_FRAME_SAMPLES}", pcm.len()),
+                reason: format!(
+                    "{} samples, expected one of {OPUS_FRAME_LENGTHS:?}",
+                    pcm.len()
+                ),
             });
         }
         self.inner
@@ -108,6 +115,14 @@ impl OpusEncoder {
 pub struct OpusDecoder {
     inner: opus::Decoder,
     out: Vec<i16>,
+    /// Samples in the last packet decoded: what a lost one most likely held.
+    last_packet: usize,
+}
+
+/// Samples at 48 kHz that an Opus packet holds, read from its header;
+/// `None` for a packet that is not valid Opus.
+pub fn opus_packet_samples(packet: &[u8]) -> Option<usize> {
+    opus::packet::get_nb_samples(packet, OPUS_SAMPLE_RATE).ok()
 }
 
 impl OpusDecoder {
@@ -117,10 +132,12 @@ impl OpusDecoder {
         Ok(Self {
             inner,
             out: vec![0; MAX_DECODED],
+            last_packet: OPUS_FRAME_SAMPLES,
         })
     }
 
-    /// Decodes one packet into its samples (960 for a 20 ms packet).
+    /// Decodes one packet into its samples (960 for a 20 ms packet, 1920
+    /// for 40 ms).
     pub fn decode(&mut self, packet: &[u8]) -> Result<Vec<i16>, MediaError> {
         if packet.is_empty() {
             return Err(MediaError::InvalidInput {
@@ -132,27 +149,33 @@ impl OpusDecoder {
             .inner
             .decode(packet, &mut self.out, false)
             .map_err(|e| err(dec, e))?;
+        self.last_packet = n;
         Ok(self.out[..n].to_vec())
     }
 
-    /// Rebuilds the lost 20 ms frame that came just before `next_packet`
-    /// from the FEC data carried in `next_packet`. Decode `next_packet`
-    /// itself afterwards as usual. Without FEC in it, Opus falls back to
-    /// concealment.
+    /// Rebuilds the lost packet that came just before `next_packet` from
+    /// the FEC data carried in `next_packet` (the lost one is taken to be
+    /// as long). Decode `next_packet` itself afterwards as usual. FEC
+    /// rebuilds a lost 20 ms packet; whatever it does not carry (no FEC
+    /// in it, a longer packet) Opus conceals.
     pub fn decode_fec(&mut self, next_packet: &[u8]) -> Result<Vec<i16>, MediaError> {
+        let lost = opus_packet_samples(next_packet)
+            .filter(|n| (1..=MAX_DECODED).contains(n))
+            .unwrap_or(self.last_packet);
         // The output length tells Opus how much audio was lost.
         let n = self
             .inner
-            .decode(next_packet, &mut self.out[..OPUS_FRAME_SAMPLES], true)
+            .decode(next_packet, &mut self.out[..lost], true)
             .map_err(|e| err(dec, e))?;
         Ok(self.out[..n].to_vec())
     }
 
-    /// 20 ms of packet-loss concealment, for a packet that never came.
+    /// Packet-loss concealment for a packet that never came, as long as
+    /// the last one decoded.
     pub fn conceal(&mut self) -> Result<Vec<i16>, MediaError> {
         let n = self
             .inner
-            .decode(&[], &mut self.out[..OPUS_FRAME_SAMPLES], false)
+            .decode(&[], &mut self.out[..self.last_packet], false)
             .map_err(|e| err(dec, e))?;
         Ok(self.out[..n].to_vec())
     }
@@ -266,6 +289,31 @@ mod tests {
         assert_eq!(concealed.len(), 960);
         // Concealment continues the signal rather than going silent.
         assert!(concealed.iter().any(|&s| s != 0));
+    }
+
+    #[test]
+    fn forty_ms_packets_decode_and_a_lost_one_is_stood_in_for_as_long() {
+        let mut tone = ToneSource::new(AudioFormat::OPUS_MONO, 440.0, 0.5);
+        let mut encoder = OpusEncoder::new(OPUS_DEFAULT_BITRATE).unwrap();
+        let packets: Vec<Vec<u8>> = (0..30)
+            .map(|_| {
+                encoder
+                    .encode(&tone.next_frame(40).unwrap().samples)
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(opus_packet_samples(&packets[0]), Some(1920));
+        assert_eq!(opus_packet_samples(&[]), None);
+
+        let mut decoder = OpusDecoder::new().unwrap();
+        for packet in &packets[..20] {
+            assert_eq!(decoder.decode(packet).unwrap().len(), 1920);
+        }
+        let rebuilt = decoder.decode_fec(&packets[21]).unwrap();
+        assert_eq!(rebuilt.len(), 1920);
+        // What stands in keeps the tone going rather than a gap.
+        assert!(rebuilt.iter().any(|&s| s != 0));
+        assert_eq!(decoder.conceal().unwrap().len(), 1920);
     }
 
     #[test]

@@ -17,21 +17,17 @@ pub fn is_toc_only(packet: &[u8]) -> bool {
 pub struct DtxGate {
     /// The last packet sent was TOC-only: the other side knows.
     announced: bool,
-    /// Frames left out since the last packet sent.
-    held: u32,
 }
 
 impl DtxGate {
-    /// For a packet to send, how many frames were left out just before it;
-    /// `None` to leave this one out.
-    pub fn admit(&mut self, packet: &[u8]) -> Option<u32> {
+    /// Whether this packet goes out.
+    pub fn admit(&mut self, packet: &[u8]) -> bool {
         let toc_only = is_toc_only(packet);
         if toc_only && self.announced {
-            self.held += 1;
-            return None;
+            return false;
         }
         self.announced = toc_only;
-        Some(std::mem::take(&mut self.held))
+        true
     }
 }
 
@@ -46,29 +42,25 @@ mod tests {
     fn speech_always_goes_out() {
         let mut gate = DtxGate::default();
         for _ in 0..5 {
-            assert_eq!(gate.admit(SPEECH), Some(0));
+            assert!(gate.admit(SPEECH));
         }
     }
 
     #[test]
     fn a_silence_is_announced_once_and_then_left_out() {
         let mut gate = DtxGate::default();
-        assert_eq!(gate.admit(SPEECH), Some(0));
-        assert_eq!(
-            gate.admit(TOC),
-            Some(0),
-            "the decoder learns of the silence"
-        );
+        assert!(gate.admit(SPEECH));
+        assert!(gate.admit(TOC), "the decoder learns of the silence");
         for _ in 0..19 {
-            assert_eq!(gate.admit(TOC), None);
+            assert!(!gate.admit(TOC));
         }
-        // A comfort-noise update goes out, after the 19 frames left out.
-        assert_eq!(gate.admit(&[0x78, 9, 9]), Some(19));
-        assert_eq!(gate.admit(TOC), Some(0));
-        assert_eq!(gate.admit(&[0x78, 9]), None, "two bytes are TOC-only too");
-        assert_eq!(gate.admit(TOC), None);
-        // Speech again: it goes out at once, and the clock skips the gap.
-        assert_eq!(gate.admit(SPEECH), Some(2));
-        assert_eq!(gate.admit(SPEECH), Some(0));
+        // A comfort-noise update goes out.
+        assert!(gate.admit(&[0x78, 9, 9]));
+        assert!(gate.admit(TOC));
+        assert!(!gate.admit(&[0x78, 9]), "two bytes are TOC-only too");
+        assert!(!gate.admit(TOC));
+        // Speech again: it goes out at once.
+        assert!(gate.admit(SPEECH));
+        assert!(gate.admit(SPEECH));
     }
 }

@@ -321,7 +321,8 @@ impl Call {
                 setup_ms: since_answer(self.media.first_audio.get()),
                 first_video_ms: since_answer(self.media.first_video.get()),
             },
-            audio_frames_played: self.media.audio_frames_played.load(Ordering::Relaxed),
+            audio_played_ms: self.media.audio_played_ms.load(Ordering::Relaxed),
+            audio_received_ms: self.media.audio_received_ms.load(Ordering::Relaxed),
             audio_packets_received: self.media.audio_packets_received.load(Ordering::Relaxed),
             video_frames_decoded: self.media.video_frames_decoded.load(Ordering::Relaxed),
             duration_secs: self

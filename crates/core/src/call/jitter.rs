@@ -8,8 +8,9 @@ use bytes::Bytes;
 
 use super::dtx::is_toc_only;
 
-/// More than this many packets waiting (100 ms) means playout lags: drop
-/// the oldest rather than let the delay grow.
+/// More than this many packets waiting (100 ms of 20 ms packets, 200 ms
+/// of the 40 ms ones a clean path carries) means playout lags: drop the
+/// oldest rather than let the delay grow.
 const MAX_DEPTH: usize = 5;
 /// After this many concealed frames in a row, play silence: Opus PLC turns
 /// to a drone when nothing arrives (the sender stopped). Not in a silence

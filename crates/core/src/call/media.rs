@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use convene_media::{
-    AudioFormat, AudioFrame, AudioSink, AudioSource, MediaError, OpusDecoder, OpusEncoder,
-    VideoFrame, VideoSource, Vp8Config, Vp8Decoder, Vp8Encoder,
+    opus_packet_samples, AudioFormat, AudioFrame, AudioSink, AudioSource, MediaError, OpusDecoder,
+    OpusEncoder, VideoFrame, VideoSource, Vp8Config, Vp8Decoder, Vp8Encoder, OPUS_FRAME_SAMPLES,
 };
 use rtc::media::io::sample_builder::SampleBuilder;
 use rtc::media::Sample;
@@ -23,11 +23,15 @@ use webrtc::media_stream::track_remote::{TrackRemote, TrackRemoteEvent};
 use super::dtx::DtxGate;
 use super::jitter::{AudioJitter, Playout};
 use super::keyframe::is_keyframe_request;
+use super::pace::{CaptureClock, PlayoutPace};
 use super::peer::LocalTrack;
 
-/// 20 ms Opus frames: the usual trade between latency and overhead.
+/// 20 ms Opus frames: the usual trade between latency and overhead, and
+/// the step playout keeps time in when nothing else paces it.
 pub const AUDIO_FRAME: Duration = Duration::from_millis(20);
 const AUDIO_FRAME_MS: u32 = 20;
+/// Audio in one packet on a path that loses nothing (`packet_length`).
+const CLEAN_PATH_PACKET_MS: u32 = 40;
 const AUDIO_BITRATE: i32 = 32_000;
 /// What the congestion controller's target leaves for video after audio.
 const AUDIO_SHARE_BPS: f64 = 48_000.0;
@@ -76,9 +80,11 @@ pub struct MediaState {
     stopped: AtomicBool,
     pub first_audio: OnceLock<Instant>,
     pub first_video: OnceLock<Instant>,
-    pub audio_frames_played: AtomicU64,
-    /// Opus packets that came: fewer than frames played while the other
-    /// side is silent (DTX).
+    /// Milliseconds of the other side's audio played, and how many of
+    /// them came in packets: fewer while the other side is silent (DTX).
+    pub audio_played_ms: AtomicU64,
+    pub audio_received_ms: AtomicU64,
+    /// Opus packets that came (each holds 20 or 40 ms from Convene).
     pub audio_packets_received: AtomicU64,
     pub video_frames_decoded: AtomicU64,
     /// Told when the other side's video starts, or starts again after a
@@ -89,6 +95,9 @@ pub struct MediaState {
     pub target_bitrate: AtomicU64,
     /// The loss the Opus encoder plans for, from the other side's reports.
     pub audio_expected_loss: ExpectedLoss,
+    /// This side's captured audio frames, which pace the playout of the
+    /// other side's (call/pace.rs).
+    capture_clock: tokio::sync::watch::Sender<CaptureClock>,
 }
 
 /// Percent of packets the path is expected to lose. Until the other side
@@ -132,7 +141,7 @@ impl MediaState {
 
 /// Captures, encodes and sends audio until the call stops.
 pub fn start_audio_sender(input: AudioInput, track: LocalTrack, state: Arc<MediaState>) {
-    let (packets_tx, packets_rx) = mpsc::channel::<Encoded>(16);
+    let (packets_tx, packets_rx) = mpsc::channel::<CapturedAudio>(16);
     let thread_state = Arc::clone(&state);
     let spawned = std::thread::Builder::new()
         .name("convene-audio-send".into())
@@ -143,54 +152,74 @@ pub fn start_audio_sender(input: AudioInput, track: LocalTrack, state: Arc<Media
         });
     if let Err(error) = spawned {
         tracing::warn!(%error, "no thread for audio capture");
+        state.capture_clock.send_replace(CaptureClock::Stopped);
         return;
     }
-    tokio::spawn(write_samples(track, packets_rx, AUDIO_FRAME, state));
+    tokio::spawn(send_audio(track, packets_rx, state));
+}
+
+/// How much audio goes in one packet. On a clean path, 40 ms: half the
+/// packets of 20 ms, which cuts an audio call's CPU by about a third
+/// (per-packet work dominates it, docs/benchmarks.md) and its header
+/// overhead by half, for 20 ms more delay. Where the path loses packets
+/// (or before the other side has said), 20 ms: Opus's in-band FEC
+/// rebuilds a lost packet from the next one only 20 ms at a time, so a
+/// longer packet would come back half concealed.
+fn packet_length(expected_loss: Option<u8>) -> u32 {
+    match expected_loss {
+        Some(0) => CLEAN_PATH_PACKET_MS,
+        _ => AUDIO_FRAME_MS,
+    }
+}
+
+/// What the capture thread hands on for each stretch it captured.
+struct CapturedAudio {
+    /// How much audio was captured.
+    duration: Duration,
+    /// The Opus packet to send; `None` when DTX leaves it out.
+    packet: Option<Bytes>,
 }
 
 fn capture_audio(
     mut input: AudioInput,
     state: &MediaState,
-    packets: &mpsc::Sender<Encoded>,
+    packets: &mpsc::Sender<CapturedAudio>,
 ) -> Result<(), MediaError> {
     let mut encoder = OpusEncoder::new(AUDIO_BITRATE)?;
     let mut dtx = DtxGate::default();
     let mut expected_loss = None;
     // The first frame goes at once (it ends call setup); the pace starts
     // after it.
-    let mut deadline = Instant::now() - AUDIO_FRAME;
-    let silence = vec![0i16; AudioFormat::OPUS_MONO.samples_per_channel(AUDIO_FRAME_MS)];
+    let mut deadline = Instant::now();
+    let mut first = true;
     while !state.is_stopped() {
-        let Some(frame) = input.source.next_frame(AUDIO_FRAME_MS) else {
-            break;
-        };
-        if !input.realtime {
-            deadline += AUDIO_FRAME;
-            if let Some(wait) = deadline.checked_duration_since(Instant::now()) {
-                std::thread::sleep(wait);
-            }
-        }
-        let pcm = mono_48k(&frame);
-        let pcm = if state.muted.load(Ordering::Relaxed) {
-            &silence
-        } else {
-            &pcm
-        };
         let loss = state.audio_expected_loss.get();
         if let Some(percent) = loss.filter(|_| loss != expected_loss) {
             tracing::debug!(percent, "Opus plans for this much loss");
             encoder.set_packet_loss_percent(i32::from(percent))?;
             expected_loss = loss;
         }
-        let packet = encoder.encode(pcm)?;
-        let Some(skipped_before) = dtx.admit(&packet) else {
-            continue;
+        let millis = packet_length(expected_loss);
+        let duration = Duration::from_millis(u64::from(millis));
+        let Some(frame) = input.source.next_frame(millis) else {
+            break;
         };
-        let encoded = Encoded {
-            data: Bytes::from(packet),
-            skipped_before,
+        if !input.realtime && !std::mem::take(&mut first) {
+            if let Some(wait) = deadline.checked_duration_since(Instant::now()) {
+                std::thread::sleep(wait);
+            }
+        }
+        deadline += duration;
+        let mut pcm = mono_48k(&frame);
+        if state.muted.load(Ordering::Relaxed) {
+            pcm.fill(0);
+        }
+        let packet = encoder.encode(&pcm)?;
+        let captured = CapturedAudio {
+            duration,
+            packet: dtx.admit(&packet).then(|| Bytes::from(packet)),
         };
-        if packets.blocking_send(encoded).is_err() {
+        if packets.blocking_send(captured).is_err() {
             break;
         }
     }
@@ -211,51 +240,70 @@ fn mono_48k(frame: &AudioFrame) -> Vec<i16> {
         .collect()
 }
 
-/// One encoded frame on its way to the track.
-struct Encoded {
-    data: Bytes,
-    /// Frames not sent just before this one (Opus DTX).
-    skipped_before: u32,
-}
-
-impl From<Vec<u8>> for Encoded {
-    fn from(data: Vec<u8>) -> Self {
-        Self {
-            data: Bytes::from(data),
-            skipped_before: 0,
+/// Sends the captured audio, and moves the capture clock on with all of
+/// it, sent or not.
+async fn send_audio(
+    local: LocalTrack,
+    mut captured: mpsc::Receiver<CapturedAudio>,
+    state: Arc<MediaState>,
+) {
+    let mut samples = 0;
+    // Audio DTX left out since the last packet sent.
+    let mut unsent = Duration::ZERO;
+    while let Some(audio) = captured.recv().await {
+        if state.is_stopped() {
+            break;
+        }
+        samples +=
+            AudioFormat::OPUS_MONO.samples_per_channel(audio.duration.as_millis() as u32) as u64;
+        state
+            .capture_clock
+            .send_replace(CaptureClock::Samples(samples));
+        match audio.packet {
+            Some(packet) => {
+                write_frame(&local, packet, audio.duration, std::mem::take(&mut unsent)).await
+            }
+            None => unsent += audio.duration,
         }
     }
+    state.capture_clock.send_replace(CaptureClock::Stopped);
 }
 
 async fn write_samples(
     local: LocalTrack,
-    mut packets: mpsc::Receiver<Encoded>,
+    mut frames: mpsc::Receiver<Bytes>,
     duration: Duration,
     state: Arc<MediaState>,
 ) {
-    while let Some(frame) = packets.recv().await {
+    while let Some(frame) = frames.recv().await {
         if state.is_stopped() {
             break;
         }
-        let now = Instant::now();
-        let skipped = (frame.skipped_before > 0).then(|| Sample {
-            // An empty sample makes no packet but moves the RTP clock on
-            // (a dropped-packets count would skip sequence numbers too,
-            // and the other side would count the silence as loss).
-            data: Bytes::new(),
-            duration: duration * frame.skipped_before,
-            ..Sample::new(now)
-        });
-        let sample = Sample {
-            data: frame.data,
-            duration,
-            ..Sample::new(now)
-        };
-        for sample in skipped.iter().chain([&sample]) {
-            let writer = local.track.sample_writer(local.ssrc, local.payload_type);
-            if let Err(error) = writer.write_sample(sample).await {
-                tracing::debug!(%error, "a media sample was not sent");
-            }
+        write_frame(&local, frame, duration, Duration::ZERO).await;
+    }
+}
+
+/// Sends one encoded frame of `duration`, after `unsent` of media that was
+/// left out just before it.
+async fn write_frame(local: &LocalTrack, data: Bytes, duration: Duration, unsent: Duration) {
+    let now = Instant::now();
+    let skipped = (!unsent.is_zero()).then(|| Sample {
+        // An empty sample makes no packet but moves the RTP clock on
+        // (a dropped-packets count would skip sequence numbers too,
+        // and the other side would count the silence as loss).
+        data: Bytes::new(),
+        duration: unsent,
+        ..Sample::new(now)
+    });
+    let sample = Sample {
+        data,
+        duration,
+        ..Sample::new(now)
+    };
+    for sample in skipped.iter().chain([&sample]) {
+        let writer = local.track.sample_writer(local.ssrc, local.payload_type);
+        if let Err(error) = writer.write_sample(sample).await {
+            tracing::debug!(%error, "a media sample was not sent");
         }
     }
 }
@@ -276,7 +324,7 @@ pub fn start_video_sender(
                 return tracing::info!("no camera on this device");
             };
             let fps = opened.input.source.fps().max(1);
-            let (frames_tx, frames_rx) = mpsc::channel::<Encoded>(8);
+            let (frames_tx, frames_rx) = mpsc::channel::<Bytes>(8);
             runtime.spawn(watch_keyframe_requests(
                 Arc::clone(&track.track),
                 Arc::clone(&state),
@@ -397,7 +445,7 @@ fn capture_video(
     camera: OpenedCamera,
     devices: &dyn MediaDevices,
     state: &MediaState,
-    frames: &mpsc::Sender<Encoded>,
+    frames: &mpsc::Sender<Bytes>,
 ) -> Result<Capture, MediaError> {
     let OpenedCamera { mut input, choice } = camera;
     let (width, height) = input.source.size();
@@ -514,7 +562,7 @@ pub async fn receive_audio(
     devices: Arc<dyn MediaDevices>,
     state: Arc<MediaState>,
 ) {
-    let mut sink = match off_the_call_thread(move || devices.speaker()).await {
+    let sink = match off_the_call_thread(move || devices.speaker()).await {
         Ok(sink) => sink,
         Err(error) => {
             // Keep reading the track (an unread track backs up inside the
@@ -523,37 +571,62 @@ pub async fn receive_audio(
             Box::new(Nowhere)
         }
     };
-    let mut decoder = match OpusDecoder::new() {
+    let decoder = match OpusDecoder::new() {
         Ok(decoder) => decoder,
         Err(error) => {
             tracing::warn!(%error, "no Opus decoder");
             return;
         }
     };
-    let mut jitter = AudioJitter::default();
-    let mut ticks = tokio::time::interval(AUDIO_FRAME);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut playing = false;
+    let mut playback = Playback {
+        jitter: AudioJitter::default(),
+        decoder,
+        sink,
+        ahead: 0,
+    };
+    let mut capture_clock = state.capture_clock.subscribe();
+    let mut capture_ended = false;
+    let mut pace: Option<PlayoutPace> = None;
+    let timer = tokio::time::sleep(Duration::ZERO);
+    tokio::pin!(timer);
     loop {
         tokio::select! {
             event = track.poll() => match event {
                 None => break,
                 Some(TrackRemoteEvent::OnRtpPacket(packet)) => {
                     state.audio_packets_received.fetch_add(1, Ordering::Relaxed);
-                    jitter.push(packet.header.sequence_number, packet.payload);
-                    if !playing {
+                    let samples = opus_packet_samples(&packet.payload).unwrap_or(0);
+                    state.audio_received_ms.fetch_add(samples_to_ms(samples), Ordering::Relaxed);
+                    playback.jitter.push(packet.header.sequence_number, packet.payload);
+                    if pace.is_none() {
                         // Play the first packet at once: call setup time
                         // ends when the first sound comes out.
-                        playing = true;
-                        play_next(&mut jitter, &mut decoder, &mut *sink, &state);
-                        ticks.reset();
+                        playback.start(&state);
+                        let clock = *capture_clock.borrow_and_update();
+                        pace = Some(PlayoutPace::start(Instant::now(), clock));
                     }
                 }
                 Some(TrackRemoteEvent::OnEnded) => break,
                 Some(_) => {}
             },
-            _ = ticks.tick(), if playing => {
-                play_next(&mut jitter, &mut decoder, &mut *sink, &state);
+            changed = capture_clock.changed(), if pace.is_some() && !capture_ended => {
+                let clock = match changed {
+                    Ok(()) => *capture_clock.borrow_and_update(),
+                    Err(_) => CaptureClock::Stopped,
+                };
+                capture_ended = clock == CaptureClock::Stopped;
+                let pace = pace.as_mut().expect("playing");
+                playback.play(pace.on_capture(clock, Instant::now()), &state);
+            },
+            () = &mut timer, if pace.is_some() => {
+                let pace = pace.as_mut().expect("playing");
+                playback.play(pace.on_deadline(Instant::now()), &state);
+            }
+        }
+        if let Some(pace) = &pace {
+            let deadline = tokio::time::Instant::from_std(pace.deadline());
+            if timer.deadline() != deadline {
+                timer.as_mut().reset(deadline);
             }
         }
         if state.is_stopped() {
@@ -562,32 +635,69 @@ pub async fn receive_audio(
     }
 }
 
-fn play_next(
-    jitter: &mut AudioJitter,
-    decoder: &mut OpusDecoder,
-    sink: &mut dyn AudioSink,
-    state: &MediaState,
-) {
-    let decoded = match jitter.pop() {
-        Playout::Packet(packet) => decoder.decode(&packet),
-        Playout::Recover(next) => decoder.decode_fec(&next),
-        Playout::Conceal => decoder.conceal(),
-        Playout::Silence => Ok(vec![
-            0;
-            AudioFormat::OPUS_MONO
-                .samples_per_channel(AUDIO_FRAME_MS)
-        ]),
-    };
-    match decoded {
-        Ok(samples) => {
-            state.first_audio.get_or_init(Instant::now);
-            state.audio_frames_played.fetch_add(1, Ordering::Relaxed);
-            sink.play(&AudioFrame {
-                format: AudioFormat::OPUS_MONO,
-                samples,
-            });
+fn samples_to_ms(samples: usize) -> u64 {
+    (samples / AudioFormat::OPUS_MONO.samples_per_channel(1)) as u64
+}
+
+/// The other side's audio on its way out: packets in order, their
+/// decoding, and the speaker.
+struct Playback {
+    jitter: AudioJitter,
+    decoder: OpusDecoder,
+    sink: Box<dyn AudioSink>,
+    /// Samples handed to the sink beyond what the clock asked for so far
+    /// (a packet may hold more than one step of the clock).
+    ahead: i64,
+}
+
+impl Playback {
+    /// Plays the first packet, at once.
+    fn start(&mut self, state: &MediaState) {
+        self.ahead = self.play_next(state) as i64;
+    }
+
+    /// The clock moved on by `samples`: plays packets until the sink has
+    /// at least that much more.
+    fn play(&mut self, samples: u64, state: &MediaState) {
+        self.ahead -= samples as i64;
+        while self.ahead < 0 {
+            self.ahead += self.play_next(state) as i64;
         }
-        Err(error) => tracing::debug!(%error, "an audio frame was not decoded"),
+    }
+
+    /// Plays the next packet, or what stands in for it; returns how many
+    /// samples that took (a frame's worth even when it failed, so that
+    /// playout moves on).
+    fn play_next(&mut self, state: &MediaState) -> usize {
+        let decoded = match self.jitter.pop() {
+            Playout::Packet(packet) => self.decoder.decode(&packet),
+            Playout::Recover(next) => self.decoder.decode_fec(&next),
+            Playout::Conceal => self.decoder.conceal(),
+            Playout::Silence => Ok(vec![
+                0;
+                AudioFormat::OPUS_MONO
+                    .samples_per_channel(AUDIO_FRAME_MS)
+            ]),
+        };
+        match decoded {
+            Ok(samples) if !samples.is_empty() => {
+                state.first_audio.get_or_init(Instant::now);
+                let played = samples.len();
+                state
+                    .audio_played_ms
+                    .fetch_add(samples_to_ms(played), Ordering::Relaxed);
+                self.sink.play(&AudioFrame {
+                    format: AudioFormat::OPUS_MONO,
+                    samples,
+                });
+                played
+            }
+            Ok(_) => OPUS_FRAME_SAMPLES,
+            Err(error) => {
+                tracing::debug!(%error, "an audio frame was not decoded");
+                OPUS_FRAME_SAMPLES
+            }
+        }
     }
 }
 

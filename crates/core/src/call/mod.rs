@@ -8,6 +8,7 @@ pub mod history;
 pub mod jitter;
 pub mod keyframe;
 pub mod media;
+pub mod pace;
 pub mod peer;
 pub mod quality;
 pub mod runtime;

@@ -106,7 +106,10 @@ pub struct CallTimings {
 pub struct CallReport {
     pub view: CallView,
     pub timings: CallTimings,
-    pub audio_frames_played: u64,
+    /// The other side's audio played, and how much of it came in packets
+    /// (less while the other side was silent: DTX).
+    pub audio_played_ms: u64,
+    pub audio_received_ms: u64,
     pub audio_packets_received: u64,
     pub video_frames_decoded: u64,
     pub duration_secs: f64,
