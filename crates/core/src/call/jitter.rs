@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use convene_media::{opus_packet_samples, OPUS_FRAME_SAMPLES};
 
 use super::dtx::is_toc_only;
 
-/// More than this many packets waiting (100 ms of 20 ms packets, 200 ms
-/// of the 40 ms ones a clean path carries) means playout lags: drop the
-/// oldest rather than let the delay grow.
-const MAX_DEPTH: usize = 5;
+/// More than this much audio waiting (100 ms at 48 kHz: five 20 ms
+/// packets, two 40 ms ones) means playout lags: drop the oldest rather
+/// than let the delay grow.
+const MAX_WAITING: usize = 5 * OPUS_FRAME_SAMPLES;
 /// After this many concealed frames in a row, play silence: Opus PLC turns
 /// to a drone when nothing arrives (the sender stopped). Not in a silence
 /// the sender announced (DTX): there concealment is Opus's comfort noise,
@@ -69,12 +70,21 @@ impl AudioJitter {
             .expect("three candidates")
     }
 
+    /// Samples in the packets waiting (a packet that is not valid Opus
+    /// counts as 20 ms).
+    fn waiting(&self) -> usize {
+        self.packets
+            .values()
+            .map(|packet| opus_packet_samples(packet).unwrap_or(OPUS_FRAME_SAMPLES))
+            .sum()
+    }
+
     pub fn pop(&mut self) -> Playout {
         let Some(mut next) = self.next else {
             return Playout::Silence;
         };
         let mut trimmed = false;
-        while self.packets.len() > MAX_DEPTH {
+        while self.waiting() > MAX_WAITING {
             self.packets.pop_first();
             trimmed = true;
         }
@@ -107,7 +117,7 @@ impl AudioJitter {
         // plays when it comes; playout is then 20 ms later for good, which
         // is how the buffer grows to the path's jitter (a relay's, a busy
         // machine's) instead of concealing every late packet and dropping
-        // it. MAX_DEPTH trims the delay again if it overshoots.
+        // it. MAX_WAITING trims the delay again if it overshoots.
         let late =
             self.packets.is_empty() && matches!(playout, Playout::Conceal | Playout::Silence);
         if !late {
@@ -121,9 +131,14 @@ impl AudioJitter {
 mod tests {
     use super::*;
 
-    /// A packet of speech (longer than a TOC byte), told apart by `n`.
+    /// A 20 ms packet of speech (longer than a TOC byte), told apart by `n`.
     fn packet(n: u8) -> Bytes {
-        Bytes::from(vec![n, 0xAA, 0xAA])
+        Bytes::from(vec![0x78, n, 0xAA])
+    }
+
+    /// A 40 ms one (SILK wideband), told apart by `n`.
+    fn long_packet(n: u8) -> Bytes {
+        Bytes::from(vec![0x50, n, 0xAA])
     }
 
     #[test]
@@ -221,7 +236,7 @@ mod tests {
     fn a_trimmed_backlog_goes_on_playing_packets() {
         let mut jitter = AudioJitter::default();
         // Full to the brim: one in, one out, 100 ms behind.
-        for n in 0..MAX_DEPTH as u16 {
+        for n in 0..5u16 {
             jitter.push(n, packet(n as u8));
         }
         assert_eq!(jitter.pop(), Playout::Packet(packet(0)));
@@ -244,5 +259,16 @@ mod tests {
             jitter.push(n, packet(n as u8));
         }
         assert_eq!(jitter.pop(), Playout::Packet(packet(15)));
+    }
+
+    #[test]
+    fn a_backlog_of_longer_packets_is_trimmed_to_as_much_delay() {
+        let mut jitter = AudioJitter::default();
+        for n in 0..5u16 {
+            jitter.push(n, long_packet(n as u8));
+        }
+        // 200 ms waiting: two packets (80 ms) are kept.
+        assert_eq!(jitter.pop(), Playout::Packet(long_packet(3)));
+        assert_eq!(jitter.pop(), Playout::Packet(long_packet(4)));
     }
 }

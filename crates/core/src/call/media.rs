@@ -897,6 +897,15 @@ mod tests {
         state.stop();
     }
 
+    #[test]
+    fn audio_packets_are_longer_only_on_a_path_known_to_be_clean() {
+        assert_eq!(packet_length(None), 20, "before the first report");
+        assert_eq!(packet_length(Some(0)), 40);
+        for loss in [1, 5, 30] {
+            assert_eq!(packet_length(Some(loss)), 20, "{loss} % loss: FEC pays");
+        }
+    }
+
     #[tokio::test]
     async fn a_slow_device_open_leaves_the_call_thread_free() {
         let ticks = Arc::new(AtomicU64::new(0));
