@@ -29,11 +29,17 @@ impl Coturn {
             .arg("--use-auth-secret")
             .arg(format!("--static-auth-secret={secret}"))
             .arg(format!("--realm={realm}"))
+            // UDP only, which is all the tests hand out: a TCP listener on
+            // the same port number can find it taken by some connection's
+            // ephemeral port, and coturn then retries the bind for ever
+            // without answering on UDP either.
             .args([
                 "--allow-loopback-peers",
                 "--no-cli",
+                "--no-tcp",
                 "--no-tls",
                 "--no-dtls",
+                "--no-tcp-relay",
             ])
             .arg(format!(
                 "--pidfile={}",

@@ -95,8 +95,8 @@ pub struct MediaState {
     pub target_bitrate: AtomicU64,
     /// The loss the Opus encoder plans for, from the other side's reports.
     pub audio_expected_loss: ExpectedLoss,
-    /// This side's captured audio frames, which pace the playout of the
-    /// other side's (call/pace.rs).
+    /// How much audio this side has captured, which paces the playout of
+    /// the other side's (call/pace.rs).
     capture_clock: tokio::sync::watch::Sender<CaptureClock>,
 }
 
@@ -163,8 +163,8 @@ pub fn start_audio_sender(input: AudioInput, track: LocalTrack, state: Arc<Media
 /// (per-packet work dominates it, docs/benchmarks.md) and its header
 /// overhead by half, for 20 ms more delay. Where the path loses packets
 /// (or before the other side has said), 20 ms: Opus's in-band FEC
-/// rebuilds a lost packet from the next one only 20 ms at a time, so a
-/// longer packet would come back half concealed.
+/// rebuilds a lost 20 ms packet from the next one, while a lost 40 ms
+/// packet comes back mostly concealed.
 fn packet_length(expected_loss: Option<u8>) -> u32 {
     match expected_loss {
         Some(0) => CLEAN_PATH_PACKET_MS,
