@@ -7,6 +7,9 @@
 //! feeds what goes to the speaker (`process_render`), the capture side
 //! cleans what the microphone heard (`process_capture`).
 
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, PoisonError};
+
 use webrtc_audio_processing as apm;
 
 use crate::audio::{AudioFormat, AudioFrame, AudioSink, AudioSource};
@@ -15,6 +18,9 @@ use crate::resample::{f32_to_i16, i16_to_f32};
 
 /// 10 ms at 48 kHz: the module's frame.
 pub const APM_FRAME_SAMPLES: usize = 480;
+/// Played frames held back at most (100 ms) waiting for microphone frames
+/// to interleave with; past that (no capture running) they go in at once.
+const MOST_RENDER_HELD: usize = 10;
 
 /// Echo cancellation (delay-agnostic, so the device latency need not be
 /// known) and noise suppression, with a high-pass filter for rumble. Gain
@@ -23,10 +29,17 @@ pub const APM_FRAME_SAMPLES: usize = 480;
 ///
 /// Clones share one module: give one to the playback thread for
 /// [`process_render`](Self::process_render) and keep one for capture.
+///
+/// The canceller tracks the echo best when played and captured frames
+/// reach it in turn, one each, while a call hands them over in bursts (a
+/// 40 ms packet is four frames). Played frames therefore wait in a queue
+/// and go in one before each captured frame: fed four and four, the
+/// canceller took a test's echo down by 38 dB instead of 97.
 #[derive(Clone)]
 pub struct AudioProcessor {
     inner: apm::Processor,
     buf: Vec<f32>,
+    render_held: Arc<Mutex<VecDeque<Vec<f32>>>>,
 }
 
 impl AudioProcessor {
@@ -56,6 +69,7 @@ impl AudioProcessor {
         Ok(Self {
             inner,
             buf: vec![0.0; APM_FRAME_SAMPLES],
+            render_held: Arc::default(),
         })
     }
 
@@ -75,13 +89,16 @@ impl AudioProcessor {
     /// whole number of 10 ms frames, so a 20 ms Opus frame goes in as is).
     pub fn process_render(&mut self, far_end: &[i16]) -> Result<(), MediaError> {
         Self::check(far_end.len())?;
+        let mut held = self
+            .render_held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
         for chunk in far_end.chunks_exact(APM_FRAME_SAMPLES) {
-            for (b, &s) in self.buf.iter_mut().zip(chunk) {
-                *b = i16_to_f32(s);
-            }
-            self.inner
-                .process_render_frame(&mut self.buf)
-                .map_err(|e| MediaError::Processing(e.to_string()))?;
+            held.push_back(chunk.iter().map(|&s| i16_to_f32(s)).collect());
+        }
+        while held.len() > MOST_RENDER_HELD {
+            let mut frame = held.pop_front().expect("more than enough held");
+            render_frame(&mut self.inner, &mut frame)?;
         }
         Ok(())
     }
@@ -91,6 +108,14 @@ impl AudioProcessor {
     pub fn process_capture(&mut self, near_end: &mut [i16]) -> Result<(), MediaError> {
         Self::check(near_end.len())?;
         for chunk in near_end.chunks_exact_mut(APM_FRAME_SAMPLES) {
+            let played = self
+                .render_held
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .pop_front();
+            if let Some(mut played) = played {
+                render_frame(&mut self.inner, &mut played)?;
+            }
             for (b, &s) in self.buf.iter_mut().zip(chunk.iter()) {
                 *b = i16_to_f32(s);
             }
@@ -103,6 +128,12 @@ impl AudioProcessor {
         }
         Ok(())
     }
+}
+
+fn render_frame(inner: &mut apm::Processor, frame: &mut [f32]) -> Result<(), MediaError> {
+    inner
+        .process_render_frame(frame)
+        .map_err(|e| MediaError::Processing(e.to_string()))
 }
 
 /// A microphone with the speaker's echo taken out: give the speaker an
@@ -227,7 +258,7 @@ mod tests {
                 self.0.extend_from_slice(&frame.samples);
             }
         }
-        /// A microphone that hears the room's echo, 20 ms at a time.
+        /// A microphone that hears the room's echo.
         struct Microphone(std::vec::IntoIter<i16>);
         impl AudioSource for Microphone {
             fn format(&self) -> AudioFormat {
@@ -244,27 +275,34 @@ mod tests {
 
         let far = far_end(6);
         let raw = echo_of(&far);
-        let processor = AudioProcessor::new().unwrap();
-        let mut speaker = EchoReference {
-            speaker: Speaker(Vec::new()),
-            processor: processor.clone(),
-        };
-        let mut microphone = EchoCancelled {
-            microphone: Microphone(raw.clone().into_iter()),
-            processor,
-        };
-        let mut heard = Vec::new();
-        for chunk in far.chunks(960) {
-            speaker.play(&AudioFrame {
-                format: AudioFormat::OPUS_MONO,
-                samples: chunk.to_vec(),
-            });
-            heard.extend(microphone.next_frame(20).unwrap().samples);
+        // A call hands audio over 20 ms at a time, or 40 ms on a clean path.
+        for millis in [20, 40] {
+            let processor = AudioProcessor::new().unwrap();
+            let mut speaker = EchoReference {
+                speaker: Speaker(Vec::new()),
+                processor: processor.clone(),
+            };
+            let mut microphone = EchoCancelled {
+                microphone: Microphone(raw.clone().into_iter()),
+                processor,
+            };
+            let mut heard = Vec::new();
+            for chunk in far.chunks(48 * millis as usize) {
+                speaker.play(&AudioFrame {
+                    format: AudioFormat::OPUS_MONO,
+                    samples: chunk.to_vec(),
+                });
+                heard.extend(microphone.next_frame(millis).unwrap().samples);
+            }
+            assert_eq!(speaker.speaker.0, far, "the speaker plays what it is given");
+            let tail = |s: &[i16]| tone_power(&s[48_000 * 3..], 48_000, 440.0);
+            let db = 10.0 * (tail(&heard) / tail(&raw)).log10();
+            eprintln!("{millis} ms at a time: the echo is {db:.1} dB down");
+            assert!(
+                db < -60.0,
+                "{millis} ms at a time: the echo was only {db:.1} dB down"
+            );
         }
-        assert_eq!(speaker.speaker.0, far, "the speaker plays what it is given");
-        let tail = |s: &[i16]| tone_power(&s[48_000 * 3..], 48_000, 440.0);
-        let db = 10.0 * (tail(&heard) / tail(&raw)).log10();
-        assert!(db < -30.0, "the echo was only {db:.1} dB down");
     }
 
     #[test]

@@ -211,6 +211,8 @@ fn capture_audio(
         }
         deadline += duration;
         let mut pcm = mono_48k(&frame);
+        // The last frame of a file may be short: Opus takes whole frames.
+        pcm.resize(AudioFormat::OPUS_MONO.samples_per_channel(millis), 0);
         if state.muted.load(Ordering::Relaxed) {
             pcm.fill(0);
         }
