@@ -59,6 +59,13 @@ impl Room {
         }
     }
 
+    /// A room where alice and bob are signed in, each at their own terminal.
+    fn with_alice_and_bob(flags: &[&str]) -> (Self, Person, Person) {
+        let room = Self::open(flags);
+        let (alice, bob) = (room.person(ALICE), room.person(BOB));
+        (room, alice, bob)
+    }
+
     /// Someone at their own terminal (their own home), signed in.
     fn person(&self, username: &'static str) -> Person {
         Person::signed_in(&self.server, username)
@@ -292,9 +299,7 @@ fn heard(path: &str, expected: f64, other: f64) {
 
 #[test]
 fn two_terminals_hear_each_others_tone_and_see_each_others_pattern() {
-    let room = Room::open(&[]);
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (room, alice, bob) = Room::with_alice_and_bob(&[]);
     let (alice_heard, bob_heard) = (room.file("alice-heard.wav"), room.file("bob-heard.wav"));
 
     let bob_side = answering(
@@ -353,9 +358,7 @@ fn two_terminals_hear_each_others_tone_and_see_each_others_pattern() {
 #[test]
 fn a_terminal_talks_and_listens_through_its_sound_devices() {
     let pulse = Pulse::start();
-    let room = Room::open(&[]);
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (room, alice, bob) = Room::with_alice_and_bob(&[]);
     let (alice_heard, bob_heard) = (room.file("alice-heard.wav"), room.file("bob-heard.wav"));
     let voice = room.file("voice.wav");
     write_voice(Path::new(&voice), 440.0, 0.3, 1_500, |_| true); // 30 s
@@ -414,9 +417,7 @@ fn a_terminal_talks_and_listens_through_its_sound_devices() {
 /// second, which bob hears as silence; her words after it come through.
 #[test]
 fn a_silence_sends_next_to_nothing_and_speech_after_it_comes_through() {
-    let room = Room::open(&[]);
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (room, alice, bob) = Room::with_alice_and_bob(&[]);
     let bob_heard = room.file("bob-heard.wav");
     let said = room.file("said.wav");
     let rate = 48_000usize;
@@ -471,9 +472,7 @@ fn a_silence_sends_next_to_nothing_and_speech_after_it_comes_through() {
 /// and still sounds as it should.
 #[test]
 fn on_a_clean_path_audio_goes_in_longer_packets() {
-    let room = Room::open(&[]);
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (room, alice, bob) = Room::with_alice_and_bob(&[]);
     let bob_heard = room.file("bob-heard.wav");
 
     let bob_side = answering(
@@ -505,9 +504,7 @@ fn on_a_clean_path_audio_goes_in_longer_packets() {
 
 #[test]
 fn a_declined_call_ends_as_declined_for_the_caller() {
-    let room = Room::open(&[]);
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (_room, alice, bob) = Room::with_alice_and_bob(&[]);
 
     let bob_side = answering(&bob, "bob", &["--decline"]);
     let alice_side = call(&alice, "alice", BOB, &[]);
@@ -520,9 +517,7 @@ fn a_declined_call_ends_as_declined_for_the_caller() {
 
 #[test]
 fn a_caller_who_gives_up_cancels_the_ringing_call() {
-    let room = Room::open(&[]);
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (_room, alice, bob) = Room::with_alice_and_bob(&[]);
 
     let mut bob_side = answering(&bob, "bob", &["--ring-for", "10s"]);
     let alice_side = call(&alice, "alice", BOB, &["--give-up-after", "2s"]);
@@ -544,9 +539,7 @@ fn a_caller_who_gives_up_cancels_the_ringing_call() {
 
 #[test]
 fn calling_someone_in_a_call_is_busy() {
-    let room = Room::open(&[]);
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (room, alice, bob) = Room::with_alice_and_bob(&[]);
     let carol = room.person(CAROL);
 
     let bob_side = answering(&bob, "bob", &[]);
@@ -565,9 +558,7 @@ fn calling_someone_in_a_call_is_busy() {
 
 #[test]
 fn an_unanswered_call_ends_at_the_servers_ring_timeout() {
-    let room = Room::open(&["--call-ring-timeout", "2"]);
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (_room, alice, bob) = Room::with_alice_and_bob(&["--call-ring-timeout", "2"]);
 
     let bob_side = answering(&bob, "bob", &["--ring-for", "30s"]);
     let started = Instant::now();
@@ -589,9 +580,7 @@ fn an_unanswered_call_ends_at_the_servers_ring_timeout() {
 
 #[test]
 fn a_call_answered_after_ringing_for_twenty_seconds_connects() {
-    let room = Room::open(&[]);
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (room, alice, bob) = Room::with_alice_and_bob(&[]);
     let bob_heard = room.file("bob-heard.wav");
 
     // Longer than ICE waits without candidates (18 s) while the callee's
@@ -649,9 +638,7 @@ fn a_call_answered_on_one_device_stops_ringing_on_the_other() {
 
 #[test]
 fn a_callee_whose_process_dies_ends_the_call_as_failed() {
-    let room = Room::open(&["--call-resume-grace", "3"]);
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (_room, alice, bob) = Room::with_alice_and_bob(&["--call-resume-grace", "3"]);
 
     let mut bob_side = answering(&bob, "bob", &[]);
     let mut alice_side = call(&alice, "alice", BOB, &[]);
@@ -674,9 +661,8 @@ const TURN_SECRET: &str = "convene-call-tests";
 fn relay_only_calls_go_through_a_real_turn_server() {
     let turn = Coturn::start(TURN_SECRET, "convene");
     let flags = turn.server_flags();
-    let room = Room::open(&flags.iter().map(String::as_str).collect::<Vec<_>>());
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (room, alice, bob) =
+        Room::with_alice_and_bob(&flags.iter().map(String::as_str).collect::<Vec<_>>());
     let (alice_heard, bob_heard) = (room.file("alice-heard.wav"), room.file("bob-heard.wav"));
 
     let bob_side = answering(
@@ -763,9 +749,7 @@ fn a_call_carries_on_through_a_server_restart_and_hangs_up_after_it() {
 /// each other after it.
 #[test]
 fn a_short_outage_reconnects_without_hanging_up() {
-    let room = Room::open(&[]);
-    let alice = room.person(ALICE);
-    let bob = room.person(BOB);
+    let (room, alice, bob) = Room::with_alice_and_bob(&[]);
     let (alice_heard, bob_heard) = (room.file("alice-heard.wav"), room.file("bob-heard.wav"));
 
     let bob_side = answering(

@@ -31,8 +31,9 @@ pub enum Playout {
 
 #[derive(Debug, Default)]
 pub struct AudioJitter {
-    /// Keyed by extended sequence number (no wrap at 65 535).
-    packets: BTreeMap<u64, Bytes>,
+    /// Keyed by extended sequence number (no wrap at 65 535), with the
+    /// samples each holds.
+    packets: BTreeMap<u64, (Bytes, usize)>,
     next: Option<u64>,
     newest: Option<u64>,
     concealed: u32,
@@ -41,14 +42,18 @@ pub struct AudioJitter {
 }
 
 impl AudioJitter {
-    pub fn push(&mut self, sequence: u16, payload: Bytes) {
+    /// Takes a packet in; returns the samples at 48 kHz it holds (read from
+    /// its Opus header; 20 ms for a packet that is not valid Opus).
+    pub fn push(&mut self, sequence: u16, payload: Bytes) -> usize {
+        let samples = opus_packet_samples(&payload).unwrap_or(OPUS_FRAME_SAMPLES);
         let extended = self.extend(sequence);
         if self.next.is_some_and(|next| extended < next) {
-            return; // too late: its time has passed
+            return samples; // too late: its time has passed
         }
         self.next.get_or_insert(extended);
         self.newest = Some(self.newest.map_or(extended, |n| n.max(extended)));
-        self.packets.insert(extended, payload);
+        self.packets.insert(extended, (payload, samples));
+        samples
     }
 
     /// Unwraps a 16-bit sequence number next to the newest one seen.
@@ -70,13 +75,9 @@ impl AudioJitter {
             .expect("three candidates")
     }
 
-    /// Samples in the packets waiting (a packet that is not valid Opus
-    /// counts as 20 ms).
+    /// Samples in the packets waiting.
     fn waiting(&self) -> usize {
-        self.packets
-            .values()
-            .map(|packet| opus_packet_samples(packet).unwrap_or(OPUS_FRAME_SAMPLES))
-            .sum()
+        self.packets.values().map(|&(_, samples)| samples).sum()
     }
 
     pub fn pop(&mut self) -> Playout {
@@ -97,11 +98,11 @@ impl AudioJitter {
                 next = first;
             }
         }
-        let playout = if let Some(packet) = self.packets.remove(&next) {
+        let playout = if let Some((packet, _)) = self.packets.remove(&next) {
             self.concealed = 0;
             self.in_dtx = is_toc_only(&packet);
             Playout::Packet(packet)
-        } else if let Some(following) = self.packets.get(&(next + 1)) {
+        } else if let Some((following, _)) = self.packets.get(&(next + 1)) {
             self.concealed = 0;
             Playout::Recover(following.clone())
         } else {

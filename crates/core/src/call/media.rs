@@ -9,8 +9,8 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use convene_media::{
-    opus_packet_samples, AudioFormat, AudioFrame, AudioSink, AudioSource, MediaError, OpusDecoder,
-    OpusEncoder, VideoFrame, VideoSource, Vp8Config, Vp8Decoder, Vp8Encoder, OPUS_FRAME_SAMPLES,
+    AudioFormat, AudioFrame, AudioSink, AudioSource, MediaError, OpusDecoder, OpusEncoder,
+    VideoFrame, VideoSource, Vp8Config, Vp8Decoder, Vp8Encoder, OPUS_FRAME_SAMPLES,
 };
 use rtc::media::io::sample_builder::SampleBuilder;
 use rtc::media::Sample;
@@ -587,7 +587,6 @@ pub async fn receive_audio(
         ahead: 0,
     };
     let mut capture_clock = state.capture_clock.subscribe();
-    let mut capture_ended = false;
     let mut pace: Option<PlayoutPace> = None;
     let timer = tokio::time::sleep(Duration::ZERO);
     tokio::pin!(timer);
@@ -597,9 +596,8 @@ pub async fn receive_audio(
                 None => break,
                 Some(TrackRemoteEvent::OnRtpPacket(packet)) => {
                     state.audio_packets_received.fetch_add(1, Ordering::Relaxed);
-                    let samples = opus_packet_samples(&packet.payload).unwrap_or(0);
+                    let samples = playback.jitter.push(packet.header.sequence_number, packet.payload);
                     state.audio_received_ms.fetch_add(samples_to_ms(samples), Ordering::Relaxed);
-                    playback.jitter.push(packet.header.sequence_number, packet.payload);
                     if pace.is_none() {
                         // Play the first packet at once: call setup time
                         // ends when the first sound comes out.
@@ -611,12 +609,9 @@ pub async fn receive_audio(
                 Some(TrackRemoteEvent::OnEnded) => break,
                 Some(_) => {}
             },
-            changed = capture_clock.changed(), if pace.is_some() && !capture_ended => {
-                let clock = match changed {
-                    Ok(()) => *capture_clock.borrow_and_update(),
-                    Err(_) => CaptureClock::Stopped,
-                };
-                capture_ended = clock == CaptureClock::Stopped;
+            // The clock's sender lives in `state`: it cannot close here.
+            Ok(()) = capture_clock.changed(), if pace.is_some() => {
+                let clock = *capture_clock.borrow_and_update();
                 let pace = pace.as_mut().expect("playing");
                 playback.play(pace.on_capture(clock, Instant::now()), &state);
             },
@@ -675,11 +670,7 @@ impl Playback {
             Playout::Packet(packet) => self.decoder.decode(&packet),
             Playout::Recover(next) => self.decoder.decode_fec(&next),
             Playout::Conceal => self.decoder.conceal(),
-            Playout::Silence => Ok(vec![
-                0;
-                AudioFormat::OPUS_MONO
-                    .samples_per_channel(AUDIO_FRAME_MS)
-            ]),
+            Playout::Silence => Ok(vec![0; OPUS_FRAME_SAMPLES]),
         };
         match decoded {
             Ok(samples) if !samples.is_empty() => {
