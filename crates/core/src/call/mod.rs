@@ -1,22 +1,31 @@
 //! 1:1 calls: signaling over the live channel to convene-server, media
 //! over WebRTC (webrtc-rs) between the two devices, codecs and devices from
 //! `convene-media`. See docs/protocol.md for the signaling.
+//!
+//! Start reading at [`machine`] (what a call does, sans-IO) and
+//! [`engine`] (the task that runs it: peer connection, live channel, media).
 
 pub mod dtx;
 pub mod engine;
 pub mod history;
+pub mod ice;
 pub mod jitter;
 pub mod keyframe;
+pub mod machine;
 pub mod media;
 pub mod pace;
 pub mod peer;
 pub mod quality;
+pub mod report;
 pub mod runtime;
+pub mod sim;
 pub mod view;
 
 pub use convene_proto::call::{CallDirection, CallOutcome, MediaKind};
-pub use engine::{CallEngine, CallError, CallSetup, IceSource};
+pub use engine::{CallEngine, CallSetup};
 pub use history::CallHistoryEntry;
+pub use ice::IceSource;
+pub use machine::CallError;
 pub use media::{AudioInput, MediaDevices, VideoInput};
 pub use quality::{CallQuality, QualityRating};
 pub use view::{CallPeer, CallReport, CallSide, CallStage, CallTimings, CallView, EndReason};
