@@ -1,4 +1,4 @@
-//! Chat figures for issue 4, printed (never pass/fail):
+//! Chat latency figures, printed (never pass/fail):
 //!
 //! 1. send → shown at the peer: alice's `Client::send_message` until bob's
 //!    event stream yields `ClientEvent::Incoming` for it, two real clients

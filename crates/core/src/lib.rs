@@ -1,9 +1,11 @@
 //! The Convene client engine.
 //!
-//! Everything a Convene client does (and later: sign-in, chat, calls) lives
-//! here, with no dependency on Tauri, so that the desktop shell, the CLI and
-//! tests drive exactly the same code. A [`Client`] owns one session and
-//! reports everything that happens on one ordered stream of [`ClientEvent`]s.
+//! Everything a Convene client does lives here, with no dependency on Tauri,
+//! so that the desktop shell, the CLI and tests drive exactly the same code:
+//! the server's settings and reachability (`config`, `connection`), sign-in
+//! and accounts (`auth`, `session`, `vault`, `exchange`), chat (`chat`) and
+//! 1:1 calls (`call`). A [`Client`] owns one session and reports everything
+//! that happens on one ordered stream of [`ClientEvent`]s.
 
 pub mod auth;
 pub mod call;

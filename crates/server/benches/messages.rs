@@ -1,4 +1,4 @@
-//! Sustained message throughput of convene-server (issue 4), printed (never
+//! Sustained message throughput of convene-server, printed (never
 //! pass/fail): `POST /v1.0/chats/{id}/messages` through the real HTTP API
 //! of a real `convene-server --dev` process (SQLite, WAL,
 //! `synchronous=FULL`), with 1, 4 and 16 concurrent senders for a while

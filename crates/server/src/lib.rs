@@ -1,11 +1,12 @@
 //! convene-server: the small self-hostable Convene server.
 //!
-//! So far: configuration, SQLite storage, `/healthz` and `/version`, the dev
-//! issuer (an Entra-shaped OpenID provider under `--dev`), the token
-//! exchange (`POST /teamsUser/:exchangeAccessToken`, ACS-shaped) with
-//! communication tokens and ACS forwarding, a Graph-compatible chat API
-//! under `/v1.0`, and a clean start and stop. The binary in `main.rs` only wires
-//! these together, so tests and later features can use them directly.
+//! Configuration, SQLite storage, `/healthz` and `/version`, the dev issuer
+//! (an Entra-shaped OpenID provider under `--dev`), the token exchange
+//! (`POST /teamsUser/:exchangeAccessToken`, ACS-shaped) with communication
+//! tokens and ACS forwarding, a Graph-compatible chat API under `/v1.0`, the
+//! live WebSocket (chat hints, typing, presence), call signaling with call
+//! records and ICE servers, and a clean start and stop. The binary in
+//! `main.rs` only wires these together, so tests can use them directly.
 
 pub mod acs;
 pub mod call;

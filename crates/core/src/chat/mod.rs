@@ -1,5 +1,6 @@
-//! Chat: message content and, as the chat work lands, the Graph client,
-//! the local cache and the outbox.
+//! Chat for one signed-in account: the Graph client, the local cache, the
+//! outbox, the sync worker, the live channel, and the sanitiser for message
+//! HTML. [`ChatService`] owns them and is what the app and the CLI talk to.
 
 pub mod cache;
 mod engine;

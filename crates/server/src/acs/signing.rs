@@ -146,7 +146,7 @@ fn string_to_sign(
 mod tests {
     use super::*;
 
-    // The documented vector (FIELD-NOTES, Identity).
+    // A known-answer vector: this key and request must give this signature.
     const KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
     const URL: &str = "https://my-resource.communication.azure.com/teamsUser/:exchangeAccessToken?api-version=2023-10-01";
     const DATE: &str = "Thu, 01 Jan 2026 00:00:00 GMT";
