@@ -412,7 +412,9 @@ async fn an_unanswered_call_ends_after_the_ring_timeout() {
 #[tokio::test]
 async fn a_dropped_device_resumes_within_the_grace_or_the_call_fails() {
     let dir = tempfile::tempdir().unwrap();
-    let server = start(dir.path(), &["--call-resume-grace", "2"]);
+    // The shortest grace there is: the timing itself is unit-tested on a
+    // fake clock (`call::registry`); here, real sockets drop and resume.
+    let server = start(dir.path(), &["--call-resume-grace", "1"]);
     let alice_token = communication_token(&server, ALICE, ALICE_OID).await;
     let mut alice = connect_token(&server, &alice_token).await;
     let bob_token = communication_token(&server, BOB, BOB_OID).await;
@@ -429,7 +431,7 @@ async fn a_dropped_device_resumes_within_the_grace_or_the_call_fails() {
 
     // Alice's socket drops; she comes back and resumes.
     drop(alice);
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    tokio::time::sleep(Duration::from_millis(100)).await;
     let mut alice = connect_token(&server, &alice_token).await;
     send(&mut alice, json!({"type": "callResume", "callId": call})).await;
     assert_eq!(
@@ -438,7 +440,7 @@ async fn a_dropped_device_resumes_within_the_grace_or_the_call_fails() {
                "peer": format!("8:orgid:{BOB_OID}"), "media": ["audio", "video"]})
     );
     // Past the grace the call still stands, bound to her new socket.
-    tokio::time::sleep(Duration::from_millis(2500)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
     send(&mut bob, candidate(&call, "candidate:after-resume")).await;
     assert_eq!(
         next(&mut alice, "callCandidate").await["candidate"]["candidate"],
