@@ -31,6 +31,8 @@ const CAROL: &str = "carol@convene.example";
 
 /// `convene-cli call`/`answer` exit code when the call did not connect.
 const NOT_CONNECTED: i32 = 5;
+/// … and when it connected and then failed.
+const CALL_FAILED: i32 = 6;
 
 /// The demo users are the same people on every dev server and the test
 /// session has one keyring, so these tests take turns.
@@ -211,7 +213,7 @@ impl Ended {
         );
         assert_eq!(
             self.summary["connected"],
-            code == 0,
+            code != NOT_CONNECTED,
             "{}: {}",
             self.who,
             self.summary
@@ -650,7 +652,8 @@ fn a_callee_whose_process_dies_ends_the_call_as_failed() {
     let killed = Instant::now();
     // The server gives bob 3 s to come back; ICE gives up later still.
     let alice_end = alice_side.finish_within(Duration::from_secs(20));
-    alice_end.expect(0, "failed");
+    // Connected, then failed: not a success.
+    alice_end.expect(CALL_FAILED, "failed");
     eprintln!("alice's call ended {:?} after bob died", killed.elapsed());
     recorded(&alice, "failed");
 }

@@ -28,6 +28,9 @@ use crate::{EXIT_SIGN_IN_NEEDED, EXIT_UNREACHABLE};
 
 /// Exit code when the call did not connect (declined, busy, no answer…).
 const EXIT_NOT_CONNECTED: u8 = 5;
+/// Exit code when the call connected and then failed: the connection was
+/// lost for good, or the other device vanished (`ended: "failed"`).
+const EXIT_CALL_FAILED: u8 = 6;
 
 #[derive(Debug, Subcommand)]
 pub enum CallCommand {
@@ -463,11 +466,18 @@ pub async fn run(
                 .unwrap_or_else(|| "?".into())
         );
     }
-    Ok(if summary.connected {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::from(EXIT_NOT_CONNECTED)
-    })
+    Ok(ExitCode::from(exit_code(&summary)))
+}
+
+/// How a call that ran its course exits: 0 if it connected and ended by a
+/// hang-up, [`EXIT_CALL_FAILED`] if it connected and then failed,
+/// [`EXIT_NOT_CONNECTED`] if it never connected.
+fn exit_code(summary: &CallSummary) -> u8 {
+    match (summary.connected, summary.ended) {
+        (false, _) => EXIT_NOT_CONNECTED,
+        (true, Some(EndReason::Failed)) => EXIT_CALL_FAILED,
+        (true, _) => 0,
+    }
 }
 
 /// `convene-cli calls`: the server's records of this account's calls.
@@ -718,6 +728,35 @@ mod tests {
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
         assert_eq!(parse_duration("3").unwrap(), Duration::from_secs(3));
         assert!(parse_duration("3h").is_err());
+    }
+
+    #[test]
+    fn a_call_that_connected_and_then_failed_does_not_exit_0() {
+        let summary = |connected: bool, ended: EndReason| CallSummary {
+            call_id: "c".into(),
+            peer: "p".into(),
+            connected,
+            ended: Some(ended),
+            error: None,
+            ringing_ms: None,
+            connect_ms: None,
+            setup_ms: None,
+            first_video_ms: None,
+            duration_secs: 0.0,
+            audio_played_ms: 0,
+            audio_received_ms: 0,
+            audio_packets_received: 0,
+            video_frames_decoded: 0,
+            pattern_frames: 0,
+            psnr_mean_db: None,
+            psnr_min_db: None,
+            quality: None,
+        };
+        assert_eq!(exit_code(&summary(true, EndReason::HungUp)), 0);
+        assert_eq!(exit_code(&summary(true, EndReason::RemoteHungUp)), 0);
+        assert_eq!(exit_code(&summary(true, EndReason::Failed)), 6);
+        assert_eq!(exit_code(&summary(false, EndReason::Failed)), 5);
+        assert_eq!(exit_code(&summary(false, EndReason::Declined)), 5);
     }
 
     #[test]

@@ -6,6 +6,8 @@
 //! - 2: bad usage (unknown flag, missing argument)
 //! - 3: the server does not answer (or speaks an incompatible protocol)
 //! - 4: not signed in, or the session has ended: run `convene-cli login`
+//! - 5: a call that did not connect (declined, busy, no answer, …)
+//! - 6: a call that connected and then failed
 
 mod account;
 mod call;

@@ -358,4 +358,25 @@ mod tests {
         let end: Candidate = serde_json::from_str(r#"{"callId":"c","candidate":null}"#).unwrap();
         assert_eq!(end.candidate, None);
     }
+
+    #[test]
+    fn the_end_of_candidates_is_a_null_candidate() {
+        // Absent reads as null too; it is written as null, as browsers do.
+        let absent: Candidate = serde_json::from_str(r#"{"callId":"c"}"#).unwrap();
+        assert_eq!(absent.candidate, None);
+        let end = Candidate {
+            call_id: "c".into(),
+            candidate: None,
+        };
+        assert_eq!(
+            serde_json::to_string(&end).unwrap(),
+            r#"{"callId":"c","candidate":null}"#
+        );
+        // A candidate without a mid (a stack that gives only the index).
+        let c: Candidate = serde_json::from_str(
+            r#"{"callId":"c","candidate":{"candidate":"candidate:1 1 udp 1 127.0.0.1 5000 typ host","sdpMLineIndex":0}}"#,
+        )
+        .unwrap();
+        assert_eq!(c.candidate.unwrap().sdp_mid, None);
+    }
 }

@@ -18,6 +18,12 @@ use crate::call;
 /// Where the live WebSocket listens on convene-server.
 pub const LIVE_PATH: &str = "/v1/live";
 
+/// The largest message a client may send on the live channel, in bytes of
+/// JSON (one WebSocket message, however it is fragmented). It leaves room
+/// for an SDP with many candidates: a browser's audio and video offer is
+/// 5 to 10 KB. The server closes a socket that sends a larger one.
+pub const MAX_CLIENT_FRAME_BYTES: usize = 64 * 1024;
+
 /// How long a typing notification stays true unless repeated. Clients
 /// repeat `typing` at most every [`TYPING_REPEAT_SECS`] while the user types.
 pub const TYPING_TTL_SECS: u64 = 6;

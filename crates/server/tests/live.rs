@@ -1,5 +1,5 @@
 //! The live WebSocket against a running server, with a real WebSocket
-//! client: hints, typing, presence, and refusals.
+//! client: hints, typing, presence, refusals, and the frame size limit.
 
 mod support;
 
@@ -217,4 +217,69 @@ async fn bob_is_available_while_connected_and_offline_after() {
     assert_eq!(offline["activity"], "Offline");
     let (_, after) = get(&bob_presence, &alice).await;
     assert_eq!(after["availability"], "Offline");
+}
+
+/// A `callInvite` of about `size` bytes: an SDP padded with host
+/// candidates, as a real one with many of them is. Its call id is not a
+/// UUID, so the server answers it with `callError` once it has read it.
+fn padded_invite(size: usize) -> String {
+    const CANDIDATE: &str =
+        "a=candidate:1467250027 1 udp 2122260223 192.0.2.10 46243 typ host generation 0\r\n";
+    let mut sdp = String::from(
+        "v=0\r\no=- 1 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\na=group:BUNDLE 0\r\n\
+         m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\n",
+    );
+    let frame = |sdp: &str| {
+        json!({"type": "callInvite", "version": 1, "callId": "not-a-uuid",
+               "callee": format!("8:orgid:{BOB_OID}"), "media": ["audio"], "sdp": sdp})
+        .to_string()
+    };
+    while frame(&sdp).len() + CANDIDATE.len() + 8 <= size {
+        sdp.push_str(CANDIDATE);
+    }
+    let padding = size.saturating_sub(frame(&sdp).len());
+    sdp.push_str(&" ".repeat(padding));
+    let frame = frame(&sdp);
+    assert_eq!(frame.len(), size);
+    frame
+}
+
+#[tokio::test]
+async fn a_frame_over_the_size_limit_closes_the_socket_but_a_large_sdp_passes() {
+    let limit = convene_proto::live::MAX_CLIENT_FRAME_BYTES;
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with_key(dir.path());
+    let mut alices = connect(&server, "alice@convene.example", ALICE_OID).await;
+
+    // Exactly at the limit: read and answered.
+    send_frame(&mut alices, &padded_invite(limit)).await;
+    let refused = next(&mut alices, of_type("callError"))
+        .await
+        .expect("a frame of the limit's size is read");
+    assert_eq!(refused["code"], "badRequest", "{refused}");
+
+    // One byte more: the socket is closed (a close frame, or the
+    // connection just ends), and nothing is answered.
+    let _ = alices
+        .send(Message::Text(padded_invite(limit + 1).into()))
+        .await;
+    let closed = tokio::time::timeout(PATIENCE, async {
+        loop {
+            match alices.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(Message::Text(text))) => panic!("answered an oversized frame: {text}"),
+                Some(Ok(_)) => {}
+            }
+        }
+    })
+    .await;
+    assert!(
+        closed.is_ok(),
+        "the socket stayed open after an oversized frame"
+    );
+
+    // That socket only: the user connects again at once.
+    let mut again = connect(&server, "alice@convene.example", ALICE_OID).await;
+    send_frame(&mut again, &padded_invite(limit / 2)).await;
+    assert!(next(&mut again, of_type("callError")).await.is_some());
 }

@@ -308,6 +308,9 @@ impl Driver {
                 tracing::debug!("local candidate");
                 super::machine::PeerEvent::Candidate(Some(candidate))
             }
+            // Said as a `null` candidate: a peer that waits for the end of
+            // candidates (rather than trickling on) can go on at once.
+            PeerEvent::GatheringComplete => super::machine::PeerEvent::Candidate(None),
             PeerEvent::State(state) => super::machine::PeerEvent::State(match state {
                 RTCPeerConnectionState::Connected => PeerState::Connected,
                 RTCPeerConnectionState::Disconnected => PeerState::Disconnected,
@@ -463,14 +466,20 @@ impl Driver {
             }
             PeerAction::AnswerRenegotiation { sdp } => {
                 let peer = self.peer.clone()?;
-                Some(PeerDone::Renegotiated(
-                    peer.answer(&sdp).await.map_err(text),
-                ))
+                let answer = peer.answer(&sdp).await.map_err(text);
+                if answer.is_ok() {
+                    self.media
+                        .set_max_packet_ms(peer.remote_max_packet_ms().await);
+                }
+                Some(PeerDone::Renegotiated(answer))
             }
             PeerAction::TakeRenegotiationAnswer { sdp } => {
                 let peer = self.peer.clone()?;
-                if let Err(error) = peer.accept_answer(&sdp).await {
-                    tracing::warn!(%error, "a renegotiation answer failed");
+                match peer.accept_answer(&sdp).await {
+                    Ok(()) => self
+                        .media
+                        .set_max_packet_ms(peer.remote_max_packet_ms().await),
+                    Err(error) => tracing::warn!(%error, "a renegotiation answer failed"),
                 }
                 None
             }
@@ -502,6 +511,8 @@ impl Driver {
                 media
                     .target_bitrate
                     .store(peer.target_bitrate().to_bits(), Ordering::Relaxed);
+                // Never longer packets than the other side asked for.
+                media.set_max_packet_ms(peer.remote_max_packet_ms().await);
                 let devices = Arc::clone(&self.devices);
                 let microphone = media::off_the_call_thread(move || devices.microphone()).await;
                 match (microphone, peer.audio_track().await) {

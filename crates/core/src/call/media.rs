@@ -3,7 +3,7 @@
 //! microphone read blocks; a VP8 frame takes milliseconds), the network side
 //! on tokio.
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -95,6 +95,9 @@ pub struct MediaState {
     pub target_bitrate: AtomicU64,
     /// The loss the Opus encoder plans for, from the other side's reports.
     pub audio_expected_loss: ExpectedLoss,
+    /// The longest audio packet the other side accepts (its `a=maxptime`),
+    /// milliseconds; 0: no limit. Set with [`MediaState::set_max_packet_ms`].
+    max_packet_ms: AtomicU32,
     /// How much audio this side has captured, which paces the playout of
     /// the other side's (call/pace.rs).
     capture_clock: tokio::sync::watch::Sender<CaptureClock>,
@@ -125,6 +128,17 @@ impl Default for ExpectedLoss {
 }
 
 impl MediaState {
+    /// The other side's limit on audio packets (`Peer::remote_max_packet_ms`),
+    /// `None` for none. Taken from the next packet on.
+    pub fn set_max_packet_ms(&self, max: Option<u32>) {
+        self.max_packet_ms
+            .store(max.unwrap_or(0), Ordering::Relaxed);
+    }
+
+    fn max_packet_ms(&self) -> u32 {
+        self.max_packet_ms.load(Ordering::Relaxed)
+    }
+
     pub fn stop(&self) {
         self.stopped.store(true, Ordering::Relaxed);
     }
@@ -165,10 +179,19 @@ pub fn start_audio_sender(input: AudioInput, track: LocalTrack, state: Arc<Media
 /// (or before the other side has said), 20 ms: Opus's in-band FEC
 /// rebuilds a lost 20 ms packet from the next one, while a lost 40 ms
 /// packet comes back mostly concealed.
-fn packet_length(expected_loss: Option<u8>) -> u32 {
-    match expected_loss {
+///
+/// Never longer than the other side's `a=maxptime` (`max_packet_ms`, 0 for
+/// none): 20 ms where 40 would exceed it. 20 ms is the shortest packet
+/// sent, so a limit under 20 gets 20 ms packets.
+fn packet_length(expected_loss: Option<u8>, max_packet_ms: u32) -> u32 {
+    let wanted = match expected_loss {
         Some(0) => CLEAN_PATH_PACKET_MS,
         _ => AUDIO_FRAME_MS,
+    };
+    if max_packet_ms == 0 || wanted <= max_packet_ms {
+        wanted
+    } else {
+        AUDIO_FRAME_MS
     }
 }
 
@@ -199,7 +222,7 @@ fn capture_audio(
             encoder.set_packet_loss_percent(i32::from(percent))?;
             expected_loss = loss;
         }
-        let millis = packet_length(expected_loss);
+        let millis = packet_length(expected_loss, state.max_packet_ms());
         let duration = Duration::from_millis(u64::from(millis));
         let Some(frame) = input.source.next_frame(millis) else {
             break;
@@ -892,11 +915,29 @@ mod tests {
 
     #[test]
     fn audio_packets_are_longer_only_on_a_path_known_to_be_clean() {
-        assert_eq!(packet_length(None), 20, "before the first report");
-        assert_eq!(packet_length(Some(0)), 40);
+        assert_eq!(packet_length(None, 0), 20, "before the first report");
+        assert_eq!(packet_length(Some(0), 0), 40);
         for loss in [1, 5, 30] {
-            assert_eq!(packet_length(Some(loss)), 20, "{loss} % loss: FEC pays");
+            assert_eq!(packet_length(Some(loss), 0), 20, "{loss} % loss: FEC pays");
         }
+    }
+
+    #[test]
+    fn audio_packets_are_never_longer_than_the_other_sides_maxptime() {
+        for max in [10, 20, 39] {
+            assert_eq!(packet_length(Some(0), max), 20, "maxptime:{max}");
+            assert_eq!(packet_length(None, max), 20, "maxptime:{max}");
+        }
+        for max in [40, 60, 120] {
+            assert_eq!(packet_length(Some(0), max), 40, "maxptime:{max}");
+            assert_eq!(packet_length(Some(5), max), 20, "maxptime:{max}");
+        }
+        let state = MediaState::default();
+        assert_eq!(state.max_packet_ms(), 0, "no limit until one is set");
+        state.set_max_packet_ms(Some(20));
+        assert_eq!(packet_length(Some(0), state.max_packet_ms()), 20);
+        state.set_max_packet_ms(None);
+        assert_eq!(packet_length(Some(0), state.max_packet_ms()), 40);
     }
 
     #[tokio::test]

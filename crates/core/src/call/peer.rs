@@ -3,7 +3,7 @@
 //! turned into [`PeerEvent`]s on a channel.
 
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use convene_proto::call::{IceCandidate, IceServer};
@@ -23,8 +23,9 @@ use webrtc::media_stream::Track;
 use webrtc::peer_connection::{
     configure_congestion_control, register_default_interceptors, CongestionFeedback, MediaEngine,
     PeerConnection, PeerConnectionBuilder, PeerConnectionEventHandler, RTCConfigurationBuilder,
-    RTCIceCandidateInit, RTCIceServer, RTCIceTransportPolicy, RTCPeerConnectionIceEvent,
-    RTCPeerConnectionState, RTCSessionDescription, Registry, SettingEngineBuilder, StatsSelector,
+    RTCIceCandidateInit, RTCIceGatheringState, RTCIceServer, RTCIceTransportPolicy,
+    RTCPeerConnectionIceEvent, RTCPeerConnectionState, RTCSessionDescription, Registry,
+    SettingEngineBuilder, StatsSelector,
 };
 use webrtc::rtp_transceiver::RtpSender;
 
@@ -59,6 +60,8 @@ pub struct PeerSettings {
 pub enum PeerEvent {
     /// A local candidate to trickle to the other side.
     Candidate(IceCandidate),
+    /// Gathering is complete: no more candidates until an ICE restart.
+    GatheringComplete,
     State(RTCPeerConnectionState),
     Track(Arc<dyn TrackRemote>),
 }
@@ -67,6 +70,7 @@ impl std::fmt::Debug for PeerEvent {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             PeerEvent::Candidate(c) => f.debug_tuple("Candidate").field(c).finish(),
+            PeerEvent::GatheringComplete => f.write_str("GatheringComplete"),
             PeerEvent::State(s) => f.debug_tuple("State").field(s).finish(),
             PeerEvent::Track(_) => f.write_str("Track"),
         }
@@ -99,12 +103,17 @@ pub struct Peer {
     video_track: Arc<TrackLocalStaticSample>,
     /// The congestion controller's target, as f64 bits.
     target_bitrate: Arc<AtomicU64>,
+    /// The m-line this side's candidates belong to, shared with the
+    /// handler that trickles them.
+    candidate_tag: Arc<Mutex<CandidateTag>>,
 }
 
 impl Peer {
     /// A connection with one audio and one video sender. Video is always
-    /// negotiated so that turning the camera on later needs no new offer;
-    /// with the camera off it simply sends nothing.
+    /// negotiated (`sendrecv`, even for an audio-only call) so that turning
+    /// the camera on later needs no new offer; with the camera off it
+    /// simply sends nothing (docs/protocol.md, "Media a peer should
+    /// expect").
     pub async fn new(
         settings: &PeerSettings,
         events: mpsc::UnboundedSender<PeerEvent>,
@@ -161,12 +170,17 @@ impl Peer {
             .with_include_loopback_candidate(true)
             .build();
 
+        let candidate_tag = Arc::new(Mutex::new(CandidateTag::default()));
+        let handler = Handler {
+            events,
+            candidate_tag: Arc::clone(&candidate_tag),
+        };
         let pc = PeerConnectionBuilder::new()
             .with_configuration(config.build())
             .with_media_engine(media_engine)
             .with_setting_engine(setting_engine)
             .with_interceptor_registry(registry)
-            .with_handler(Arc::new(Handler { events }))
+            .with_handler(Arc::new(handler))
             .with_udp_addrs(vec!["0.0.0.0:0"])
             .build()
             .await?;
@@ -187,6 +201,7 @@ impl Peer {
             video_sender,
             video_track,
             target_bitrate,
+            candidate_tag,
         })
     }
 
@@ -194,8 +209,19 @@ impl Peer {
     pub async fn offer(&self) -> Result<String, PeerError> {
         let offer = self.pc.create_offer(None).await?;
         let sdp = offer.sdp.clone();
-        self.pc.set_local_description(offer).await?;
+        self.set_local(offer).await?;
         Ok(sdp)
+    }
+
+    /// Sets a local description; the candidates gathered for it (which
+    /// start coming once it is set) are tagged with its transport's m-line.
+    async fn set_local(&self, description: RTCSessionDescription) -> Result<(), PeerError> {
+        *self
+            .candidate_tag
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = candidate_tag(&description.sdp);
+        self.pc.set_local_description(description).await?;
+        Ok(())
     }
 
     /// An offer with fresh ICE credentials: after a path change or outage.
@@ -222,7 +248,7 @@ impl Peer {
     pub async fn answer_offer(&self) -> Result<String, PeerError> {
         let answer = self.pc.create_answer(None).await?;
         let sdp = answer.sdp.clone();
-        self.pc.set_local_description(answer).await?;
+        self.set_local(answer).await?;
         Ok(sdp)
     }
 
@@ -243,6 +269,15 @@ impl Peer {
             })
             .await?;
         Ok(())
+    }
+
+    /// The longest audio packet the other side accepts, in milliseconds:
+    /// the `a=maxptime` of the audio m-line of its current description
+    /// (offer or answer). `None` if it sets none (or there is no remote
+    /// description yet). Read again after each renegotiation.
+    pub async fn remote_max_packet_ms(&self) -> Option<u32> {
+        let remote = self.pc.remote_description().await?;
+        audio_max_packet_ms(&remote.sdp)
     }
 
     pub async fn audio_track(&self) -> Result<LocalTrack, PeerError> {
@@ -353,19 +388,92 @@ async fn local_track(
     })
 }
 
+/// The m-line that a local candidate belongs to, as `sdpMid` and
+/// `sdpMLineIndex` name it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct CandidateTag {
+    mid: Option<String>,
+    m_line_index: u16,
+}
+
+/// Where a description's candidates go. All media share one transport
+/// (BUNDLE), which is the first m-line of the BUNDLE group (RFC 8843's
+/// tagged m-line; webrtc-rs writes its own candidates there too), or the
+/// first m-line without a group. Its mid is read, not assumed: webrtc-rs
+/// numbers its own offers' mids from "0", but an answer takes the
+/// offer's, which another stack may spell otherwise ("audio", a UUID).
+fn candidate_tag(sdp: &str) -> CandidateTag {
+    let mut mids: Vec<Option<String>> = Vec::new();
+    let mut bundle_tag: Option<&str> = None;
+    for line in sdp.lines() {
+        if line.starts_with("m=") {
+            mids.push(None);
+        } else if let Some(mid) = line.strip_prefix("a=mid:") {
+            if let Some(current @ None) = mids.last_mut() {
+                *current = Some(mid.trim().to_owned());
+            }
+        } else if let Some(group) = line.strip_prefix("a=group:BUNDLE") {
+            if mids.is_empty() && bundle_tag.is_none() {
+                bundle_tag = group.split_whitespace().next();
+            }
+        }
+    }
+    let index = bundle_tag
+        .and_then(|tag| mids.iter().position(|mid| mid.as_deref() == Some(tag)))
+        .unwrap_or(0);
+    CandidateTag {
+        mid: mids.get(index).cloned().flatten(),
+        m_line_index: u16::try_from(index).unwrap_or(0),
+    }
+}
+
+/// The `a=maxptime` (milliseconds) of a description's audio m-line: the
+/// first `m=audio` that is not rejected (port 0). The attribute is
+/// media-level (RFC 8866 §6.5); `None` when that m-line has none, or a
+/// value that is not a positive number of milliseconds.
+pub fn audio_max_packet_ms(sdp: &str) -> Option<u32> {
+    let mut in_audio = false;
+    for line in sdp.lines() {
+        if let Some(media) = line.strip_prefix("m=") {
+            if in_audio {
+                return None;
+            }
+            let mut fields = media.split_whitespace();
+            in_audio = fields.next() == Some("audio") && fields.next() != Some("0");
+        } else if let Some(value) = line.strip_prefix("a=maxptime:").filter(|_| in_audio) {
+            // An integer by the RFC; a decimal is taken whole.
+            return value
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|ms| ms.is_finite() && *ms >= 1.0)
+                .map(|ms| ms as u32);
+        }
+    }
+    None
+}
+
 struct Handler {
     events: mpsc::UnboundedSender<PeerEvent>,
+    candidate_tag: Arc<Mutex<CandidateTag>>,
 }
 
 #[async_trait::async_trait]
 impl PeerConnectionEventHandler for Handler {
     async fn on_ice_candidate(&self, event: RTCPeerConnectionIceEvent) {
+        // webrtc-rs leaves the mid empty (""), which a W3C peer refuses:
+        // the candidate is tagged with its m-line here.
         match event.candidate.to_json() {
             Ok(init) => {
+                let tag = self
+                    .candidate_tag
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner())
+                    .clone();
                 let _ = self.events.send(PeerEvent::Candidate(IceCandidate {
                     candidate: init.candidate,
-                    sdp_mid: init.sdp_mid,
-                    sdp_m_line_index: init.sdp_mline_index,
+                    sdp_mid: tag.mid,
+                    sdp_m_line_index: Some(tag.m_line_index),
                 }));
             }
             Err(error) => tracing::debug!(%error, "local candidate not sent"),
@@ -374,6 +482,12 @@ impl PeerConnectionEventHandler for Handler {
 
     async fn on_connection_state_change(&self, state: RTCPeerConnectionState) {
         let _ = self.events.send(PeerEvent::State(state));
+    }
+
+    async fn on_ice_gathering_state_change(&self, state: RTCIceGatheringState) {
+        if state == RTCIceGatheringState::Complete {
+            let _ = self.events.send(PeerEvent::GatheringComplete);
+        }
     }
 
     async fn on_track(&self, track: Arc<dyn TrackRemote>) {
@@ -428,5 +542,141 @@ impl<E: BandwidthEstimator> BandwidthEstimator for PublishingEstimator<E> {
 
     fn stats(&self) -> EstimatorStats {
         self.inner.stats()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TWO_M_LINES: &str = "v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\n\
+        a=group:BUNDLE audio video\r\n\
+        m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:audio\r\n\
+        a=rtpmap:111 opus/48000/2\r\na=maxptime:20\r\n\
+        m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:video\r\n\
+        a=rtpmap:96 VP8/90000\r\na=maxptime:60\r\n";
+
+    fn tag(mid: Option<&str>, m_line_index: u16) -> CandidateTag {
+        CandidateTag {
+            mid: mid.map(str::to_owned),
+            m_line_index,
+        }
+    }
+
+    #[test]
+    fn candidates_belong_to_the_bundles_first_m_line_by_its_own_mid() {
+        assert_eq!(candidate_tag(TWO_M_LINES), tag(Some("audio"), 0));
+        // As webrtc-rs numbers its own.
+        let numbered = TWO_M_LINES
+            .replace("BUNDLE audio video", "BUNDLE 0 1")
+            .replace("a=mid:audio", "a=mid:0")
+            .replace("a=mid:video", "a=mid:1");
+        assert_eq!(candidate_tag(&numbered), tag(Some("0"), 0));
+        // A first m-line left out of the bundle (rejected): the transport
+        // is the bundle's.
+        let first_rejected = TWO_M_LINES
+            .replace("BUNDLE audio video", "BUNDLE video")
+            .replace("m=audio 9", "m=audio 0");
+        assert_eq!(candidate_tag(&first_rejected), tag(Some("video"), 1));
+        // No BUNDLE: the first m-line; no mid at all: the index alone.
+        let unbundled = TWO_M_LINES.replace("a=group:BUNDLE audio video\r\n", "");
+        assert_eq!(candidate_tag(&unbundled), tag(Some("audio"), 0));
+        let no_mids = unbundled
+            .replace("a=mid:audio\r\n", "")
+            .replace("a=mid:video\r\n", "");
+        assert_eq!(candidate_tag(&no_mids), tag(None, 0));
+        assert_eq!(candidate_tag(""), tag(None, 0));
+    }
+
+    #[test]
+    fn the_audio_m_lines_maxptime_is_read_and_no_other() {
+        assert_eq!(audio_max_packet_ms(TWO_M_LINES), Some(20));
+        assert_eq!(
+            audio_max_packet_ms(&TWO_M_LINES.replace("a=maxptime:20\r\n", "")),
+            None,
+            "the video m-line's does not count"
+        );
+        assert_eq!(
+            audio_max_packet_ms(&TWO_M_LINES.replace("maxptime:20", "maxptime:40")),
+            Some(40)
+        );
+        assert_eq!(
+            audio_max_packet_ms(&TWO_M_LINES.replace("maxptime:20", "maxptime: 120.5")),
+            Some(120)
+        );
+        for junk in ["0", "-20", "soon", ""] {
+            let sdp = TWO_M_LINES.replace("maxptime:20", &format!("maxptime:{junk}"));
+            assert_eq!(audio_max_packet_ms(&sdp), None, "maxptime:{junk}");
+        }
+        // A rejected audio m-line, then the one in use.
+        let second = TWO_M_LINES.replace(
+            "m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:video\r\n\
+             a=rtpmap:96 VP8/90000\r\na=maxptime:60",
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=mid:2\r\na=maxptime:40",
+        );
+        assert_eq!(audio_max_packet_ms(&second), Some(20));
+        let first_rejected = second.replace(
+            "m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=",
+            "m=audio 0 UDP/TLS/RTP/SAVPF 111\r\nc=",
+        );
+        assert_eq!(audio_max_packet_ms(&first_rejected), Some(40));
+        assert_eq!(audio_max_packet_ms(""), None);
+    }
+
+    /// The first local candidate a peer trickles.
+    async fn first_candidate(events: &mut mpsc::UnboundedReceiver<PeerEvent>) -> IceCandidate {
+        let wait = tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                match events.recv().await {
+                    Some(PeerEvent::Candidate(candidate)) => return candidate,
+                    Some(_) => {}
+                    None => panic!("the peer closed before a candidate"),
+                }
+            }
+        });
+        wait.await.expect("a local candidate within 10 s")
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn trickled_candidates_name_the_m_line_of_the_local_description() {
+        let settings = PeerSettings::default();
+        let (caller_tx, mut caller_events) = mpsc::unbounded_channel();
+        let caller = Peer::new(&settings, caller_tx).await.unwrap();
+        let offer = caller.offer().await.unwrap();
+        assert_eq!(caller.remote_max_packet_ms().await, None, "no answer yet");
+
+        // webrtc-rs's own offer: mids from "0", the first bundled.
+        let offered = candidate_tag(&offer);
+        assert_eq!(offered, tag(Some("0"), 0), "{offer}");
+        let candidate = first_candidate(&mut caller_events).await;
+        assert_eq!(candidate.sdp_mid.as_deref(), Some("0"), "{candidate:?}");
+        assert_eq!(candidate.sdp_m_line_index, Some(0));
+        // Convene's own offer sets no packet-time limit, so its 40 ms
+        // packets break none it advertises; video is negotiated for
+        // sending even before any camera is on (docs/protocol.md).
+        assert!(
+            !offer.contains("maxptime") && !offer.contains("a=ptime"),
+            "{offer}"
+        );
+        let video = &offer[offer.find("m=video").expect("a video m-line")..];
+        assert!(video.contains("a=sendrecv"), "{video}");
+
+        // Another stack's offer, with mids of its own and a packet-time
+        // limit: the answer's candidates carry the offer's mid.
+        let foreign = offer
+            .replace("a=group:BUNDLE 0 1", "a=group:BUNDLE sound picture")
+            .replace("a=mid:0", "a=mid:sound\r\na=maxptime:20")
+            .replace("a=mid:1", "a=mid:picture");
+        let (callee_tx, mut callee_events) = mpsc::unbounded_channel();
+        let callee = Peer::new(&settings, callee_tx).await.unwrap();
+        let answer = callee.answer(&foreign).await.unwrap();
+        assert_eq!(candidate_tag(&answer), tag(Some("sound"), 0), "{answer}");
+        let candidate = first_candidate(&mut callee_events).await;
+        assert_eq!(candidate.sdp_mid.as_deref(), Some("sound"), "{candidate:?}");
+        assert_eq!(candidate.sdp_m_line_index, Some(0));
+        assert_eq!(callee.remote_max_packet_ms().await, Some(20));
+
+        caller.close().await;
+        callee.close().await;
     }
 }

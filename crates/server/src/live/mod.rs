@@ -5,7 +5,8 @@
 //! anything else is refused with 401 before the upgrade. The first frame is
 //! `hello`. The server pings every [`PING_INTERVAL`] and drops a socket
 //! that has not answered the previous ping, and closes it when the token
-//! expires.
+//! expires. A client message over [`MAX_CLIENT_FRAME_BYTES`] closes the
+//! socket too.
 
 pub mod hub;
 
@@ -18,7 +19,7 @@ use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use convene_proto::live::{ClientFrame, ServerFrame, LIVE_PATH};
+use convene_proto::live::{ClientFrame, ServerFrame, LIVE_PATH, MAX_CLIENT_FRAME_BYTES};
 use convene_proto::PROTOCOL_VERSION;
 use uuid::Uuid;
 
@@ -70,7 +71,11 @@ async fn upgrade(
             return ApiError::unauthorized(error.to_string()).into_response();
         }
     };
-    ws.on_upgrade(move |socket| serve(live, identity, socket))
+    // Left alone, a client could send 64 MiB messages (tungstenite's
+    // default), each parsed whole.
+    ws.max_message_size(MAX_CLIENT_FRAME_BYTES)
+        .max_frame_size(MAX_CLIENT_FRAME_BYTES)
+        .on_upgrade(move |socket| serve(live, identity, socket))
 }
 
 /// The token of an `Authorization: Bearer` header, if there is one.
@@ -127,7 +132,12 @@ async fn serve(live: Arc<Live>, identity: CommunicationIdentity, mut socket: Web
                         received(&live, user, tenant, id, text.as_str()).await
                     }
                     Some(Ok(Message::Pong(_))) => awaiting_pong = false,
-                    Some(Ok(Message::Close(_))) | Some(Err(_)) | None => break,
+                    Some(Ok(Message::Close(_))) | None => break,
+                    // A broken connection, or a message over the size limit.
+                    Some(Err(error)) => {
+                        tracing::debug!(%user, socket = id, %error, "live: read failed, closing");
+                        break;
+                    }
                     Some(Ok(_)) => {}
                 },
                 _ = ping.tick() => {
