@@ -17,7 +17,7 @@ use convene_core::chat::ChatStorage;
 use convene_core::config::ConfigLayer;
 use convene_core::session::{SessionError, Sessions};
 use convene_core::vault::{Vault, VaultKind};
-use convene_core::{CallDevices, ChatOptions, Client, ClientConfig, MonitorTiming};
+use convene_core::{CallDevices, AccountOptions, Client, ClientConfig, MonitorTiming};
 use tauri::{Manager, WindowEvent};
 
 pub use commands::AppInfo;
@@ -170,12 +170,12 @@ pub fn run() {
                 if let Err(error) = &sessions {
                     tracing::error!(%error, "signing in is not possible");
                 }
-                let chat = ChatOptions {
+                let chat = AccountOptions {
                     storage: ChatStorage::default_disk(),
                     call_devices: Some(CallDevices(media.clone())),
-                    ..ChatOptions::default()
+                    ..AccountOptions::default()
                 };
-                Client::start_with_chat(config, MonitorTiming::default(), sessions, chat)
+                Client::start_with_options(config, MonitorTiming::default(), sessions, chat)
             });
             tracing::info!(server = %client.config().server_url, "client started");
             app.manage(AppState {

@@ -11,7 +11,7 @@ use convene_core::config::ConfigLayer;
 use convene_core::session::Resource;
 use convene_core::session::{AccountProfile, Sessions};
 use convene_core::vault::{Vault, VaultKind};
-use convene_core::{ChatOptions, Client, ClientConfig, ClientEvent, EventStream, MonitorTiming};
+use convene_core::{AccountOptions, Client, ClientConfig, ClientEvent, EventStream, MonitorTiming};
 use convene_proto::graph::ChatMessage;
 
 /// A signed-in person's vault, kept across client restarts.
@@ -56,15 +56,15 @@ impl Account {
             .switch_to(&self.profile.user_id)
             .await
             .expect("the account is in the vault");
-        let chat = ChatOptions {
+        let chat = AccountOptions {
             storage: ChatStorage::Disk(cache_dir.to_owned()),
             timing: PollTiming {
                 with_push: Duration::from_secs(30),
                 without_push: Duration::from_millis(300),
             },
-            call_devices: None,
+            ..AccountOptions::default()
         };
-        Client::start_with_chat(
+        Client::start_with_options(
             self.config.clone(),
             MonitorTiming::default(),
             Ok(sessions),

@@ -10,11 +10,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use clap::{Args, Subcommand};
+use convene_core::account::{AccountOptions, AccountServices, AccountSetup, CallDevices};
 use convene_core::call::{
-    AudioInput, CallEngine, CallError, CallReport, CallSetup, CallStage, CallView, EndReason,
-    IceSource, MediaDevices, VideoInput,
+    AudioInput, CallEngine, CallError, CallReport, CallStage, CallView, EndReason, MediaDevices,
+    VideoInput,
 };
-use convene_core::chat::{ChatService, ChatSetup, ChatStorage, PollTiming};
+use convene_core::chat::{ChatService, ChatStorage, PollTiming};
+use convene_core::publish::Publisher;
 use convene_core::session::Sessions;
 use convene_core::ClientConfig;
 use convene_media::{
@@ -22,7 +24,6 @@ use convene_media::{
     FailoverOutput, MediaError, PatternSource, ToneSource, VideoFrame, WavRecorder, WavSource,
 };
 use serde::Serialize;
-use tokio::sync::mpsc;
 
 use crate::{EXIT_SIGN_IN_NEEDED, EXIT_UNREACHABLE};
 
@@ -369,38 +370,27 @@ pub async fn run(
         psnr: Mutex::default(),
     });
 
-    let http = convene_core::http::client(Duration::from_secs(30));
-    let (calls_tx, calls_rx) = mpsc::unbounded_channel();
-    let (events_tx, _events) = mpsc::unbounded_channel();
-    // The chat service owns the live channel; this process uses it for
-    // signaling only (no cache on disk, no polling to speak of).
-    let chat = ChatService::start(ChatSetup {
-        account: me.clone(),
-        sessions: Arc::clone(&sessions),
-        http: http.clone(),
-        graph_url: config.graph_url.clone(),
+    // This process uses the live channel for signaling only (no cache on
+    // disk, no polling to speak of).
+    let services = AccountServices::start(AccountSetup {
+        account: me,
+        sessions,
         server_url: config.server_url.clone(),
-        storage: ChatStorage::Memory,
-        timing: PollTiming {
-            with_push: Duration::from_secs(3600),
-            without_push: Duration::from_secs(3600),
+        graph_url: config.graph_url.clone(),
+        options: AccountOptions {
+            storage: ChatStorage::Memory,
+            timing: PollTiming {
+                with_push: Duration::from_secs(3600),
+                without_push: Duration::from_secs(3600),
+            },
+            live: true,
+            call_devices: Some(CallDevices(Arc::clone(&media) as Arc<dyn MediaDevices>)),
+            relay_only: media_args.relay_only,
         },
-        live: true,
-        calls: Some(calls_tx),
-        events: events_tx,
+        chat_events: Publisher::new(|_| true),
     })?;
-    let engine = CallEngine::start(CallSetup {
-        live: chat.live_sender(),
-        live_events: calls_rx,
-        ice: IceSource::Server {
-            http,
-            server_url: config.server_url.clone(),
-            sessions: Arc::clone(&sessions),
-            account: me,
-        },
-        devices: Arc::clone(&media) as Arc<dyn MediaDevices>,
-        relay_only: media_args.relay_only,
-    });
+    let chat = Arc::clone(services.chat());
+    let engine = Arc::clone(services.calls().expect("calls run with devices"));
     let json = media_args.json;
     wait_for_live(&chat).await?;
 

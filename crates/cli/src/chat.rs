@@ -10,10 +10,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Subcommand;
+use convene_core::account::{AccountOptions, AccountServices, AccountSetup};
 use convene_core::chat::view::{Delivery, Draft, ThreadMessage};
-use convene_core::chat::{
-    plain_text_to_html, ChatError, ChatService, ChatSetup, ChatStorage, PollTiming,
-};
+use convene_core::chat::{plain_text_to_html, ChatError, ChatService, ChatStorage, PollTiming};
+use convene_core::publish::Publisher;
 use convene_core::session::{SessionError, Sessions};
 use convene_core::{ClientConfig, ClientEvent, UserError, UserErrorCode};
 use serde::Serialize;
@@ -184,22 +184,30 @@ pub async fn run(
         _ => Duration::from_secs(10),
     };
     let (events_tx, events) = mpsc::unbounded_channel();
-    let service = ChatService::start(ChatSetup {
+    let services = AccountServices::start(AccountSetup {
         account: me,
         sessions,
-        http: convene_core::http::client(Duration::from_secs(30)),
-        graph_url: config.graph_url.clone(),
         server_url: config.server_url.clone(),
-        storage: storage(ephemeral),
-        timing: PollTiming {
-            with_push: Duration::from_secs(60),
-            without_push: interval,
+        graph_url: config.graph_url.clone(),
+        options: AccountOptions {
+            storage: storage(ephemeral),
+            timing: PollTiming {
+                with_push: Duration::from_secs(60),
+                without_push: interval,
+            },
+            live,
+            ..AccountOptions::default()
         },
-        live,
-        calls: None,
-        events: events_tx,
+        chat_events: Publisher::into_channel(events_tx),
     })?;
-    let outcome = Terminal { service, events }.run(command).await;
+    let service = Arc::clone(services.chat());
+    let outcome = Terminal {
+        service,
+        events,
+        _services: services,
+    }
+    .run(command)
+    .await;
     Ok(match outcome {
         Ok(code) => code,
         Err(error) => {
@@ -215,8 +223,10 @@ pub async fn run(
 }
 
 struct Terminal {
-    service: ChatService,
+    service: Arc<ChatService>,
     events: mpsc::UnboundedReceiver<ClientEvent>,
+    /// Keeps the live channel (`watch`, `typing`) up.
+    _services: AccountServices,
 }
 
 impl Terminal {

@@ -32,7 +32,7 @@ use convene_core::chat::{ChatStorage, PollTiming};
 use convene_core::config::ConfigLayer;
 use convene_core::session::{AccountProfile, Sessions};
 use convene_core::vault::{Vault, VaultKind};
-use convene_core::{ChatOptions, Client, ClientConfig, ClientEvent, EventStream, MonitorTiming};
+use convene_core::{AccountOptions, Client, ClientConfig, ClientEvent, EventStream, MonitorTiming};
 use convene_proto::graph::{Chat, ChatMessage};
 use serde_json::json;
 
@@ -198,12 +198,12 @@ impl Account {
             .switch_to(&self.profile.user_id)
             .await
             .expect("the account is in the vault");
-        let chat = ChatOptions {
+        let chat = AccountOptions {
             storage: ChatStorage::Disk(cache_dir.to_owned()),
             timing,
-            call_devices: None,
+            ..AccountOptions::default()
         };
-        Client::start_with_chat(config.clone(), MonitorTiming::default(), Ok(sessions), chat)
+        Client::start_with_options(config.clone(), MonitorTiming::default(), Ok(sessions), chat)
     }
 
     async fn client(&self, cache_dir: &Path) -> (Client, EventStream) {

@@ -4,82 +4,22 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use convene_proto::ServerVersion;
-use serde::Serialize;
 use tokio::sync::{mpsc, oneshot};
 use url::Url;
 
+use crate::account::{AccountOptions, AccountServices, AccountSetup};
 use crate::auth::AuthError;
-use crate::call::{
-    CallEngine, CallError, CallHistoryEntry, CallSetup, CallView, IceSource, MediaDevices,
-};
+use crate::call::{CallEngine, CallHistoryEntry, CallView};
 use crate::chat::view::{ChatSummary, Draft, Person, ThreadMessage, ThreadPage};
-use crate::chat::{ChatService, ChatSetup, ChatStorage, PollTiming};
+use crate::chat::ChatService;
 use crate::config::ClientConfig;
 use crate::connection::{
     ConnectionMonitor, ConnectionStatus, HttpProbe, MonitorTiming, ProbeError, ServerProbe,
 };
+use crate::error::{UserError, UserErrorCode};
 use crate::event::{ClientEvent, EventStream, SignInProgress};
+use crate::publish::Publisher;
 use crate::session::{AccountProfile, SessionError, Sessions};
-use crate::vault::VaultError;
-
-/// An error as the UI shows it: a stable code to branch on and a sentence
-/// for the person.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub struct UserError {
-    pub code: UserErrorCode,
-    pub message: String,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize, specta::Type)]
-#[serde(rename_all = "camelCase")]
-pub enum UserErrorCode {
-    /// No keyring to keep the sign-in in.
-    KeyringUnavailable,
-    NotSignedIn,
-    SignInAgain,
-    SignInInProgress,
-    UnknownAccount,
-    /// The service cannot be reached now; the action is retried or can be.
-    Offline,
-    /// The service refused the request (not allowed, not found, too large).
-    Refused,
-    /// The request itself is not acceptable (empty message, unknown chat).
-    Invalid,
-    Other,
-}
-
-impl From<CallError> for UserError {
-    fn from(error: CallError) -> Self {
-        let code = match error {
-            CallError::Offline => UserErrorCode::Offline,
-            CallError::Busy | CallError::NoSuchCall => UserErrorCode::Invalid,
-            CallError::Media(_) | CallError::Stopped => UserErrorCode::Other,
-        };
-        Self {
-            code,
-            message: error.to_string(),
-        }
-    }
-}
-
-impl From<&SessionError> for UserError {
-    fn from(error: &SessionError) -> Self {
-        let code = match error {
-            SessionError::Vault(VaultError::Unavailable { .. } | VaultError::Locked { .. }) => {
-                UserErrorCode::KeyringUnavailable
-            }
-            SessionError::SignInAgain { .. } => UserErrorCode::SignInAgain,
-            SessionError::NotSignedIn => UserErrorCode::NotSignedIn,
-            SessionError::UnknownAccount(_) => UserErrorCode::UnknownAccount,
-            _ => UserErrorCode::Other,
-        };
-        Self {
-            code,
-            message: error.to_string(),
-        }
-    }
-}
 
 /// A running client. Create it inside a tokio runtime; dropping it stops its
 /// background work.
@@ -93,106 +33,49 @@ pub struct Client {
     /// threads without one (a UI thread).
     runtime: tokio::runtime::Handle,
     session_keeper: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    chat: Arc<ChatSlot>,
+    current: Arc<CurrentAccount>,
 }
 
-/// Where chat keeps its cache and how often it polls, and what calls use
-/// for sound and pictures.
-#[derive(Debug, Clone)]
-pub struct ChatOptions {
-    pub storage: ChatStorage,
-    pub timing: PollTiming,
-    /// Microphone, speaker and camera for calls; without them this client
-    /// cannot place or answer calls.
-    pub call_devices: Option<CallDevices>,
-}
-
-/// The media devices calls use (the app's: real devices and the window).
-#[derive(Clone)]
-pub struct CallDevices(pub Arc<dyn MediaDevices>);
-
-impl std::fmt::Debug for CallDevices {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("CallDevices")
-    }
-}
-
-impl Default for ChatOptions {
-    /// In memory: the desktop app and the CLI choose the disk explicitly.
-    fn default() -> Self {
-        Self {
-            storage: ChatStorage::Memory,
-            timing: PollTiming::default(),
-            call_devices: None,
-        }
-    }
-}
-
-/// The chat service of the account in use, started when an account
-/// becomes current and stopped when it stops being so.
-struct ChatSlot {
-    options: ChatOptions,
+/// The services of the account in use, started when an account becomes
+/// current and stopped when it stops being so.
+struct CurrentAccount {
+    options: AccountOptions,
     config: ClientConfig,
     events: mpsc::UnboundedSender<ClientEvent>,
-    service: tokio::sync::Mutex<Option<Arc<ChatService>>>,
-    /// The account's call engine, beside its chat service (they share the
-    /// live channel).
-    calls: tokio::sync::Mutex<Option<Arc<CallEngine>>>,
+    services: tokio::sync::Mutex<Option<Arc<AccountServices>>>,
 }
 
-impl ChatSlot {
-    /// The service for `account`, started if it is not the one running.
+impl CurrentAccount {
+    /// The services for `account`, started if they are not the ones running.
     async fn follow(
         &self,
         sessions: &Arc<Sessions>,
         account: Option<AccountProfile>,
-    ) -> Result<Option<Arc<ChatService>>, UserError> {
-        let mut slot = self.service.lock().await;
-        let mut calls = self.calls.lock().await;
+    ) -> Result<Option<Arc<AccountServices>>, UserError> {
+        let mut slot = self.services.lock().await;
         let Some(account) = account else {
-            *calls = None;
             *slot = None;
             return Ok(None);
         };
-        if let Some(service) = slot.as_ref() {
-            if service.account().user_id == account.user_id
-                && service.account().tenant_id == account.tenant_id
+        if let Some(services) = slot.as_ref() {
+            if services.account().user_id == account.user_id
+                && services.account().tenant_id == account.tenant_id
             {
-                service.resume();
-                return Ok(Some(service.clone()));
+                services.resume();
+                return Ok(Some(services.clone()));
             }
         }
-        *calls = None;
         *slot = None;
-        let (calls_tx, calls_rx) = mpsc::unbounded_channel();
-        let with_calls = self.options.call_devices.is_some();
-        let service = ChatService::start(ChatSetup {
-            account: account.clone(),
+        let services = AccountServices::start(AccountSetup {
+            account,
             sessions: sessions.clone(),
-            http: crate::http::client(std::time::Duration::from_secs(30)),
-            graph_url: self.config.graph_url.clone(),
             server_url: self.config.server_url.clone(),
-            storage: self.options.storage.clone(),
-            timing: self.options.timing,
-            live: true,
-            calls: with_calls.then_some(calls_tx),
-            events: self.events.clone(),
+            graph_url: self.config.graph_url.clone(),
+            options: self.options.clone(),
+            chat_events: Publisher::into_channel(self.events.clone()),
         })
         .map_err(UserError::from)?;
-        if let Some(CallDevices(devices)) = &self.options.call_devices {
-            let http = crate::http::client(std::time::Duration::from_secs(30));
-            let engine = Arc::new(CallEngine::start(CallSetup {
-                live: service.live_sender(),
-                live_events: calls_rx,
-                ice: IceSource::Server {
-                    http,
-                    server_url: self.config.server_url.clone(),
-                    sessions: sessions.clone(),
-                    account,
-                },
-                devices: Arc::clone(devices),
-                relay_only: false,
-            }));
+        if let Some(engine) = services.calls() {
             let mut updates = engine.subscribe();
             let events = self.events.clone();
             // Ends with the engine (its sender closes the channel).
@@ -209,11 +92,10 @@ impl ChatSlot {
                     }
                 }
             });
-            *calls = Some(engine);
         }
-        let service = Arc::new(service);
-        *slot = Some(service.clone());
-        Ok(Some(service))
+        let services = Arc::new(services);
+        *slot = Some(services.clone());
+        Ok(Some(services))
     }
 }
 
@@ -244,28 +126,28 @@ impl Client {
         timing: MonitorTiming,
         sessions: Result<Sessions, SessionError>,
     ) -> (Self, EventStream) {
-        Self::start_with_chat(config, timing, sessions, ChatOptions::default())
+        Self::start_with_options(config, timing, sessions, AccountOptions::default())
     }
 
-    /// [`Client::start`], with chat's cache where `chat` says. Chat starts
-    /// at once for the account in use, so messages arrive before the UI
-    /// asks for them.
-    pub fn start_with_chat(
+    /// [`Client::start`], with the account's services as `options` say
+    /// (chat's cache, call devices). They start at once for the account in
+    /// use, so messages arrive before the UI asks for them.
+    pub fn start_with_options(
         config: ClientConfig,
         timing: MonitorTiming,
         sessions: Result<Sessions, SessionError>,
-        chat: ChatOptions,
+        options: AccountOptions,
     ) -> (Self, EventStream) {
         let (events, receiver) = mpsc::unbounded_channel();
         let probe = HttpProbe::new(config.server_url.clone(), timing.probe_timeout);
-        let monitor = ConnectionMonitor::spawn(&config.server_url, probe, timing, events.clone());
+        let statuses = Publisher::into_channel(events.clone());
+        let monitor = ConnectionMonitor::spawn(&config.server_url, probe, timing, statuses);
         let sessions = sessions.map(Arc::new).map_err(|e| UserError::from(&e));
-        let chat = Arc::new(ChatSlot {
-            options: chat,
+        let current = Arc::new(CurrentAccount {
+            options,
             config: config.clone(),
             events: events.clone(),
-            service: tokio::sync::Mutex::new(None),
-            calls: tokio::sync::Mutex::new(None),
+            services: tokio::sync::Mutex::new(None),
         });
         let client = Self {
             config,
@@ -275,10 +157,10 @@ impl Client {
             cancel_sign_in: Mutex::new(None),
             runtime: tokio::runtime::Handle::current(),
             session_keeper: Mutex::new(None),
-            chat,
+            current,
         };
         client.keep_sessions_fresh(timing.session_check);
-        client.follow_account_with_chat();
+        client.follow_current_account();
         (client, EventStream(receiver))
     }
 
@@ -333,7 +215,7 @@ impl Client {
             *slot = Some(cancel);
         }
         let events = self.events.clone();
-        let chat = self.chat.clone();
+        let current = self.current.clone();
         let _ = events.send(ClientEvent::SignIn {
             progress: SignInProgress::WaitingForBrowser,
         });
@@ -362,7 +244,7 @@ impl Client {
                 let _ = events.send(ClientEvent::Account {
                     account: Some(profile.clone()),
                 });
-                if let Err(error) = chat.follow(&sessions, Some(profile)).await {
+                if let Err(error) = current.follow(&sessions, Some(profile)).await {
                     tracing::warn!(?error, "chat could not start");
                 }
             }
@@ -387,7 +269,7 @@ impl Client {
         let _ = self.events.send(ClientEvent::Account {
             account: Some(profile.clone()),
         });
-        self.chat
+        self.current
             .follow(self.sessions()?, Some(profile.clone()))
             .await?;
         Ok(profile)
@@ -411,7 +293,7 @@ impl Client {
         let _ = self.events.send(ClientEvent::Account {
             account: current.clone(),
         });
-        self.chat.follow(sessions, current).await?;
+        self.current.follow(sessions, current).await?;
         Ok(())
     }
 
@@ -456,16 +338,16 @@ impl Client {
         *self.session_keeper.lock().expect("not poisoned") = Some(task);
     }
 
-    /// Starts chat for the account in use, if any, in the background.
-    fn follow_account_with_chat(&self) {
+    /// Starts the services of the account in use, if any, in the background.
+    fn follow_current_account(&self) {
         let Ok(sessions) = self.sessions().cloned() else {
             return;
         };
-        let chat = self.chat.clone();
+        let current = self.current.clone();
         self.runtime.spawn(async move {
             match sessions.current().await {
-                Ok(current) => {
-                    if let Err(error) = chat.follow(&sessions, current).await {
+                Ok(account) => {
+                    if let Err(error) = current.follow(&sessions, account).await {
                         tracing::warn!(?error, "chat could not start");
                     }
                 }
@@ -474,30 +356,33 @@ impl Client {
         });
     }
 
-    /// Chat for the account in use. Sign-in, switching and signing out
-    /// move the running service along (`ChatSlot::follow`), so a running
-    /// one is the current account's and the keyring is not asked again on
-    /// every command.
-    pub async fn chat(&self) -> Result<Arc<ChatService>, UserError> {
-        if let Some(service) = self.chat.service.lock().await.clone() {
-            return Ok(service);
+    /// The services of the account in use. Sign-in, switching and signing
+    /// out move the running ones along (`CurrentAccount::follow`), so
+    /// running ones are the current account's and the keyring is not asked
+    /// again on every command.
+    async fn services(&self) -> Result<Arc<AccountServices>, UserError> {
+        if let Some(services) = self.current.services.lock().await.clone() {
+            return Ok(services);
         }
         let sessions = self.sessions()?;
         let current = sessions.current().await.map_err(|e| UserError::from(&e))?;
-        self.chat
+        self.current
             .follow(sessions, current)
             .await?
             .ok_or_else(|| UserError::from(&SessionError::NotSignedIn))
     }
 
+    /// Chat for the account in use.
+    pub async fn chat(&self) -> Result<Arc<ChatService>, UserError> {
+        Ok(self.services().await?.chat().clone())
+    }
+
     /// The signed-in account's call engine.
     pub async fn calls(&self) -> Result<Arc<CallEngine>, UserError> {
-        self.chat().await?;
-        self.chat
-            .calls
-            .lock()
-            .await
-            .clone()
+        self.services()
+            .await?
+            .calls()
+            .cloned()
             .ok_or_else(|| UserError {
                 code: UserErrorCode::Other,
                 message: "calls are not available in this client".into(),

@@ -11,11 +11,11 @@ use std::time::Duration;
 
 use convene_proto::{Health, HealthStatus, ServerVersion, PROTOCOL_VERSION};
 use serde::{Deserialize, Serialize};
-use tokio::sync::{mpsc, watch, Notify};
+use tokio::sync::{watch, Notify};
 use url::Url;
 
-use crate::event::ClientEvent;
 use crate::http::HttpError;
+use crate::publish::Publisher;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
@@ -213,12 +213,12 @@ pub(crate) struct ConnectionMonitor {
 }
 
 impl ConnectionMonitor {
-    /// Starts probing at once. Every change of status is sent on `events`.
+    /// Starts probing at once. Every change of status is published.
     pub(crate) fn spawn(
         server: &Url,
         probe: impl ServerProbe,
         timing: MonitorTiming,
-        events: mpsc::UnboundedSender<ClientEvent>,
+        statuses: Publisher<ConnectionStatus>,
     ) -> Self {
         let initial = ConnectionStatus {
             state: ConnectionState::Checking,
@@ -230,9 +230,7 @@ impl ConnectionMonitor {
         let check_now = Arc::new(Notify::new());
         let wake = check_now.clone();
         let task = tokio::spawn(async move {
-            let _ = events.send(ClientEvent::Connection {
-                status: initial.clone(),
-            });
+            let _ = statuses.publish(initial.clone());
             let mut current = initial;
             let mut failures = 0u32;
             loop {
@@ -250,12 +248,7 @@ impl ConnectionMonitor {
                     }
                     current = next;
                     status_tx.send_replace(current.clone());
-                    if events
-                        .send(ClientEvent::Connection {
-                            status: current.clone(),
-                        })
-                        .is_err()
-                    {
+                    if !statuses.publish(current.clone()) {
                         // Nobody listens any more: the client is gone.
                         return;
                     }
@@ -301,6 +294,8 @@ mod tests {
 
     use convene_proto::ServerMode;
 
+    use tokio::sync::mpsc;
+
     use super::*;
 
     fn version() -> ServerVersion {
@@ -335,19 +330,17 @@ mod tests {
 
     fn scripted(
         answers: Vec<Result<ServerVersion, ProbeError>>,
-    ) -> (ConnectionMonitor, mpsc::UnboundedReceiver<ClientEvent>) {
+    ) -> (ConnectionMonitor, mpsc::UnboundedReceiver<ConnectionStatus>) {
         let (tx, rx) = mpsc::unbounded_channel();
         let probe = Arc::new(ScriptedProbe(Mutex::new(answers.into())));
         let url = Url::parse("http://test/").unwrap();
-        let monitor = ConnectionMonitor::spawn(&url, probe, MonitorTiming::default(), tx);
+        let statuses = Publisher::into_channel(tx);
+        let monitor = ConnectionMonitor::spawn(&url, probe, MonitorTiming::default(), statuses);
         (monitor, rx)
     }
 
-    async fn next_state(rx: &mut mpsc::UnboundedReceiver<ClientEvent>) -> ConnectionState {
-        match rx.recv().await.expect("monitor alive") {
-            ClientEvent::Connection { status } => status.state,
-            other => panic!("only the monitor sends here, got {other:?}"),
-        }
+    async fn next_state(rx: &mut mpsc::UnboundedReceiver<ConnectionStatus>) -> ConnectionState {
+        rx.recv().await.expect("monitor alive").state
     }
 
     #[tokio::test(start_paused = true)]

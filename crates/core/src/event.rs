@@ -6,8 +6,9 @@ use tokio::sync::mpsc;
 
 use crate::call::CallView;
 use crate::chat::view::{ChatSummary, Person, ThreadMessage};
-use crate::client::UserError;
+use crate::chat::ChatEvent;
 use crate::connection::ConnectionStatus;
+use crate::error::UserError;
 use crate::session::AccountProfile;
 
 /// Something that happened in the client. New kinds are added as features
@@ -59,6 +60,27 @@ pub enum SignInProgress {
     Failed {
         error: UserError,
     },
+}
+
+impl From<ChatEvent> for ClientEvent {
+    fn from(event: ChatEvent) -> Self {
+        match event {
+            ChatEvent::Chats { chats } => ClientEvent::Chats { chats },
+            ChatEvent::Messages { chat_id, messages } => {
+                ClientEvent::Messages { chat_id, messages }
+            }
+            ChatEvent::Incoming { chat, message } => ClientEvent::Incoming { chat, message },
+            ChatEvent::Typing { chat_id, person } => ClientEvent::Typing { chat_id, person },
+            ChatEvent::Unread { total } => ClientEvent::Unread { total },
+            ChatEvent::SessionExpired { account } => ClientEvent::SessionExpired { account },
+        }
+    }
+}
+
+impl From<ConnectionStatus> for ClientEvent {
+    fn from(status: ConnectionStatus) -> Self {
+        ClientEvent::Connection { status }
+    }
 }
 
 /// Receives a client's events in the order they happened.

@@ -7,6 +7,7 @@
 //! 1:1 calls (`call`). A [`Client`] owns one session and reports everything
 //! that happens on one ordered stream of [`ClientEvent`]s.
 
+pub mod account;
 pub mod auth;
 pub mod call;
 pub mod chat;
@@ -18,15 +19,20 @@ pub mod connection;
     not(any(target_os = "macos", target_os = "ios", target_os = "android"))
 ))]
 pub mod desktop;
+pub mod error;
 pub mod event;
 pub mod exchange;
 pub mod http;
+pub mod live;
+pub mod publish;
 pub mod secret;
 pub mod session;
 pub mod vault;
 
-pub use client::{CallDevices, ChatOptions, Client, UserError, UserErrorCode};
+pub use account::{AccountOptions, CallDevices};
+pub use client::Client;
 pub use config::{ClientConfig, ConfigError, ServerSettings};
 pub use connection::{ConnectionState, ConnectionStatus, MonitorTiming};
+pub use error::{UserError, UserErrorCode};
 pub use event::{ClientEvent, EventStream, SignInProgress};
 pub use secret::Secret;

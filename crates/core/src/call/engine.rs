@@ -25,7 +25,7 @@ use super::peer::{Peer, PeerEvent, PeerSettings};
 use super::quality::opus_expected_loss_percent;
 use super::report::report;
 use super::view::{CallPeer, CallReport, CallView};
-use crate::chat::live::{LiveEvent, LiveSender};
+use crate::live::{LiveEvent, LiveSender};
 
 /// What a call engine needs.
 pub struct CallSetup {

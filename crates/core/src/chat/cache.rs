@@ -20,7 +20,7 @@ use super::view::{
     ChatKind, ChatSummary, Delivery, MessagePreview, Person, ReactionCount, ReadMark, ReplyPreview,
     ThreadMessage,
 };
-use crate::client::{UserError, UserErrorCode};
+use crate::error::{UserError, UserErrorCode};
 
 /// Preview length in the chat list.
 const PREVIEW_CHARS: usize = 120;

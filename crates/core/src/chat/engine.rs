@@ -3,13 +3,12 @@
 
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use tokio::sync::mpsc;
-
 use super::cache::{Cache, CacheError};
+use super::event::ChatEvent;
 use super::graph::{GraphChats, GraphError};
 use super::view::ThreadMessage;
-use crate::client::{UserError, UserErrorCode};
-use crate::event::ClientEvent;
+use crate::error::{UserError, UserErrorCode};
+use crate::publish::Publisher;
 use crate::session::{AccountProfile, Resource, SessionError, Sessions};
 use crate::Secret;
 
@@ -89,7 +88,7 @@ pub struct Engine {
     pub sessions: Arc<Sessions>,
     pub graph: GraphChats,
     cache: Mutex<Cache>,
-    events: mpsc::UnboundedSender<ClientEvent>,
+    events: Publisher<ChatEvent>,
     /// Held while a message is being posted and recorded as sent, and
     /// while a catch-up stores what it fetched: so a catch-up never stores
     /// the user's just-posted message before the outbox has tied it to its
@@ -111,7 +110,7 @@ impl Engine {
         sessions: Arc<Sessions>,
         graph: GraphChats,
         cache: Cache,
-        events: mpsc::UnboundedSender<ClientEvent>,
+        events: Publisher<ChatEvent>,
     ) -> Self {
         Self {
             account,
@@ -137,15 +136,16 @@ impl Engine {
             .await?)
     }
 
-    pub fn emit(&self, event: ClientEvent) {
-        let _ = self.events.send(event);
+    pub fn emit(&self, event: ChatEvent) {
+        // Nobody listening is no error: chat keeps its cache either way.
+        let _ = self.events.publish(event);
     }
 
     /// Tells the UI about changed messages of one chat, and what that did
     /// to the chat's row and the unread total.
     pub fn publish_messages(&self, chat_id: &str, messages: Vec<ThreadMessage>) {
         if !messages.is_empty() {
-            self.emit(ClientEvent::Messages {
+            self.emit(ChatEvent::Messages {
                 chat_id: chat_id.to_owned(),
                 messages,
             });
@@ -164,8 +164,8 @@ impl Engine {
             (chats, cache.unread_total().unwrap_or(0))
         };
         if !chats.is_empty() {
-            self.emit(ClientEvent::Chats { chats });
+            self.emit(ChatEvent::Chats { chats });
         }
-        self.emit(ClientEvent::Unread { total });
+        self.emit(ChatEvent::Unread { total });
     }
 }

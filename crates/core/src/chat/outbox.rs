@@ -19,7 +19,6 @@ use super::engine::{ChatError, Engine};
 use super::sanitize::{preview_text, sanitize_message_html};
 use super::time::{millis_between, now, shift};
 use super::view::{Draft, ThreadMessage};
-use crate::event::ClientEvent;
 use crate::session::SessionError;
 
 /// How far before an outbox entry's creation a matching message may be
@@ -133,7 +132,7 @@ pub async fn run(engine: Arc<Engine>, wake: Arc<Notify>) {
                     if !told_the_user {
                         tracing::warn!(%error, "messages wait in the outbox for a sign-in");
                         if let ChatError::Session(SessionError::SignInAgain { .. }) = &error {
-                            engine.emit(ClientEvent::SessionExpired {
+                            engine.emit(super::event::ChatEvent::SessionExpired {
                                 account: engine.account.clone(),
                             });
                         }

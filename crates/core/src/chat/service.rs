@@ -1,6 +1,6 @@
 //! [`ChatService`]: chat for one signed-in account. It owns the cache, the
-//! sync worker, the outbox worker and the live channel, and answers what
-//! the UI (or the CLI) asks.
+//! sync worker and the outbox worker, hears the account's live channel, and
+//! answers what the UI (or the CLI) asks.
 
 use std::collections::HashMap;
 use std::path::PathBuf;
@@ -14,13 +14,14 @@ use url::Url;
 
 use super::cache::Cache;
 use super::engine::{ChatError, Engine};
+use super::event::ChatEvent;
 use super::graph::GraphChats;
-use super::live::{self, LiveSender};
 use super::outbox;
 use super::sanitize::sanitize_message_html;
 use super::sync::{self, PollTiming, SyncRequest};
 use super::view::{ChatSummary, Draft, Person, ThreadMessage, ThreadPage};
-use crate::event::ClientEvent;
+use crate::live::{LiveEvent, LiveSender};
+use crate::publish::Publisher;
 use crate::session::{AccountProfile, Sessions};
 
 /// Where an account's chat cache lives.
@@ -48,17 +49,16 @@ pub struct ChatSetup {
     pub sessions: Arc<Sessions>,
     pub http: reqwest::Client,
     pub graph_url: Url,
-    /// convene-server, for the live channel.
+    /// convene-server: its live channel brings chat hints only when it
+    /// also serves the chat API.
     pub server_url: Url,
     pub storage: ChatStorage,
     pub timing: PollTiming,
-    /// Open the live channel (hints, typing). One-shot tools leave it shut:
-    /// a process that ends while the channel renews a token would lose the
-    /// rotated refresh token.
-    pub live: bool,
-    /// Where call signaling from the live channel goes, if calls run.
-    pub calls: Option<mpsc::UnboundedSender<live::LiveEvent>>,
-    pub events: mpsc::UnboundedSender<ClientEvent>,
+    /// The account's live channel (typing goes out on it) and what it
+    /// brings for chat.
+    pub live: LiveSender,
+    pub live_events: mpsc::UnboundedReceiver<LiveEvent>,
+    pub events: Publisher<ChatEvent>,
 }
 
 /// Chat for one account; dropping it stops its workers.
@@ -114,22 +114,12 @@ impl ChatService {
             cache,
             setup.events,
         ));
-        let (live_tx, live_rx) = mpsc::unbounded_channel();
-        let (live, live_task) = if setup.live {
-            let routes = live::LiveRoutes {
-                chat: live_tx,
-                calls: setup.calls,
-            };
-            live::spawn(setup.server_url, setup.sessions, account, routes)
-        } else {
-            live::disabled()
-        };
         let (sync_tx, sync_rx) = mpsc::unbounded_channel();
         let outbox_wake = Arc::new(Notify::new());
         let sync_task = tokio::spawn(sync::run(
             engine.clone(),
             sync_rx,
-            live_rx,
+            setup.live_events,
             timing,
             outbox_wake.clone(),
         ));
@@ -138,19 +128,14 @@ impl ChatService {
             engine,
             sync: sync_tx,
             outbox_wake,
-            live,
+            live: setup.live,
             typing_sent: Mutex::new(HashMap::new()),
-            tasks: vec![live_task, sync_task, outbox_task],
+            tasks: vec![sync_task, outbox_task],
         })
     }
 
     pub fn account(&self) -> &AccountProfile {
         &self.engine.account
-    }
-
-    /// The live channel, for call signaling.
-    pub fn live_sender(&self) -> LiveSender {
-        self.live.clone()
     }
 
     /// Whether the live channel is up (hints arrive without polling).

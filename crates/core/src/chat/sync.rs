@@ -13,10 +13,10 @@ use tokio::sync::mpsc;
 
 use super::cache::Stored;
 use super::engine::{ChatError, Engine};
-use super::live::LiveEvent;
+use super::event::ChatEvent;
 use super::time::{normalize, shift};
 use super::view::Person;
-use crate::event::ClientEvent;
+use crate::live::LiveEvent;
 
 /// What the worker is asked to bring up to date.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -168,7 +168,7 @@ fn on_frame(engine: &Engine, frame: ServerFrame, pending: &mut BTreeSet<SyncRequ
             user_id,
             display_name,
         } if user_id != engine.account.user_id => {
-            engine.emit(ClientEvent::Typing {
+            engine.emit(ChatEvent::Typing {
                 chat_id,
                 person: Person {
                     id: user_id,
@@ -289,7 +289,7 @@ fn announce_incoming(engine: &Engine, chat_id: &str, stored: &[Stored]) {
         .iter()
         .filter(|s| s.is_new && !s.message.mine && !s.message.deleted)
     {
-        engine.emit(ClientEvent::Incoming {
+        engine.emit(ChatEvent::Incoming {
             chat: Box::new(chat.clone()),
             message: Box::new(s.message.clone()),
         });

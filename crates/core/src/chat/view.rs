@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::client::UserError;
+use crate::error::UserError;
 
 /// A person in a chat, addressed by Entra object id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, specta::Type)]

@@ -1,7 +1,8 @@
-//! The live channel: a WebSocket to convene-server that brings change
-//! hints and typing notifications, authenticated with the communication
-//! token. It reconnects by itself with backoff; every (re)connection is
-//! reported so the sync engine can catch up on what it missed.
+//! The live channel: one WebSocket per account to convene-server that
+//! brings chat change hints, typing notifications and call signaling,
+//! authenticated with the communication token. It reconnects by itself
+//! with backoff; every (re)connection is reported to chat (to catch up on
+//! what it missed) and to calls (to resume the call going on).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,7 @@ use url::Url;
 
 use crate::session::{AccountProfile, SessionError, Sessions};
 
-/// What the live channel tells the sync engine.
+/// What the live channel tells its listeners.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LiveEvent {
     /// Connected (again): anything may have happened meanwhile.
@@ -77,15 +78,79 @@ type Outgoing = (ClientFrame, Option<oneshot::Sender<()>>);
 #[error("not connected to the server")]
 pub struct NotConnected;
 
-/// Where the live channel delivers: chat hints to the sync engine, call
-/// signaling to the call engine. Both hear of (re)connections.
+/// An account's live channel, up for as long as this lives.
+#[derive(Debug)]
+pub struct LiveChannel {
+    sender: LiveSender,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for LiveChannel {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// What the live channel delivers, split by listener: chat hints to the
+/// sync engine, call signaling to the call engine (if calls run). Both hear
+/// of (re)connections.
+#[derive(Debug)]
+pub struct LiveListeners {
+    pub chat: mpsc::UnboundedReceiver<LiveEvent>,
+    pub calls: Option<mpsc::UnboundedReceiver<LiveEvent>>,
+}
+
+impl LiveChannel {
+    /// Connects to `server` as `account` (inside a tokio runtime), and
+    /// keeps reconnecting.
+    pub fn open(
+        server: Url,
+        sessions: Arc<Sessions>,
+        account: AccountProfile,
+        with_calls: bool,
+    ) -> (Self, LiveListeners) {
+        let (routes, listeners) = LiveRoutes::new(with_calls);
+        let (sender, task) = spawn(server, sessions, account, routes);
+        (Self { sender, task }, listeners)
+    }
+
+    /// A channel that never connects (polling only): one-shot tools, which
+    /// would lose a rotated refresh token if they ended while the channel
+    /// renewed one.
+    pub fn closed() -> (Self, LiveListeners) {
+        let (_, listeners) = LiveRoutes::new(false);
+        let (sender, task) = disabled();
+        (Self { sender, task }, listeners)
+    }
+
+    pub fn sender(&self) -> LiveSender {
+        self.sender.clone()
+    }
+}
+
+/// Where the live channel delivers.
 #[derive(Debug, Clone)]
-pub struct LiveRoutes {
-    pub chat: mpsc::UnboundedSender<LiveEvent>,
-    pub calls: Option<mpsc::UnboundedSender<LiveEvent>>,
+struct LiveRoutes {
+    chat: mpsc::UnboundedSender<LiveEvent>,
+    calls: Option<mpsc::UnboundedSender<LiveEvent>>,
 }
 
 impl LiveRoutes {
+    fn new(with_calls: bool) -> (Self, LiveListeners) {
+        let (chat, chat_rx) = mpsc::unbounded_channel();
+        let (calls, calls_rx) = if with_calls {
+            let (tx, rx) = mpsc::unbounded_channel();
+            (Some(tx), Some(rx))
+        } else {
+            (None, None)
+        };
+        let listeners = LiveListeners {
+            chat: chat_rx,
+            calls: calls_rx,
+        };
+        (Self { chat, calls }, listeners)
+    }
+
     /// Delivers `event`; false once the chat side has stopped.
     fn deliver(&self, event: LiveEvent) -> bool {
         let for_calls = match &event {
@@ -123,8 +188,8 @@ pub fn live_url(server: &Url) -> Url {
     url
 }
 
-/// A channel that never connects (polling only).
-pub fn disabled() -> (LiveSender, tokio::task::JoinHandle<()>) {
+/// A sender that never connects.
+fn disabled() -> (LiveSender, tokio::task::JoinHandle<()>) {
     let (frames, _) = mpsc::channel(1);
     let (_, connected) = watch::channel(false);
     let sender = LiveSender {
@@ -136,7 +201,7 @@ pub fn disabled() -> (LiveSender, tokio::task::JoinHandle<()>) {
 }
 
 /// Keeps the live channel up for as long as the returned task runs.
-pub fn spawn(
+fn spawn(
     server: Url,
     sessions: Arc<Sessions>,
     account: AccountProfile,
