@@ -1,13 +1,16 @@
 //! A running client keeps its session renewed ahead of expiry without being
-//! asked, and says so when the session ends behind its back.
+//! asked, and says so when the session ends behind its back. The client's
+//! clock is moved forward by hand: tokens have the server's normal
+//! lifetime, and nothing waits for them to age.
 
 mod support;
 
 use std::future::pending;
 use std::time::{Duration, Instant};
 
+use convene_core::clock::ManualClock;
 use convene_core::config::ConfigLayer;
-use convene_core::session::Sessions;
+use convene_core::session::{Resource, Sessions};
 use convene_core::vault::{Vault, VaultKind};
 use convene_core::{Client, ClientConfig, ClientEvent, MonitorTiming};
 use support::server::DevServer;
@@ -24,8 +27,9 @@ async fn refresh_token(vault: &Vault, sessions_key: &convene_core::vault::Accoun
 #[tokio::test]
 async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
     let scratch = tempfile::tempdir().unwrap();
-    // Tokens that live four seconds instead of Entra's hour.
-    let server = DevServer::start_with(scratch.path(), &["--dev-token-lifetime", "4"]);
+    // Tokens that live an hour, as Entra's do.
+    let server = DevServer::start_with(scratch.path(), &["--dev-token-lifetime", "3600"]);
+    let clock = ManualClock::starting_now();
     let config = ClientConfig::from_layer(ConfigLayer {
         server: Some(server.url()),
         ..Default::default()
@@ -37,7 +41,8 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
         convene_core::http::client(Duration::from_secs(30)),
         config.clone(),
         None,
-    );
+    )
+    .with_clock(clock.clone());
     let alice = sessions
         .sign_in(
             |url| {
@@ -53,6 +58,16 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
         .await
         .expect("alice signs in");
     let key = alice.key();
+    // Every token the running client will use, fetched now: from here on
+    // only the clock makes anything due.
+    sessions
+        .communication_token(&alice)
+        .await
+        .expect("a communication token");
+    sessions
+        .access_token(&alice, Resource::Graph)
+        .await
+        .expect("a Graph token");
     let at_sign_in = refresh_token(&vault, &key).await;
 
     let timing = MonitorTiming {
@@ -61,16 +76,24 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
     };
     let (_client, mut events) = Client::start(config, timing, Ok(sessions));
 
-    // Nobody asks for a token, yet the refresh token rotates: the client
-    // renewed ahead of expiry by itself.
-    let started = Instant::now();
-    while refresh_token(&vault, &key).await == at_sign_in {
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "no renewal within 20 s of four-second tokens"
-        );
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    // Renewed at sign-in, nothing is due for most of an hour.
+    clock.advance(Duration::from_secs(45 * 60));
+    // Three of the keeper's checks.
+    tokio::time::sleep(Duration::from_millis(750)).await;
+    assert_eq!(
+        refresh_token(&vault, &key).await,
+        at_sign_in,
+        "nothing renewed 45 minutes into an hour-long token"
+    );
+
+    // Nobody asks for a token, yet past its renewal margin the refresh
+    // token rotates: the client renewed ahead of expiry by itself.
+    clock.advance(Duration::from_secs(14 * 60));
+    let renewed = wait_until(Duration::from_secs(10), || async {
+        refresh_token(&vault, &key).await != at_sign_in
+    })
+    .await;
+    assert!(renewed, "no renewal within 10 s of the hour's end");
 
     // The session is revoked elsewhere: someone else spends the refresh
     // token and then the one they got for it. (Spending only the first
@@ -80,6 +103,8 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
     if let Some(next) = support::sessions::spend_refresh_token(&server, &current).await {
         support::sessions::spend_refresh_token(&server, &next).await;
     }
+    // The client learns of it at its next renewal, an hour on.
+    clock.advance(Duration::from_secs(3600));
     let expired = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
             match events.next().await.expect("client alive") {
@@ -91,4 +116,22 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
     .await
     .expect("the client reports the ended session within 20 s");
     assert_eq!(expired.username, "alice@convene.example");
+}
+
+/// Polls `condition` every 50 ms until it holds or `within` runs out.
+async fn wait_until<F, Fut>(within: Duration, condition: F) -> bool
+where
+    F: Fn() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if condition().await {
+            return true;
+        }
+        if Instant::now() >= deadline {
+            return false;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }

@@ -12,6 +12,7 @@ pub mod auth;
 pub mod call;
 pub mod chat;
 pub mod client;
+pub mod clock;
 pub mod config;
 pub mod connection;
 #[cfg(all(

@@ -26,6 +26,7 @@ pub use resource::Resource;
 
 use crate::auth::token::{self, Grant};
 use crate::auth::{self, AuthError, ProviderMetadata, SignInRequest};
+use crate::clock::Clock;
 use crate::config::ClientConfig;
 use crate::exchange::{self, CommunicationToken, ExchangeError};
 use crate::vault::{AccountKey, Vault, VaultError};
@@ -85,6 +86,7 @@ pub struct Sessions {
     communication: Mutex<HashMap<AccountKey, CommunicationToken>>,
     refreshing: Mutex<HashMap<AccountKey, Arc<Mutex<()>>>>,
     metadata: Mutex<HashMap<String, ProviderMetadata>>,
+    clock: Clock,
 }
 
 impl Sessions {
@@ -105,7 +107,19 @@ impl Sessions {
             communication: Mutex::new(HashMap::new()),
             refreshing: Mutex::new(HashMap::new()),
             metadata: Mutex::new(HashMap::new()),
+            clock: crate::clock::system(),
         }
+    }
+
+    /// The same sessions, judging token expiry by `clock`.
+    pub fn with_clock(mut self, clock: Clock) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// The clock the sessions judge expiry by.
+    pub fn clock(&self) -> &Clock {
+        &self.clock
     }
 
     /// Signs a person in through the browser and makes the account current.
@@ -270,12 +284,12 @@ impl Sessions {
                 .duration_since(cached.issued_at)
                 .unwrap_or_default();
             let renew_at = cached.expires_at.checked_sub(renewal_margin(lifetime));
-            if renew_at.is_some_and(|at| SystemTime::now() < at) {
+            if renew_at.is_some_and(|at| self.clock.now() < at) {
                 return Ok(cached.clone());
             }
         }
         let access = self.access_token(account, Resource::Communication).await?;
-        let token = exchange::exchange(
+        let mut token = exchange::exchange(
             &self.http,
             &self.config.server_url,
             &access,
@@ -283,6 +297,8 @@ impl Sessions {
             &account.user_id,
         )
         .await?;
+        // Its lifetime is judged by the same clock as its renewal.
+        token.issued_at = self.clock.now();
         self.communication.lock().await.insert(key, token.clone());
         Ok(token)
     }
@@ -325,7 +341,7 @@ impl Sessions {
     async fn cached(&self, key: &AccountKey, resource: Resource) -> Option<Secret> {
         let tokens = self.tokens.lock().await;
         let cached = tokens.get(&(key.clone(), resource))?;
-        (SystemTime::now() < cached.renew_at).then(|| cached.token.clone())
+        (self.clock.now() < cached.renew_at).then(|| cached.token.clone())
     }
 
     async fn cache(&self, key: &AccountKey, resource: Resource, token: Secret, expires_in: u64) {
@@ -335,7 +351,7 @@ impl Sessions {
             (key.clone(), resource),
             CachedToken {
                 token,
-                renew_at: SystemTime::now() + lifetime,
+                renew_at: self.clock.now() + lifetime,
             },
         );
     }
