@@ -31,55 +31,7 @@ pub const DEFAULT_LISTEN: SocketAddr = SocketAddr::V4(SocketAddrV4::new(
 /// (`$XDG_DATA_HOME` on Linux).
 pub const DATA_DIR_NAME: &str = "convene-server";
 
-/// Password of every demo user at the dev issuer's sign-in form, unless
-/// `--dev-password` says otherwise.
-pub const DEFAULT_DEV_PASSWORD: &str = "convene";
-
-/// The demo users' password. Its `Debug` is redacted, so that printing a
-/// [`Cli`] or [`Config`] never shows it.
-#[derive(Clone, PartialEq, Eq, Deserialize)]
-#[serde(try_from = "String")]
-pub struct DevPassword(String);
-
-impl DevPassword {
-    pub fn new(password: impl Into<String>) -> Result<Self, String> {
-        let password = password.into();
-        if password.is_empty() {
-            return Err("the dev password must not be empty".to_owned());
-        }
-        Ok(Self(password))
-    }
-
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl Default for DevPassword {
-    fn default() -> Self {
-        Self(DEFAULT_DEV_PASSWORD.to_owned())
-    }
-}
-
-impl std::fmt::Debug for DevPassword {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("DevPassword(<redacted>)")
-    }
-}
-
-impl TryFrom<String> for DevPassword {
-    type Error = String;
-    fn try_from(password: String) -> Result<Self, String> {
-        Self::new(password)
-    }
-}
-
-impl std::str::FromStr for DevPassword {
-    type Err = String;
-    fn from_str(password: &str) -> Result<Self, String> {
-        Self::new(password)
-    }
-}
+pub use crate::issuer::{DevPassword, DEFAULT_DEV_PASSWORD};
 
 /// Command line of `convene-server`; each flag can also come from the
 /// environment.

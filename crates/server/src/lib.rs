@@ -9,12 +9,14 @@
 //! `main.rs` only wires these together, so tests can use them directly.
 
 pub mod acs;
+pub mod api;
 pub mod call;
 pub mod config;
 pub mod demo;
 pub mod exchange;
 pub mod graph;
 pub mod http;
+pub mod hub;
 pub mod issuer;
 pub mod live;
 pub mod presence;

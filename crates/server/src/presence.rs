@@ -10,7 +10,7 @@ use convene_proto::live::ServerFrame;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-use crate::live::hub::Hub;
+use crate::hub::Hub;
 
 /// What Graph reports: `availability` and `activity`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -187,7 +187,7 @@ pub fn parse_duration(text: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::live::hub::LocalHub;
+    use crate::hub::LocalHub;
 
     #[test]
     fn durations_parse_as_iso_8601() {

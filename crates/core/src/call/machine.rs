@@ -4,8 +4,8 @@
 //! and command replies come out. It owns no socket, no peer connection
 //! and no clock, so every call outcome is tested on a simulated clock
 //! (`tests` below, and the harness that steps two machines through the
-//! server's registry). [`super::engine`] is the driver that performs the
-//! outputs and feeds their results back.
+//! server's registry). The engine (`engine.rs`) is the driver that performs
+//! the outputs and feeds their results back.
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 

@@ -28,7 +28,6 @@ use super::peer::LocalTrack;
 
 /// 20 ms Opus frames: the usual trade between latency and overhead, and
 /// the step playout keeps time in when nothing else paces it.
-pub const AUDIO_FRAME: Duration = Duration::from_millis(20);
 const AUDIO_FRAME_MS: u32 = 20;
 /// Audio in one packet on a path that loses nothing (`packet_length`).
 const CLEAN_PATH_PACKET_MS: u32 = 40;

@@ -7,7 +7,8 @@
 
 use std::time::{Duration, Instant};
 
-use super::media::AUDIO_FRAME;
+/// One Opus frame of audio: the step audio is captured, coded and played in.
+pub const AUDIO_FRAME: Duration = Duration::from_millis(20);
 
 /// Capture ticks missing this long mean the capture stalled: playout goes
 /// on by its own timer until they come back.

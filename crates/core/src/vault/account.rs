@@ -41,7 +41,7 @@ impl AccountKey {
         if ok(&self.tenant_id) && ok(&self.object_id) {
             Ok(())
         } else {
-            Err(VaultError::InvalidAccount(self.clone()))
+            Err(VaultError::InvalidAccount(self.to_string()))
         }
     }
 

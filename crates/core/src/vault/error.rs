@@ -3,8 +3,6 @@
 //! No variant carries secret bytes: keyring errors that hold data
 //! (`BadEncoding`, `BadDataFormat`) are reduced to a description.
 
-use super::account::AccountKey;
-
 /// How to get a keyring on this platform, appended to `Unavailable`.
 #[cfg(all(
     unix,
@@ -44,7 +42,7 @@ pub enum VaultError {
     Corrupt { entry: String, detail: String },
 
     #[error("invalid account key {0}: tenant and object ids must be non-empty [A-Za-z0-9_-]")]
-    InvalidAccount(AccountKey),
+    InvalidAccount(String),
 
     #[error("invalid secret name {0:?}: use 1-64 characters from [A-Za-z0-9_.-]")]
     InvalidName(String),

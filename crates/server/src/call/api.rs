@@ -17,9 +17,9 @@ use time::format_description::well_known::Rfc3339;
 use uuid::Uuid;
 
 use super::{raw_id, Calls};
+use crate::api::ApiError;
 use crate::exchange::{CommunicationIdentity, CommunicationTokens};
 use crate::graph::odata;
-use crate::http::ApiError;
 use crate::store::{CallRow, Store};
 
 #[derive(Debug)]
@@ -39,7 +39,7 @@ impl CallsApi {
 }
 
 async fn identity(api: &CallsApi, headers: &HeaderMap) -> Result<CommunicationIdentity, ApiError> {
-    let Some(token) = crate::live::bearer_token(headers) else {
+    let Some(token) = crate::api::bearer_token(headers) else {
         return Err(ApiError::unauthorized(
             "This needs Authorization: Bearer <communication token>.",
         ));

@@ -23,10 +23,10 @@ use convene_proto::live::ClientFrame;
 use tokio::sync::mpsc;
 use uuid::Uuid;
 
-use crate::live::hub::Hub;
+use crate::hub::Hub;
 use crate::store::{CallRow, Store};
 
-pub use crate::live::hub::SocketId;
+pub use crate::hub::SocketId;
 pub use registry::{callee_of, Caller, Input, Now, Output, Registry, Timer, AWAY};
 
 /// How long a call rings before it ends as `noAnswer`, unless configured.

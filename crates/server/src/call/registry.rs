@@ -30,7 +30,7 @@ use convene_proto::live::{ClientFrame, ServerFrame};
 use uuid::Uuid;
 
 use super::{media_names, raw_id, CallSettings, ORGID_PREFIX};
-use crate::live::hub::SocketId;
+use crate::hub::SocketId;
 use crate::store::CallRow;
 
 /// Ended calls are remembered this long, so that a late `callResume` hears

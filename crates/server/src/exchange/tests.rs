@@ -10,8 +10,8 @@ use uuid::Uuid;
 use super::comm::unix_to_system;
 use super::handler::{check_api_version, parse_body};
 use super::*;
-use crate::config::DevPassword;
 use crate::demo::{ALICE, BOB, DEMO_TENANT_ID};
+use crate::issuer::DevPassword;
 use crate::issuer::{Clock, DevIssuer, KeyStore, Lifetimes, CLIENT_ID};
 use crate::store::Store;
 

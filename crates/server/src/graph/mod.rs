@@ -27,7 +27,7 @@ use convene_proto::live::{ChangeKind, ServerFrame};
 use uuid::Uuid;
 
 use crate::exchange::{EntraValidator, VerifiedToken};
-use crate::live::hub::Hub;
+use crate::hub::Hub;
 use crate::presence::Presence;
 use crate::store::Store;
 

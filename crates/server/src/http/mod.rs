@@ -1,6 +1,5 @@
 //! The HTTP surface: routes, shared state and JSON errors.
 
-mod error;
 mod routes;
 
 use std::sync::Arc;
@@ -17,7 +16,7 @@ use crate::issuer::DevIssuer;
 use crate::live::Live;
 use crate::store::Store;
 
-pub use error::{ApiError, ErrorBody, ErrorDetail};
+pub use crate::api::{ApiError, ErrorBody, ErrorDetail};
 
 /// What every handler can reach.
 #[derive(Clone)]

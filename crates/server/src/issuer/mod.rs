@@ -21,6 +21,7 @@ mod discovery;
 pub mod error;
 pub mod keys;
 mod page;
+mod password;
 pub mod scopes;
 mod token;
 
@@ -36,9 +37,9 @@ use base64::Engine;
 use rsa::rand_core::{OsRng, RngCore};
 use uuid::Uuid;
 
-use crate::config::DevPassword;
 use crate::demo::DemoTenant;
 use crate::store::Store;
+pub use password::{DevPassword, DEFAULT_DEV_PASSWORD};
 
 pub use error::{OAuthError, OAuthErrorBody};
 pub use keys::{KeyError, KeyStore, KEY_FILE};

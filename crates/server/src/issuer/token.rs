@@ -445,8 +445,8 @@ mod tests {
 
     use super::super::{keys, Clock, KeyStore, Lifetimes};
     use super::*;
-    use crate::config::DevPassword;
     use crate::demo::{DemoUser, ALICE, DAVE, DEMO_TENANT_ID, DEMO_USERS, FABRIKAM_TENANT_ID};
+    use crate::issuer::DevPassword;
     use crate::store::{AuthorizationCode, Store};
 
     const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";

@@ -8,14 +8,12 @@
 //! expires. A client message over [`MAX_CLIENT_FRAME_BYTES`] closes the
 //! socket too.
 
-pub mod hub;
-
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
@@ -23,12 +21,12 @@ use convene_proto::live::{ClientFrame, ServerFrame, LIVE_PATH, MAX_CLIENT_FRAME_
 use convene_proto::PROTOCOL_VERSION;
 use uuid::Uuid;
 
+use crate::api::ApiError;
 use crate::call::{Caller, Calls};
 use crate::exchange::{CommunicationIdentity, CommunicationTokens};
-use crate::http::ApiError;
+use crate::hub::{Hub, SocketId};
 use crate::presence::Presence;
 use crate::store::Store;
-use hub::{Hub, SocketId};
 
 /// How often the server pings each socket.
 pub const PING_INTERVAL: Duration = Duration::from_secs(20);
@@ -57,7 +55,7 @@ async fn upgrade(
     headers: HeaderMap,
     ws: WebSocketUpgrade,
 ) -> Response {
-    let Some(token) = bearer_token(&headers) else {
+    let Some(token) = crate::api::bearer_token(&headers) else {
         return ApiError::unauthorized(
             "The live socket needs Authorization: Bearer <communication token>.",
         )
@@ -76,18 +74,6 @@ async fn upgrade(
     ws.max_message_size(MAX_CLIENT_FRAME_BYTES)
         .max_frame_size(MAX_CLIENT_FRAME_BYTES)
         .on_upgrade(move |socket| serve(live, identity, socket))
-}
-
-/// The token of an `Authorization: Bearer` header, if there is one.
-pub(crate) fn bearer_token(headers: &HeaderMap) -> Option<&str> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        })
-        .filter(|t| !t.is_empty())
 }
 
 /// One socket, from `hello` to close.

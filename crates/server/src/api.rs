@@ -1,8 +1,9 @@
-//! JSON error responses, in the envelope Microsoft Graph uses
-//! (`{"error": {"code", "message"}}`), so that the client reads errors from
-//! this server and from Graph the same way.
+//! What the server's HTTP APIs share: JSON error responses in the envelope
+//! Microsoft Graph uses (`{"error": {"code", "message"}}`, so that the
+//! client reads errors from this server and from Graph the same way), and
+//! reading the bearer token of a request.
 
-use axum::http::StatusCode;
+use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -81,4 +82,16 @@ impl IntoResponse for ApiError {
         };
         (self.status, Json(body)).into_response()
     }
+}
+
+/// The token of an `Authorization: Bearer` header, if there is one.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
 }
