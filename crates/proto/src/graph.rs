@@ -1,8 +1,11 @@
 //! The parts of Microsoft Graph's chat resources that Convene reads, as
 //! Graph documents them. Unknown fields are ignored, so the same types
-//! read real Graph and convene-server's Graph-shaped API.
+//! read real Graph and convene-server's Graph-shaped API. The bodies
+//! Convene sends are in [`request`].
 
-use serde::{Deserialize, Serialize};
+pub mod request;
+
+use serde::{Deserialize, Deserializer, Serialize};
 
 /// A page of a collection: `value` plus the link to the next page.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -96,15 +99,58 @@ pub struct ChatMessageAttachment {
     pub content: Option<String>,
 }
 
+/// The attachment `contentType` of a reply's quote.
+pub const MESSAGE_REFERENCE: &str = "messageReference";
+
 /// The content of a `messageReference` attachment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MessageReference {
     pub message_id: String,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message_preview: Option<String>,
-    #[serde(default)]
-    pub message_sender: Option<MessageFrom>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message_sender: Option<UserIdentitySet>,
+}
+
+/// Graph's `chatMessageMentionedIdentitySet` (a mention's `mentioned`) and
+/// `chatMessageFromIdentitySet` (a quote's `messageSender`): of the
+/// identities they may hold, Convene deals in users only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserIdentitySet {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<TeamworkUserIdentity>,
+}
+
+/// Graph's `userIdentityType` of an Entra (work account) user.
+pub const AAD_USER: &str = "aadUser";
+
+/// Graph's `teamworkUserIdentity`: a user as a mention, a quote's sender
+/// or a read marker names them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TeamworkUserIdentity {
+    /// The user's Entra object id.
+    pub id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// `aadUser` for the users Convene knows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_identity_type: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tenant_id: Option<String>,
+}
+
+impl TeamworkUserIdentity {
+    /// An Entra user, named.
+    pub fn aad_user(id: impl Into<String>, display_name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            display_name: Some(display_name.into()),
+            user_identity_type: Some(AAD_USER.to_owned()),
+            tenant_id: None,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -157,9 +203,18 @@ pub struct Identity {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ItemBody {
-    /// `text` or `html`.
+    /// `text` or `html`; Graph reads a missing (or null) one as `text`.
+    #[serde(default = "text", deserialize_with = "text_when_null")]
     pub content_type: String,
     pub content: String,
+}
+
+fn text() -> String {
+    "text".to_owned()
+}
+
+fn text_when_null<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Ok(Option::<String>::deserialize(deserializer)?.unwrap_or_else(text))
 }
 
 /// Graph's error envelope: `{"error": {"code", "message"}}`.

@@ -3,11 +3,14 @@
 
 use std::time::Duration;
 
+use convene_proto::graph::request::{
+    ChatReadMark, ConversationMember, MessageEdit, NewChat, NewChatMessage, PresencesByUserId,
+    ReactionChange,
+};
 use convene_proto::graph::{
     Chat, ChatMember, ChatMessage, GraphErrorBody, ItemBody, Page, Presence, User,
 };
 use serde::de::DeserializeOwned;
-use serde_json::json;
 use url::Url;
 
 use crate::http::{self, HttpError};
@@ -222,10 +225,14 @@ impl GraphChats {
         me: &str,
         other: &str,
     ) -> Result<Chat, GraphError> {
-        let body = json!({
-            "chatType": "oneOnOne",
-            "members": [member_bind(me), member_bind(other)],
-        });
+        let body = NewChat {
+            chat_type: "oneOnOne".to_owned(),
+            topic: None,
+            members: vec![
+                ConversationMember::owner(me),
+                ConversationMember::owner(other),
+            ],
+        };
         self.send(self.http.post(self.url("chats")).json(&body), token)
             .await
     }
@@ -294,14 +301,17 @@ impl GraphChats {
         others: &[String],
         topic: Option<&str>,
     ) -> Result<Chat, GraphError> {
-        let members: Vec<_> = std::iter::once(me)
-            .chain(others.iter().map(String::as_str))
-            .map(member_bind)
-            .collect();
-        let mut body = json!({ "chatType": "group", "members": members });
-        if let Some(topic) = topic.filter(|t| !t.trim().is_empty()) {
-            body["topic"] = json!(topic.trim());
-        }
+        let body = NewChat {
+            chat_type: "group".to_owned(),
+            topic: topic
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .map(str::to_owned),
+            members: std::iter::once(me)
+                .chain(others.iter().map(String::as_str))
+                .map(ConversationMember::owner)
+                .collect(),
+        };
         self.send(self.http.post(self.url("chats")).json(&body), token)
             .await
     }
@@ -329,7 +339,7 @@ impl GraphChats {
         &self,
         token: &Secret,
         chat_id: &str,
-        message: &serde_json::Value,
+        message: &NewChatMessage,
         idempotency_key: Option<&str>,
     ) -> Result<ChatMessage, GraphError> {
         let url = self.url(&format!("chats/{}/messages", encode(chat_id)));
@@ -349,7 +359,8 @@ impl GraphChats {
         body: &ItemBody,
     ) -> Result<(), GraphError> {
         let url = self.url(&message_url(chat_id, message_id));
-        self.send_empty(self.http.patch(url).json(&json!({ "body": body })), token)
+        let edit = MessageEdit { body: body.clone() };
+        self.send_empty(self.http.patch(url).json(&edit), token)
             .await
     }
 
@@ -374,7 +385,9 @@ impl GraphChats {
     ) -> Result<(), GraphError> {
         let action = if on { "setReaction" } else { "unsetReaction" };
         let url = self.url(&format!("{}/{action}", message_url(chat_id, message_id)));
-        let body = json!({ "reactionType": reaction });
+        let body = ReactionChange {
+            reaction_type: reaction.to_owned(),
+        };
         self.send_empty(self.http.post(url).json(&body), token)
             .await
     }
@@ -388,7 +401,7 @@ impl GraphChats {
         tenant_id: &str,
     ) -> Result<(), GraphError> {
         let url = self.url(&format!("chats/{}/markChatReadForUser", encode(chat_id)));
-        let body = json!({ "user": { "id": user_id, "tenantId": tenant_id } });
+        let body = ChatReadMark::read(user_id, tenant_id);
         self.send_empty(self.http.post(url).json(&body), token)
             .await
     }
@@ -401,7 +414,12 @@ impl GraphChats {
     ) -> Result<Vec<Presence>, GraphError> {
         let url = self.url("communications/getPresencesByUserId");
         let page: Page<Presence> = self
-            .send(self.http.post(url).json(&json!({ "ids": user_ids })), token)
+            .send(
+                self.http.post(url).json(&PresencesByUserId {
+                    ids: user_ids.to_vec(),
+                }),
+                token,
+            )
             .await?;
         Ok(page.value)
     }
@@ -414,8 +432,8 @@ impl GraphChats {
         body: &ItemBody,
     ) -> Result<ChatMessage, GraphError> {
         let url = self.url(&format!("chats/{}/messages", encode(chat_id)));
-        self.send(self.http.post(url).json(&json!({ "body": body })), token)
-            .await
+        let message = NewChatMessage::of_body(body.clone());
+        self.send(self.http.post(url).json(&message), token).await
     }
 }
 
@@ -430,14 +448,6 @@ fn retry_after(response: &reqwest::Response) -> Option<Duration> {
 
 fn message_url(chat_id: &str, message_id: &str) -> String {
     format!("chats/{}/messages/{}", encode(chat_id), encode(message_id))
-}
-
-fn member_bind(oid: &str) -> serde_json::Value {
-    json!({
-        "@odata.type": "#microsoft.graph.aadUserConversationMember",
-        "roles": ["owner"],
-        "user@odata.bind": format!("https://graph.microsoft.com/v1.0/users('{oid}')"),
-    })
 }
 
 /// Chat ids contain `:` and `@`; keep them one path segment.

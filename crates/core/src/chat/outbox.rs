@@ -10,12 +10,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use convene_proto::graph::ChatMessage;
-use serde_json::json;
+use convene_proto::graph::request::{MessageAttachment, MessageMention, NewChatMessage};
+use convene_proto::graph::{
+    ChatMessage, ItemBody, MessageReference, TeamworkUserIdentity, UserIdentitySet,
+    MESSAGE_REFERENCE,
+};
 use tokio::sync::Notify;
 
-use super::cache::OutboxItem;
+use super::cache::{CacheError, OutboxItem, SendFailure};
 use super::engine::{ChatError, Engine};
+use super::graph::GraphError;
 use super::sanitize::{preview_text, sanitize_message_html};
 use super::time::{millis_between, now, shift};
 use super::view::{Draft, ThreadMessage};
@@ -38,16 +42,15 @@ pub fn enqueue(engine: &Engine, chat_id: &str, draft: Draft) -> Result<ThreadMes
         .mentions
         .iter()
         .enumerate()
-        .map(|(i, person)| {
-            json!({
-                "id": i,
-                "mentionText": person.display_name,
-                "mentioned": { "user": {
-                    "id": person.id,
-                    "displayName": person.display_name,
-                    "userIdentityType": "aadUser",
-                }},
-            })
+        .map(|(i, person)| MessageMention {
+            id: i as i64,
+            mention_text: person.display_name.clone(),
+            mentioned: UserIdentitySet {
+                user: Some(TeamworkUserIdentity::aad_user(
+                    &person.id,
+                    &person.display_name,
+                )),
+            },
         })
         .collect();
     let mut attachments = Vec::new();
@@ -55,20 +58,21 @@ pub fn enqueue(engine: &Engine, chat_id: &str, draft: Draft) -> Result<ThreadMes
         let parent = engine.cache().message(chat_id, parent_id)?.ok_or_else(|| {
             ChatError::Invalid("the message replied to is not in this chat".into())
         })?;
-        let reference = json!({
-            "messageId": parent_id,
-            "messagePreview": preview_text(&parent.body_html, 200),
-            "messageSender": { "user": {
-                "id": parent.from.id,
-                "displayName": parent.from.display_name,
-                "userIdentityType": "aadUser",
-            }},
+        let reference = MessageReference {
+            message_id: parent_id.clone(),
+            message_preview: Some(preview_text(&parent.body_html, 200)),
+            message_sender: Some(UserIdentitySet {
+                user: Some(TeamworkUserIdentity::aad_user(
+                    &parent.from.id,
+                    &parent.from.display_name,
+                )),
+            }),
+        };
+        attachments.push(MessageAttachment {
+            id: parent_id.clone(),
+            content_type: MESSAGE_REFERENCE.to_owned(),
+            content: Some(serde_json::to_string(&reference).expect("a reference serialises")),
         });
-        attachments.push(json!({
-            "id": parent_id,
-            "contentType": "messageReference",
-            "content": reference.to_string(),
-        }));
         html = format!("<attachment id=\"{parent_id}\"></attachment>{html}");
     }
     if html.len() > MAX_BODY_BYTES {
@@ -81,15 +85,39 @@ pub fn enqueue(engine: &Engine, chat_id: &str, draft: Draft) -> Result<ThreadMes
         key: uuid::Uuid::new_v4().to_string(),
         chat_id: chat_id.to_owned(),
         created_at: now(),
-        request: json!({
-            "body": { "contentType": "html", "content": html },
-            "mentions": mentions,
-            "attachments": attachments,
-        }),
         body_html: sanitize_message_html(&html),
+        request: NewChatMessage {
+            body: ItemBody {
+                content_type: "html".to_owned(),
+                content: html,
+            },
+            mentions,
+            attachments,
+        },
         attempts: 0,
     };
     Ok(engine.cache().enqueue(&item)?)
+}
+
+impl From<&ChatError> for SendFailure {
+    /// What a message refused for good keeps: the error's own words, and
+    /// the kind the UI tells apart (as `UserError` has always classed them).
+    fn from(error: &ChatError) -> Self {
+        let message = error.to_string();
+        match error {
+            ChatError::Graph(GraphError::Refused { status, .. }) if *status < 500 => {
+                SendFailure::Refused {
+                    status: Some(*status),
+                    message,
+                }
+            }
+            ChatError::Invalid(_)
+            | ChatError::Cache(CacheError::UnknownChat(_) | CacheError::UnknownOutboxItem(_)) => {
+                SendFailure::Invalid { message }
+            }
+            _ => SendFailure::Other { message },
+        }
+    }
 }
 
 /// How often a stalled outbox looks again whether its account is usable
@@ -153,7 +181,9 @@ pub async fn run(engine: Arc<Engine>, wake: Arc<Notify>) {
                     tracing::warn!(%error, key = %item.key, "message refused");
                     // The cache's lock must be released before publishing,
                     // which takes it again.
-                    let failed = engine.cache().mark_failed(&item.key, &(&error).into());
+                    let failed = engine
+                        .cache()
+                        .mark_failed(&item.key, &SendFailure::from(&error));
                     match failed {
                         Ok(message) => engine.publish_messages(&item.chat_id, vec![message]),
                         Err(error) => tracing::error!(%error, "cannot record a failed message"),
@@ -252,6 +282,35 @@ mod tests {
         assert_eq!(
             shift("2026-11-27T11:26:29.000Z", -CLOCK_SKEW_MS),
             "2026-11-27T11:21:29.000Z"
+        );
+    }
+
+    #[test]
+    fn a_refused_message_shows_the_user_what_it_always_did() {
+        let errors = [
+            ChatError::Graph(GraphError::Refused {
+                status: 403,
+                code: "Forbidden".into(),
+                message: "not a member".into(),
+            }),
+            ChatError::Graph(GraphError::Malformed("not JSON".into())),
+            ChatError::Invalid("the message is empty".into()),
+            ChatError::Cache(CacheError::UnknownChat("19:x".into())),
+        ];
+        for error in &errors {
+            let failure = SendFailure::from(error);
+            assert_eq!(
+                crate::error::UserError::from(&failure),
+                crate::error::UserError::from(error),
+                "{error}"
+            );
+        }
+        assert_eq!(
+            SendFailure::from(&errors[0]),
+            SendFailure::Refused {
+                status: Some(403),
+                message: "the chat service refused (403 Forbidden): not a member".into(),
+            }
         );
     }
 

@@ -3,7 +3,8 @@
 //! before anything is stored.
 
 use axum::http::HeaderMap;
-use serde::Deserialize;
+use convene_proto::graph::request::NewChatMessage;
+use convene_proto::graph::{ItemBody, MESSAGE_REFERENCE};
 use uuid::Uuid;
 
 use super::{GraphError, MAX_MESSAGE_BYTES};
@@ -18,51 +19,6 @@ pub const MAX_IDEMPOTENCY_KEY_BYTES: usize = 200;
 const MAX_MENTIONS: usize = 50;
 const MAX_REFERENCES: usize = 10;
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct NewMessageBody {
-    pub body: ItemBody,
-    #[serde(default)]
-    pub mentions: Vec<MentionBody>,
-    #[serde(default)]
-    pub attachments: Vec<AttachmentBody>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct ItemBody {
-    pub content_type: Option<String>,
-    pub content: String,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MentionBody {
-    pub id: i64,
-    pub mention_text: String,
-    pub mentioned: Mentioned,
-}
-
-#[derive(Deserialize)]
-pub struct Mentioned {
-    pub user: Option<MentionedUser>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct MentionedUser {
-    pub id: String,
-    pub display_name: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AttachmentBody {
-    pub id: String,
-    pub content_type: String,
-    pub content: Option<String>,
-}
-
 /// What a checked message body says, ready for the store.
 #[derive(Debug)]
 pub struct Composed {
@@ -75,7 +31,7 @@ pub struct Composed {
 /// The body's content type (`text` or `html`, default `text`) and content;
 /// 400 if empty, 413 if over 28 KB.
 pub fn checked_body(body: ItemBody) -> Result<(String, String), GraphError> {
-    let content_type = match body.content_type.as_deref().unwrap_or("text") {
+    let content_type = match body.content_type.as_str() {
         t if t.eq_ignore_ascii_case("text") => "text",
         t if t.eq_ignore_ascii_case("html") => "html",
         other => {
@@ -99,7 +55,7 @@ pub fn checked_body(body: ItemBody) -> Result<(String, String), GraphError> {
 /// Checks that every mention and reference is where the body says it is,
 /// as Graph does: `<at id="N">` for mention N, `<attachment id="X">` for
 /// attachment X, in an HTML body.
-pub fn compose(request: NewMessageBody) -> Result<Composed, GraphError> {
+pub fn compose(request: NewChatMessage) -> Result<Composed, GraphError> {
     let (content_type, content) = checked_body(request.body)?;
     let rich = !request.mentions.is_empty() || !request.attachments.is_empty();
     if rich && content_type != "html" {
@@ -141,7 +97,7 @@ pub fn compose(request: NewMessageBody) -> Result<Composed, GraphError> {
     }
     let mut references: Vec<i64> = Vec::with_capacity(request.attachments.len());
     for attachment in request.attachments {
-        if attachment.content_type != "messageReference" {
+        if attachment.content_type != MESSAGE_REFERENCE {
             return Err(GraphError::bad_request(format!(
                 "Unsupported attachment contentType '{}': only 'messageReference' is supported.",
                 attachment.content_type

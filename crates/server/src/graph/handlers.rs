@@ -7,12 +7,15 @@ use axum::body::Bytes;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use convene_proto::graph::request::{
+    MessageEdit, NewChat as NewChatBody, ReactionChange, AAD_USER_CONVERSATION_MEMBER,
+};
 use convene_proto::live::ChangeKind;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-use super::compose::{checked_body, compose, idempotency_key, ItemBody};
+use super::compose::{checked_body, compose, idempotency_key};
 use super::odata::{self, chat_json, member_json, message_json};
 use super::{Access, Caller, Graph, GraphError};
 use crate::store::{
@@ -54,25 +57,6 @@ pub(super) async fn member_chat(
         .ok_or_else(|| GraphError::not_found(format!("Chat '{chat_id}' was not found.")))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NewChatBody {
-    chat_type: String,
-    topic: Option<String>,
-    #[serde(default)]
-    members: Vec<NewMemberBody>,
-}
-
-#[derive(Deserialize)]
-struct NewMemberBody {
-    #[serde(rename = "@odata.type")]
-    odata_type: Option<String>,
-    #[serde(default)]
-    roles: Vec<String>,
-    #[serde(rename = "user@odata.bind")]
-    user_bind: Option<String>,
-}
-
 /// `https://graph.microsoft.com/v1.0/users('<oid>')` (or `users/<oid>`),
 /// or the same under this server's own base URL.
 pub(super) fn bound_user(bind: &str, base: &str) -> Option<Uuid> {
@@ -101,11 +85,11 @@ pub async fn create_chat(
         if member
             .odata_type
             .as_deref()
-            .is_some_and(|t| t != "#microsoft.graph.aadUserConversationMember")
+            .is_some_and(|t| t != AAD_USER_CONVERSATION_MEMBER)
         {
-            return Err(GraphError::bad_request(
-                "Only #microsoft.graph.aadUserConversationMember members are supported.",
-            ));
+            return Err(GraphError::bad_request(format!(
+                "Only {AAD_USER_CONVERSATION_MEMBER} members are supported."
+            )));
         }
         let oid = member
             .user_bind
@@ -121,7 +105,7 @@ pub async fn create_chat(
                 "The user {oid} is listed twice."
             )));
         }
-        members.push((oid, member.roles));
+        members.push((oid, member.roles.unwrap_or_default()));
     }
     if !members.iter().any(|(oid, _)| *oid == caller.oid) {
         return Err(GraphError::bad_request(
@@ -424,11 +408,6 @@ async fn change(
     }
 }
 
-#[derive(Deserialize)]
-struct EditBody {
-    body: ItemBody,
-}
-
 /// `PATCH /v1.0/chats/{id}/messages/{id}`: the sender replaces the body.
 pub async fn edit_message(
     State(graph): State<Arc<Graph>>,
@@ -437,7 +416,7 @@ pub async fn edit_message(
     body: Bytes,
 ) -> Result<StatusCode, GraphError> {
     change(&graph, &headers, &chat_id, &message_id, || {
-        let request: EditBody = parse_body(&body)?;
+        let request: MessageEdit = parse_body(&body)?;
         let (content_type, content) = checked_body(request.body)?;
         Ok(MessageChange::Edit {
             content_type,
@@ -471,14 +450,8 @@ pub async fn undo_soft_delete(
     .await
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ReactionBody {
-    reaction_type: String,
-}
-
 fn reaction_type(body: &[u8]) -> Result<String, GraphError> {
-    let request: ReactionBody = parse_body(body)?;
+    let request: ReactionChange = parse_body(body)?;
     let reaction = request.reaction_type.trim();
     if reaction.is_empty() || reaction.len() > MAX_REACTION_BYTES {
         return Err(GraphError::bad_request(format!(

@@ -7,8 +7,10 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use convene_proto::graph::request::{
+    ChatReadMark, ConversationMember, AAD_USER_CONVERSATION_MEMBER,
+};
 use convene_proto::live::ChangeKind;
-use serde::Deserialize;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
@@ -16,18 +18,6 @@ use super::handlers::{bound_user, member_chat, now_ms, parse_body};
 use super::odata::{member_json, parse_time};
 use super::{Access, Graph, GraphError};
 use crate::store::{AddMember, NewMember};
-
-#[derive(Deserialize)]
-struct NewMemberBody {
-    #[serde(rename = "@odata.type")]
-    odata_type: Option<String>,
-    #[serde(default)]
-    roles: Option<Vec<String>>,
-    #[serde(rename = "user@odata.bind")]
-    user_bind: Option<String>,
-    #[serde(rename = "visibleHistoryStartDateTime")]
-    visible_history: Option<String>,
-}
 
 /// Graph's "from the beginning" for `visibleHistoryStartDateTime`.
 const ALL_HISTORY: &str = "0001-01-01T00:00:00Z";
@@ -41,15 +31,15 @@ pub async fn add_member(
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), GraphError> {
     let caller = graph.authorize(&headers, Access::Write).await?;
-    let request: NewMemberBody = parse_body(&body)?;
+    let request: ConversationMember = parse_body(&body)?;
     if request
         .odata_type
         .as_deref()
-        .is_some_and(|t| t != "#microsoft.graph.aadUserConversationMember")
+        .is_some_and(|t| t != AAD_USER_CONVERSATION_MEMBER)
     {
-        return Err(GraphError::bad_request(
-            "Only #microsoft.graph.aadUserConversationMember members are supported.",
-        ));
+        return Err(GraphError::bad_request(format!(
+            "Only {AAD_USER_CONVERSATION_MEMBER} members are supported."
+        )));
     }
     let object_id = request
         .user_bind
@@ -69,7 +59,7 @@ pub async fn add_member(
             "roles may hold only 'owner' or 'guest'.",
         ));
     }
-    let visible_history_ms = match request.visible_history.as_deref() {
+    let visible_history_ms = match request.visible_history_start_date_time.as_deref() {
         None | Some(ALL_HISTORY) => None,
         Some(time) => Some(parse_time(time).ok_or_else(|| {
             GraphError::bad_request(format!(
@@ -114,23 +104,9 @@ pub async fn add_member(
     Ok((StatusCode::CREATED, Json(value)))
 }
 
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct ReadBody {
-    user: TeamworkUser,
-    last_message_read_date_time: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct TeamworkUser {
-    id: String,
-    tenant_id: Option<String>,
-}
-
 /// Parses a mark-read body for the caller: 403 for anyone else.
-fn reader(body: &[u8], caller: &super::Caller) -> Result<ReadBody, GraphError> {
-    let request: ReadBody = parse_body(body)?;
+fn reader(body: &[u8], caller: &super::Caller) -> Result<ChatReadMark, GraphError> {
+    let request: ChatReadMark = parse_body(body)?;
     let same_user = Uuid::try_parse(&request.user.id).is_ok_and(|id| id == caller.oid);
     let same_tenant = request
         .user

@@ -7,6 +7,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::Json;
+use convene_proto::graph::request::PresencesByUserId;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokio::time::Instant;
@@ -74,11 +75,6 @@ pub async fn of_user(
     Ok(one(&caller, user, &graph.presence.status(user)))
 }
 
-#[derive(Deserialize)]
-struct IdsBody {
-    ids: Vec<String>,
-}
-
 /// `POST /v1.0/communications/getPresencesByUserId`. Users outside the
 /// caller's tenant are `PresenceUnknown`, so presence never leaks across
 /// organisations.
@@ -88,7 +84,7 @@ pub async fn by_user_ids(
     body: Bytes,
 ) -> Result<Json<Value>, GraphError> {
     let caller = graph.authorize(&headers, Access::PresenceRead).await?;
-    let request: IdsBody = parse_body(&body)?;
+    let request: PresencesByUserId = parse_body(&body)?;
     if request.ids.is_empty() || request.ids.len() > MAX_IDS {
         return Err(GraphError::bad_request(format!(
             "ids must hold 1 to {MAX_IDS} user ids."

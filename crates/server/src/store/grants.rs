@@ -4,6 +4,8 @@
 
 use uuid::Uuid;
 
+use super::{Store, StoreError};
+
 /// SHA-256 of a code or refresh token, as lowercase hex: the only form in
 /// which the store ever sees one.
 #[derive(Clone, PartialEq, Eq)]
@@ -88,4 +90,68 @@ pub enum Rotation {
     /// The old token was already used or revoked: nothing stored, and the
     /// family is revoked.
     Refused,
+}
+
+impl Store {
+    /// Stores a new authorization code, and forgets codes that expired
+    /// more than a day before `now`.
+    pub async fn insert_authorization_code(
+        &self,
+        code: AuthorizationCode,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.backend.insert_authorization_code(code, now).await
+    }
+
+    /// The code with this hash, redeemed or not.
+    pub async fn authorization_code(
+        &self,
+        code_hash: SecretHash,
+    ) -> Result<Option<AuthorizationCode>, StoreError> {
+        self.backend.authorization_code(code_hash).await
+    }
+
+    /// Marks the code redeemed at `now`. False if it was already redeemed
+    /// (or is unknown): of two concurrent redemptions only one wins.
+    pub async fn redeem_authorization_code(
+        &self,
+        code_hash: SecretHash,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        self.backend.redeem_authorization_code(code_hash, now).await
+    }
+
+    /// Stores the first refresh token of a family, and forgets refresh
+    /// tokens that expired more than a day before `now`.
+    pub async fn insert_refresh_token(
+        &self,
+        token: RefreshToken,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        self.backend.insert_refresh_token(token, now).await
+    }
+
+    /// The refresh token with this hash, used, revoked or not.
+    pub async fn refresh_token(
+        &self,
+        token_hash: SecretHash,
+    ) -> Result<Option<RefreshToken>, StoreError> {
+        self.backend.refresh_token(token_hash).await
+    }
+
+    /// In one transaction: marks `old` used at `now` and stores `new`; or,
+    /// if `old` was already used or revoked, revokes its whole family.
+    pub async fn rotate_refresh_token(
+        &self,
+        old: SecretHash,
+        new: RefreshToken,
+        now: i64,
+    ) -> Result<Rotation, StoreError> {
+        self.backend.rotate_refresh_token(old, new, now).await
+    }
+
+    /// Revokes every refresh token of a family (a reused token's).
+    pub async fn revoke_refresh_family(&self, family_id: Uuid) -> Result<(), StoreError> {
+        self.backend.revoke_refresh_family(family_id).await
+    }
 }
