@@ -21,7 +21,7 @@ use super::cache::{CacheError, OutboxItem, SendFailure};
 use super::engine::{ChatError, Engine};
 use super::graph::GraphError;
 use super::sanitize::{preview_text, sanitize_message_html};
-use super::time::{millis_between, now, shift};
+use super::time::{at, millis_between, shift};
 use super::view::{Draft, ThreadMessage};
 use crate::session::SessionError;
 
@@ -84,7 +84,9 @@ pub fn enqueue(engine: &Engine, chat_id: &str, draft: Draft) -> Result<ThreadMes
     let item = OutboxItem {
         key: uuid::Uuid::new_v4().to_string(),
         chat_id: chat_id.to_owned(),
-        created_at: now(),
+        // The client's clock, which tests move: what the outbox stamps is
+        // what the thread sorts by until the service's time replaces it.
+        created_at: at(engine.sessions.clock().now()),
         body_html: sanitize_message_html(&html),
         request: NewChatMessage {
             body: ItemBody {
@@ -312,6 +314,65 @@ mod tests {
                 message: "the chat service refused (403 Forbidden): not a member".into(),
             }
         );
+    }
+
+    #[tokio::test]
+    async fn a_message_is_stamped_with_the_clients_clock() {
+        use crate::clock::{ManualClock, WallClock};
+        use crate::config::ClientConfig;
+        use crate::publish::Publisher;
+        use crate::session::{AccountProfile, Sessions};
+        use crate::vault::{Vault, VaultKind};
+
+        let clock = ManualClock::starting_now();
+        // The stamp follows the client's clock, a day on as much as now.
+        let a_day = Duration::from_secs(24 * 3600);
+        let vault = Vault::open(VaultKind::Ephemeral).await.unwrap();
+        let http = crate::http::client(Duration::from_secs(1));
+        let config = ClientConfig::default();
+        let sessions =
+            Sessions::new(vault, http.clone(), config.clone(), None).with_clock(clock.clone());
+        let account = AccountProfile {
+            tenant_id: "t".into(),
+            user_id: "me".into(),
+            username: "me@example.org".into(),
+            name: "Me".into(),
+            authority: "https://login.example.org/t/v2.0".into(),
+        };
+        let mut cache = super::super::cache::Cache::in_memory("me").unwrap();
+        let chat = convene_proto::graph::Chat {
+            id: "19:c".into(),
+            chat_type: "oneOnOne".into(),
+            topic: None,
+            last_updated_date_time: None,
+            members: Some(vec![]),
+            viewpoint: None,
+        };
+        cache.upsert_chat(&chat).unwrap();
+        let engine = Engine::new(
+            account,
+            Arc::new(sessions),
+            super::super::graph::GraphChats::new(http, config.graph_url.clone()),
+            cache,
+            Publisher::new(|_| true),
+        );
+        let draft = Draft {
+            html: "hello".into(),
+            mentions: vec![],
+            reply_to: None,
+        };
+        let before = super::super::time::at(clock.now());
+        let shown = enqueue(&engine, "19:c", draft).unwrap();
+        assert_eq!(shown.created_at, before);
+        clock.advance(a_day);
+        let draft = Draft {
+            html: "a day later".into(),
+            mentions: vec![],
+            reply_to: None,
+        };
+        let later = enqueue(&engine, "19:c", draft).unwrap();
+        assert_eq!(later.created_at, super::super::time::at(clock.now()));
+        assert_ne!(later.created_at, shown.created_at);
     }
 
     #[test]

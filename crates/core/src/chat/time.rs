@@ -18,9 +18,9 @@ pub fn normalize(text: &str) -> String {
     }
 }
 
-/// Now, in the canonical form.
-pub fn now() -> String {
-    format(OffsetDateTime::now_utc())
+/// `at`, in the canonical form.
+pub fn at(at: std::time::SystemTime) -> String {
+    format(OffsetDateTime::from(at))
 }
 
 fn format(at: OffsetDateTime) -> String {
