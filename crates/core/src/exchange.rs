@@ -31,8 +31,24 @@ pub enum ExchangeError {
         code: String,
         message: String,
     },
+    #[error("the server's address cannot name the token exchange: {0}")]
+    Url(#[from] url::ParseError),
+    #[error("cannot reach convene-server at {url}: {}", http::describe(.source))]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("cannot exchange the sign-in for a communication token: {0}")]
-    Failed(String),
+    Failed(#[source] HttpError),
+    #[error("the server answered the token exchange with {status} and no error")]
+    NoErrorBody { status: u16 },
+    #[error("the communication token's expiresOn {text:?} is not a date after 1970")]
+    BadExpiry {
+        text: String,
+        #[source]
+        source: Option<time::error::Parse>,
+    },
 }
 
 pub async fn exchange(
@@ -42,9 +58,7 @@ pub async fn exchange(
     app_id: &str,
     user_id: &str,
 ) -> Result<CommunicationToken, ExchangeError> {
-    let mut url = server
-        .join(EXCHANGE_PATH.trim_start_matches('/'))
-        .map_err(|e| ExchangeError::Failed(e.to_string()))?;
+    let mut url = server.join(EXCHANGE_PATH.trim_start_matches('/'))?;
     url.query_pairs_mut()
         .append_pair("api-version", EXCHANGE_API_VERSION);
     let request = ExchangeRequest {
@@ -57,7 +71,10 @@ pub async fn exchange(
         .json(&request)
         .send()
         .await
-        .map_err(|e| ExchangeError::Failed(format!("{url}: {}", http::describe(&e))))?;
+        .map_err(|source| ExchangeError::Unreachable {
+            url: url.to_string(),
+            source,
+        })?;
     match http::json_body::<ExchangeResponse>(response).await {
         Ok(body) => {
             let expires_at = parse_expiry(&body.expires_on)?;
@@ -74,18 +91,21 @@ pub async fn exchange(
                     code: envelope.error.code,
                     message: envelope.error.message,
                 },
-                Err(_) => ExchangeError::Failed(format!("the server answered {status}")),
+                Err(_) => ExchangeError::NoErrorBody { status },
             })
         }
-        Err(other) => Err(ExchangeError::Failed(other.to_string())),
+        Err(other) => Err(ExchangeError::Failed(other)),
     }
 }
 
 fn parse_expiry(text: &str) -> Result<SystemTime, ExchangeError> {
+    let bad = |source| ExchangeError::BadExpiry {
+        text: text.to_owned(),
+        source,
+    };
     let at = time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339)
-        .map_err(|e| ExchangeError::Failed(format!("expiresOn {text:?} is not a date: {e}")))?;
-    let seconds = u64::try_from(at.unix_timestamp())
-        .map_err(|_| ExchangeError::Failed(format!("expiresOn {text:?} is before 1970")))?;
+        .map_err(|e| bad(Some(e)))?;
+    let seconds = u64::try_from(at.unix_timestamp()).map_err(|_| bad(None))?;
     Ok(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds))
 }
 

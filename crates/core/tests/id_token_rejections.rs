@@ -15,6 +15,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
 use convene_core::auth::id_token::{validate, Expected, KeyCache};
 use convene_core::auth::{AuthError, IdTokenClaims, ProviderMetadata};
+use convene_core::http::HttpError;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use rsa::pkcs8::{EncodePrivateKey, EncodePublicKey, LineEnding};
 use rsa::traits::PublicKeyParts;
@@ -614,10 +615,17 @@ async fn an_unreachable_jwks_endpoint_is_a_keys_error() {
     let token = issuer.mint(issuer.good_claims(), Some(TRUSTED_KID), Alg::Rs256);
 
     match issuer.check(&token).await {
-        Err(AuthError::Keys(why)) => assert!(
-            why.contains("connection refused"),
-            "the reason names the failure: {why}"
-        ),
+        Err(error @ AuthError::Keys(HttpError::Unreachable { .. })) => {
+            let why = error.to_string();
+            assert!(
+                why.contains("connection refused"),
+                "the reason names the failure: {why}"
+            );
+            assert!(
+                std::error::Error::source(&error).is_some(),
+                "the cause is kept"
+            );
+        }
         other => panic!("expected AuthError::Keys, got {other:?}"),
     }
 }
@@ -632,7 +640,8 @@ async fn a_failing_jwks_endpoint_is_a_keys_error() {
     let token = issuer.mint(issuer.good_claims(), Some(TRUSTED_KID), Alg::Rs256);
 
     match issuer.check(&token).await {
-        Err(AuthError::Keys(why)) => {
+        Err(error @ AuthError::Keys(HttpError::Status { status: 503, .. })) => {
+            let why = error.to_string();
             assert!(why.contains("503"), "the reason names the status: {why}")
         }
         other => panic!("expected AuthError::Keys, got {other:?}"),

@@ -31,10 +31,11 @@ impl ProviderMetadata {
         }
         let url = base
             .join(".well-known/openid-configuration")
-            .map_err(|e| AuthError::Discovery(e.to_string()))?;
-        let metadata: Self = get_json(http, url)
-            .await
-            .map_err(|e| AuthError::Discovery(e.to_string()))?;
+            .map_err(|source| AuthError::Authority {
+                authority: authority.to_string(),
+                source,
+            })?;
+        let metadata: Self = get_json(http, url).await.map_err(AuthError::Discovery)?;
         // Entra does not always list S256, but requires it; an issuer that
         // lists methods without S256 would refuse ours.
         if !metadata.code_challenge_methods_supported.is_empty()
@@ -43,9 +44,7 @@ impl ProviderMetadata {
                 .iter()
                 .any(|m| m == "S256")
         {
-            return Err(AuthError::Discovery(
-                "the identity provider does not support PKCE with S256".into(),
-            ));
+            return Err(AuthError::NoPkce);
         }
         Ok(metadata)
     }

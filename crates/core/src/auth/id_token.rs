@@ -60,7 +60,7 @@ impl KeyCache {
     async fn refresh(&self) -> Result<HashMap<String, DecodingKey>, AuthError> {
         let set: JwkSet = get_json(&self.http, self.jwks_uri.clone())
             .await
-            .map_err(|e| AuthError::Keys(e.to_string()))?;
+            .map_err(AuthError::Keys)?;
         Ok(set
             .keys
             .iter()

@@ -39,11 +39,8 @@ impl LoopbackListener {
     pub async fn bind() -> Result<Self, AuthError> {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
-            .map_err(|e| AuthError::Loopback(e.to_string()))?;
-        let port = listener
-            .local_addr()
-            .map_err(|e| AuthError::Loopback(e.to_string()))?
-            .port();
+            .map_err(AuthError::Loopback)?;
+        let port = listener.local_addr().map_err(AuthError::Loopback)?.port();
         let redirect_uri = Url::parse(&format!("http://127.0.0.1:{port}/"))
             .expect("a loopback URL with a port parses");
         Ok(Self {
@@ -74,7 +71,7 @@ impl LoopbackListener {
         // Let the page that answers the browser finish, briefly.
         let _ = stop.send(());
         let _ = tokio::time::timeout(Duration::from_secs(2), &mut serving.0).await;
-        received.ok_or_else(|| AuthError::Loopback("the redirect listener stopped".into()))
+        received.ok_or(AuthError::LoopbackStopped)
     }
 }
 

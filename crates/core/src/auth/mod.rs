@@ -22,15 +22,25 @@ pub use id_token::IdTokenClaims;
 #[non_exhaustive]
 pub enum AuthError {
     #[error("cannot read the identity provider's configuration: {0}")]
-    Discovery(String),
+    Discovery(#[source] crate::http::HttpError),
+    #[error("the authority {authority} is not a URL base: {source}")]
+    Authority {
+        authority: String,
+        #[source]
+        source: url::ParseError,
+    },
+    #[error("the identity provider does not support PKCE with S256")]
+    NoPkce,
     #[error("cannot read the identity provider's signing keys: {0}")]
-    Keys(String),
+    Keys(#[source] crate::http::HttpError),
     #[error("the identity provider's answer is not trustworthy: {0}")]
     InvalidIdToken(String),
     #[error("your organisation ({tenant}) is not allowed to sign in here")]
     TenantNotAllowed { tenant: String },
     #[error("cannot receive the sign-in response: {0}")]
-    Loopback(String),
+    Loopback(#[source] std::io::Error),
+    #[error("cannot receive the sign-in response: the redirect listener stopped")]
+    LoopbackStopped,
     #[error("{0}")]
     Browser(String),
     #[error(
@@ -43,8 +53,16 @@ pub enum AuthError {
     TimedOut,
     #[error("{0}")]
     Provider(ProviderError),
+    #[error("cannot reach the identity provider at {url}: {}", crate::http::describe(.source))]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
     #[error("cannot reach the identity provider: {0}")]
-    Network(String),
+    Token(#[source] crate::http::HttpError),
+    #[error("{url} answered {status} without an OAuth error")]
+    NoOAuthError { url: String, status: u16 },
 }
 
 /// An OAuth error from the provider, in Entra's shape

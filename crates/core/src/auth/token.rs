@@ -64,18 +64,22 @@ pub async fn request(
         .form(&form)
         .send()
         .await
-        .map_err(|e| AuthError::Network(format!("{token_endpoint}: {}", http::describe(&e))))?;
+        .map_err(|source| AuthError::Unreachable {
+            url: token_endpoint.to_string(),
+            source,
+        })?;
     match http::json_body::<TokenResponse>(response).await {
         Ok(tokens) => Ok(tokens),
         Err(HttpError::Status { status, body, .. }) if (400..500).contains(&status) => {
             Err(match serde_json::from_str::<ProviderError>(&body) {
                 Ok(error) => AuthError::Provider(error),
-                Err(_) => AuthError::Network(format!(
-                    "{token_endpoint} answered {status} without an OAuth error"
-                )),
+                Err(_) => AuthError::NoOAuthError {
+                    url: token_endpoint.to_string(),
+                    status,
+                },
             })
         }
-        Err(e) => Err(AuthError::Network(e.to_string())),
+        Err(e) => Err(AuthError::Token(e)),
     }
 }
 

@@ -30,8 +30,16 @@ pub struct CallHistoryEntry {
 pub enum HistoryError {
     #[error(transparent)]
     Session(#[from] crate::session::SessionError),
-    #[error("{0}")]
-    Http(String),
+    #[error("the server's address cannot name the call history: {0}")]
+    Url(#[from] url::ParseError),
+    #[error("cannot reach convene-server at {url}: {}", crate::http::describe(.source))]
+    Unreachable {
+        url: String,
+        #[source]
+        source: reqwest::Error,
+    },
+    #[error(transparent)]
+    Http(#[from] crate::http::HttpError),
 }
 
 /// Fetches the account's calls, newest first; `names` maps user ids to
@@ -44,18 +52,17 @@ pub async fn fetch(
     names: &HashMap<String, String>,
 ) -> Result<Vec<CallHistoryEntry>, HistoryError> {
     let token = sessions.communication_token(account).await?;
-    let url = server_url
-        .join(CALLS_PATH)
-        .map_err(|e| HistoryError::Http(e.to_string()))?;
+    let url = server_url.join(CALLS_PATH)?;
     let response = http
-        .get(url)
+        .get(url.clone())
         .bearer_auth(token.token.expose())
         .send()
         .await
-        .map_err(|e| HistoryError::Http(crate::http::describe(&e)))?;
-    let history: CallHistory = crate::http::json_body(response)
-        .await
-        .map_err(|e| HistoryError::Http(e.to_string()))?;
+        .map_err(|source| HistoryError::Unreachable {
+            url: url.to_string(),
+            source,
+        })?;
+    let history: CallHistory = crate::http::json_body(response).await?;
     Ok(history
         .value
         .into_iter()
