@@ -64,8 +64,8 @@ fn seeded(n: usize, alice: &str, bob: &str) -> ChatMessage {
 }
 
 fn time_minutes_ago(minutes: i64) -> String {
-    use convene_core::chat::time::{now, shift};
-    shift(&now(), -minutes * 60_000)
+    use convene_core::chat::time::{at, shift};
+    shift(&at(std::time::SystemTime::now()), -minutes * 60_000)
 }
 
 fn percentile(sorted: &[f64], p: f64) -> f64 {

@@ -1,14 +1,14 @@
 //! Commands the UI can call. Each one forwards to the core.
 
-use convene_core::call::{CallHistoryEntry, CallView};
+use convene_core::call::{
+    CallHistoryEntry, CallView, DeviceListChange, VideoStream, WAIT_FOR_FRAME,
+};
 use convene_core::chat::view::{ChatSummary, Draft, Person, ThreadMessage, ThreadPage};
 use convene_core::session::AccountProfile;
 use convene_core::{ConnectionStatus, ServerSettings, UserError};
 use serde::Serialize;
+use tauri::ipc::{InvokeResponseBody, IpcResponse};
 use tauri::{AppHandle, Manager, State};
-
-use crate::media::DeviceListChange;
-use crate::video::{VideoPacket, WAIT_FOR_FRAME};
 
 use crate::AppState;
 
@@ -327,7 +327,7 @@ pub fn select_audio_devices(
     input: Option<String>,
     output: Option<String>,
 ) {
-    state.media.select(input, output);
+    state.media.select_audio(input, output);
 }
 
 /// The camera, for the video in progress and the next (null: the system
@@ -338,12 +338,25 @@ pub fn select_camera(state: State<'_, AppState>, name: Option<String>) {
     state.media.select_camera(name);
 }
 
-/// The next decoded frame of a call's video stream (0 the other side, 1
-/// the self-view), as a binary `VideoPacket`; empty when none came within
-/// a second. The window asks again after painting it.
+/// The next decoded frame of a call's video stream, as a binary
+/// `VideoPacket`; empty when none came within a second. The window asks
+/// again after painting it.
 #[tauri::command]
 #[specta::specta]
-pub async fn next_video_frame(app: AppHandle, stream: u8) -> VideoPacket {
+pub async fn next_video_frame(app: AppHandle, stream: VideoStream) -> VideoPacket {
     let media = app.state::<AppState>().media.clone();
-    media.video.next(stream, WAIT_FOR_FRAME).await
+    let packet = media.next_video_frame(stream, WAIT_FOR_FRAME).await;
+    VideoPacket(packet.into_bytes())
+}
+
+/// One video frame for the window: `[stream (0 remote, 1 local), width
+/// (u16 LE), height (u16 LE), RGBA…]`, or empty. Answered raw, not as JSON:
+/// a 480×270 frame is 500 KB.
+#[derive(specta::Type)]
+pub struct VideoPacket(#[specta(type = Vec<u8>)] Vec<u8>);
+
+impl IpcResponse for VideoPacket {
+    fn body(self) -> tauri::Result<InvokeResponseBody> {
+        Ok(InvokeResponseBody::Raw(self.0))
+    }
 }

@@ -6,18 +6,18 @@ mod call_alert;
 mod commands;
 mod events;
 mod logging;
-mod media;
 mod rendering;
 mod tray;
-mod video;
 
+use std::sync::Arc;
 use std::time::Instant;
 
+use convene_core::call::DesktopDevices;
 use convene_core::chat::ChatStorage;
 use convene_core::config::ConfigLayer;
 use convene_core::session::{SessionError, Sessions};
 use convene_core::vault::{Vault, VaultKind};
-use convene_core::{CallDevices, AccountOptions, Client, ClientConfig, MonitorTiming};
+use convene_core::{AccountOptions, CallDevices, Client, ClientConfig, MonitorTiming};
 use tauri::{Manager, WindowEvent};
 
 pub use commands::AppInfo;
@@ -30,7 +30,7 @@ pub const MAIN_WINDOW: &str = "main";
 pub struct AppState {
     pub client: Client,
     /// Call media: devices chosen, decoded video waiting for the window.
-    pub media: media::SharedMedia,
+    pub media: Arc<DesktopDevices>,
     /// When the process started, for the cold-start figure.
     pub launched: Instant,
 }
@@ -164,7 +164,7 @@ pub fn run() {
         .invoke_handler(bridge.invoke_handler())
         .setup(move |app| {
             bridge.mount_events(app);
-            let media = std::sync::Arc::new(media::AppMedia::default());
+            let media = Arc::new(DesktopDevices::default());
             let (client, events) = tauri::async_runtime::block_on(async {
                 let sessions = open_sessions(&config).await;
                 if let Err(error) = &sessions {

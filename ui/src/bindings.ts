@@ -337,11 +337,11 @@ async selectCamera(name: string | null) : Promise<void> {
     await TAURI_INVOKE("select_camera", { name });
 },
 /**
- * The next decoded frame of a call's video stream (0 the other side, 1
- * the self-view), as a binary `VideoPacket`; empty when none came within
- * a second. The window asks again after painting it.
+ * The next decoded frame of a call's video stream, as a binary
+ * `VideoPacket`; empty when none came within a second. The window asks
+ * again after painting it.
  */
-async nextVideoFrame(stream: number) : Promise<VideoPacket> {
+async nextVideoFrame(stream: VideoStream) : Promise<VideoPacket> {
     return await TAURI_INVOKE("next_video_frame", { stream });
 }
 }
@@ -383,6 +383,9 @@ name: string;
  */
 authority: string }
 export type AppInfo = { version: string; settings: ServerSettings }
+/**
+ * A microphone or speaker for the device picker.
+ */
 export type AudioDeviceInfo = { name: string; input: boolean; isDefault: boolean }
 export type CallDirection = "outgoing" | "incoming" | "unknown"
 /**
@@ -507,7 +510,7 @@ error: string | null; quality: CallQuality | null }
  */
 export type CameraDeviceInfo = { 
 /**
- * What `select_camera` takes.
+ * What selecting a camera takes.
  */
 name: string; description: string }
 export type ChatKind = "oneOnOne" | "group" | "meeting"
@@ -773,11 +776,23 @@ export type UserErrorCode =
  */
 "invalid" | "other"
 /**
- * One video frame for the window: `[stream, width (u16 LE), height (u16
- * LE), RGBA…]`; empty when there was no new frame. Sent raw, not as JSON:
+ * One video frame for the window: `[stream (0 remote, 1 local), width
+ * (u16 LE), height (u16 LE), RGBA…]`, or empty. Answered raw, not as JSON:
  * a 480×270 frame is 500 KB.
  */
 export type VideoPacket = number[]
+/**
+ * A call's video as the window shows it.
+ */
+export type VideoStream = 
+/**
+ * The other side.
+ */
+"remote" | 
+/**
+ * This side's camera: the self-view.
+ */
+"local"
 
 /** tauri-specta globals **/
 

@@ -41,6 +41,7 @@ import type {
   ThreadPage,
   UserError,
   UserErrorCode,
+  VideoStream,
 } from "./bindings";
 
 export type {
@@ -77,6 +78,7 @@ export type {
   ThreadPage,
   UserError,
   UserErrorCode,
+  VideoStream,
 };
 
 /** The value of an ok result; an error result is thrown as a CoreUserError. */
@@ -277,12 +279,12 @@ export async function selectCamera(name: string | null): Promise<void> {
 }
 
 /**
- * The next decoded frame of a call's video stream (0 the other side, 1 the
- * self-view), once one comes: `[stream, width u16 LE, height u16 LE,
- * RGBA…]`, raw (an ArrayBuffer at runtime, whatever the generated type says);
- * empty when none came within a second.
+ * The next decoded frame of a call's video stream (`remote`: the other side,
+ * `local`: the self-view), once one comes: `[stream byte, width u16 LE,
+ * height u16 LE, RGBA…]`, raw (an ArrayBuffer at runtime, whatever the
+ * generated type says); empty when none came within a second.
  */
-export function nextVideoFrame(stream: number): Promise<ArrayBuffer | Uint8Array | number[]> {
+export function nextVideoFrame(stream: VideoStream): Promise<ArrayBuffer | Uint8Array | number[]> {
   return commands.nextVideoFrame(stream);
 }
 

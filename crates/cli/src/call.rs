@@ -13,15 +13,15 @@ use clap::{Args, Subcommand};
 use convene_core::account::{AccountOptions, AccountServices, AccountSetup, CallDevices};
 use convene_core::call::{
     AudioInput, CallEngine, CallError, CallReport, CallStage, CallView, EndReason, MediaDevices,
-    VideoInput,
+    SoundDevices, VideoInput,
 };
 use convene_core::chat::{ChatService, ChatStorage, PollTiming};
 use convene_core::publish::Publisher;
 use convene_core::session::Sessions;
 use convene_core::ClientConfig;
 use convene_media::{
-    pattern_index, psnr, AudioFormat, AudioFrame, AudioSink, DeviceChoice, FailoverInput,
-    FailoverOutput, MediaError, PatternSource, ToneSource, VideoFrame, WavRecorder, WavSource,
+    pattern_index, psnr, AudioFormat, AudioFrame, AudioSink, MediaError, PatternSource, ToneSource,
+    VideoFrame, WavRecorder, WavSource,
 };
 use serde::Serialize;
 
@@ -205,9 +205,13 @@ struct CallSummary {
     quality: Option<convene_core::call::CallQuality>,
 }
 
-/// Tones, files and patterns in; a recorder and PSNR figures out.
+/// Tones, files, sound devices and patterns in; a recorder and PSNR
+/// figures out.
 struct TerminalMedia {
     audio: AudioChoice,
+    /// With `--audio device`: the microphone and speaker, paired through
+    /// an echo canceller as in the app.
+    sound: Option<SoundDevices>,
     video: VideoChoice,
     recorder: Arc<Mutex<Option<WavRecorder>>>,
     psnr: Mutex<PsnrStats>,
@@ -225,20 +229,20 @@ struct PsnrStats {
 
 impl MediaDevices for TerminalMedia {
     fn microphone(&self) -> Result<AudioInput, MediaError> {
+        // The app's microphone: its own clock, a fallback to the default,
+        // and the speaker's echo taken out.
+        if let Some(sound) = &self.sound {
+            return sound.microphone();
+        }
         let source: Box<dyn convene_media::AudioSource> = match &self.audio {
             AudioChoice::Tone(freq) => {
                 Box::new(ToneSource::new(AudioFormat::OPUS_MONO, *freq, 0.5))
             }
             AudioChoice::File(path) => Box::new(WavSource::open(path)?),
-            AudioChoice::Device(name) => {
-                // A device keeps its own time; it may come and go mid-call.
-                let device = FailoverInput::open(DeviceChoice::new(name.clone()))?;
-                return Ok(AudioInput {
-                    source: Box::new(device),
-                    realtime: true,
-                });
+            // A device was answered above.
+            AudioChoice::Device(_) | AudioChoice::None => {
+                Box::new(ToneSource::new(AudioFormat::OPUS_MONO, 440.0, 0.0))
             }
-            AudioChoice::None => Box::new(ToneSource::new(AudioFormat::OPUS_MONO, 440.0, 0.0)),
         };
         Ok(AudioInput {
             source,
@@ -248,11 +252,11 @@ impl MediaDevices for TerminalMedia {
 
     fn speaker(&self) -> Result<Box<dyn AudioSink>, MediaError> {
         let recorder = SharedRecorder(Arc::clone(&self.recorder));
-        if !matches!(self.audio, AudioChoice::Device(_)) {
+        let Some(sound) = &self.sound else {
             return Ok(Box::new(recorder));
-        }
+        };
         Ok(Box::new(HeardAloud {
-            speaker: FailoverOutput::open(DeviceChoice::default())?,
+            speaker: sound.speaker()?,
             recorder,
         }))
     }
@@ -293,7 +297,7 @@ struct SharedRecorder(Arc<Mutex<Option<WavRecorder>>>);
 
 /// Plays what is heard on the speaker and records it too.
 struct HeardAloud {
-    speaker: FailoverOutput,
+    speaker: Box<dyn AudioSink>,
     recorder: SharedRecorder,
 }
 
@@ -363,8 +367,13 @@ pub async fn run(
         // Fail now, not when the call connects.
         WavSource::open(path)?;
     }
+    let sound = match &media_args.audio {
+        AudioChoice::Device(name) => Some(SoundDevices::new(name.clone(), None)),
+        _ => None,
+    };
     let media = Arc::new(TerminalMedia {
         audio: media_args.audio.clone(),
+        sound,
         video: media_args.video,
         recorder: Arc::new(Mutex::new(recorder)),
         psnr: Mutex::default(),

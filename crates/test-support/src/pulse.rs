@@ -81,6 +81,28 @@ impl Pulse {
             .expect("run paplay (pulseaudio-utils)")
     }
 
+    /// Records what the microphone hears (which is what the speaker plays)
+    /// into `raw`: 48 kHz mono s16le samples with no header, so a recorder
+    /// killed at any moment leaves a file that reads. Read it with
+    /// [`read_raw`].
+    pub fn record(&self, raw: &Path) -> Child {
+        let file = std::fs::File::create(raw).expect("create the recording");
+        Command::new("pacat")
+            .args([
+                "--record",
+                "--raw",
+                "--device=convene_mic",
+                "--rate=48000",
+                "--channels=1",
+                "--format=s16le",
+                "--latency-msec=20",
+            ])
+            .env("PULSE_SERVER", &self.server)
+            .stdout(file)
+            .spawn()
+            .expect("run pacat (pulseaudio-utils)")
+    }
+
     /// Starts the daemon with a null sink as the default speaker and its
     /// monitor as the default microphone; this process's environment is
     /// left alone (children get [`Pulse::server`]).
@@ -155,4 +177,13 @@ fn wait_until_ready(server: &str, socket: &Path) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// The samples [`Pulse::record`] wrote.
+pub fn read_raw(raw: &Path) -> Vec<i16> {
+    let bytes = std::fs::read(raw).expect("read the recording");
+    bytes
+        .chunks_exact(2)
+        .map(|pair| i16::from_le_bytes([pair[0], pair[1]]))
+        .collect()
 }

@@ -6,7 +6,6 @@ import { fakeCore, sampleAccount } from "../test/fakeCore";
 import { renderApp } from "../test/renderApp";
 import { openChat } from "../test/renderChat";
 import { ENDED_SHOWN_MS } from "./callState";
-import { REMOTE_STREAM } from "./videoPacket";
 
 vi.mock("../core", () => import("../test/fakeCore").then((m) => m.fakeCoreModule));
 
@@ -178,15 +177,15 @@ describe("the in-call view", () => {
     const canvas = screen.getByTestId("call-remote-video");
     expect(canvas).toHaveAttribute("data-frames", "0");
 
-    await waitFor(() => expect(fakeCore.wantsVideo(REMOTE_STREAM)).toBe(true));
-    fakeCore.pushVideo(videoPacket(REMOTE_STREAM, 4, 2));
+    await waitFor(() => expect(fakeCore.wantsVideo("remote")).toBe(true));
+    fakeCore.pushVideo(videoPacket("remote", 4, 2));
     await waitFor(() => expect(canvas).toHaveAttribute("data-frames", "1"));
     expect(canvas).toHaveAttribute("width", "4");
     expect(putImageData).toHaveBeenCalledOnce();
 
     // The next frame is asked for after the paint, and drawn in its turn.
-    await waitFor(() => expect(fakeCore.wantsVideo(REMOTE_STREAM)).toBe(true));
-    fakeCore.pushVideo(videoPacket(REMOTE_STREAM, 16, 2));
+    await waitFor(() => expect(fakeCore.wantsVideo("remote")).toBe(true));
+    fakeCore.pushVideo(videoPacket("remote", 16, 2));
     await waitFor(() => expect(canvas).toHaveAttribute("data-frames", "2"));
     expect(canvas).toHaveAttribute("width", "16");
   });

@@ -25,7 +25,6 @@ import { endedMessage, peerName, statusText } from "./callState";
 import { DeviceMenu } from "./DeviceMenu";
 import type { CallStore } from "./useCallStore";
 import { VideoCanvas } from "./VideoCanvas";
-import { LOCAL_STREAM, REMOTE_STREAM } from "./videoPacket";
 
 const useStyles = makeStyles({
   // The stage's place over the main pane. Not on the FluentProvider: Fluent
@@ -160,7 +159,7 @@ export function InCallView({ call, ended, store, theme }: InCallViewProps) {
           <div className={styles.stage}>
             <VideoCanvas
               feed={store.feed}
-              stream={REMOTE_STREAM}
+              stream="remote"
               className={showRemote ? styles.remote : styles.hidden}
               data-testid="call-remote-video"
               aria-label={`${name}'s video`}
@@ -180,7 +179,7 @@ export function InCallView({ call, ended, store, theme }: InCallViewProps) {
             {!ended && call.cameraOn && (
               <VideoCanvas
                 feed={store.feed}
-                stream={LOCAL_STREAM}
+                stream="local"
                 className={styles.local}
                 data-testid="call-local-video"
                 aria-label="Your video"

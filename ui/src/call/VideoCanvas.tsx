@@ -1,10 +1,11 @@
 import { useEffect, useRef, type CanvasHTMLAttributes } from "react";
+import type { VideoStream } from "../core";
 import { nextPaint, type VideoFeed } from "./videoFeed";
 import type { VideoFrame } from "./videoPacket";
 
 interface VideoCanvasProps extends Omit<CanvasHTMLAttributes<HTMLCanvasElement>, "ref"> {
   feed: VideoFeed;
-  stream: number;
+  stream: VideoStream;
   "data-testid"?: string;
 }
 

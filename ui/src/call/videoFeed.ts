@@ -1,10 +1,11 @@
+import type { VideoStream } from "../core";
 import { parseVideoPacket, type VideoFrame } from "./videoPacket";
 
 type Listener = (frame: VideoFrame) => void;
 type Packet = ArrayBuffer | ArrayBufferView | readonly number[];
 
 /** Asks the core for a stream's next frame (an empty packet when none came). */
-export type FetchFrame = (stream: number) => Promise<Packet>;
+export type FetchFrame = (stream: VideoStream) => Promise<Packet>;
 
 /** How long to wait before asking again after a failed request. */
 const RETRY_MS = 250;
@@ -27,9 +28,9 @@ export function nextPaint(): Promise<void> {
  * at once. A failed request is asked again: the video never stalls for good.
  */
 export class VideoFeed {
-  private readonly listeners = new Map<number, Set<Listener>>();
-  private readonly latest = new Map<number, VideoFrame>();
-  private readonly pulling = new Set<number>();
+  private readonly listeners = new Map<VideoStream, Set<Listener>>();
+  private readonly latest = new Map<VideoStream, VideoFrame>();
+  private readonly pulling = new Set<VideoStream>();
 
   constructor(
     private readonly fetchFrame: FetchFrame,
@@ -37,7 +38,7 @@ export class VideoFeed {
   ) {}
 
   /** Frames of one stream, starting with the newest already here. Returns the unsubscribe. */
-  subscribe(stream: number, listener: Listener): () => void {
+  subscribe(stream: VideoStream, listener: Listener): () => void {
     let set = this.listeners.get(stream);
     if (set === undefined) {
       set = new Set();
@@ -57,12 +58,12 @@ export class VideoFeed {
     this.latest.clear();
   }
 
-  private watched(stream: number): boolean {
+  private watched(stream: VideoStream): boolean {
     return (this.listeners.get(stream)?.size ?? 0) > 0;
   }
 
   /** Asks for frames of `stream` while anyone watches it. */
-  private pull(stream: number): void {
+  private pull(stream: VideoStream): void {
     if (this.pulling.has(stream)) return;
     this.pulling.add(stream);
     const run = async () => {

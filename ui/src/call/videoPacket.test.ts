@@ -1,7 +1,8 @@
 import { describe, expect, it, vi } from "vitest";
+import type { VideoStream } from "../core";
 import { videoPacket } from "../test/callFixtures";
 import { VideoFeed } from "./videoFeed";
-import { LOCAL_STREAM, REMOTE_STREAM, parseVideoPacket } from "./videoPacket";
+import { parseVideoPacket } from "./videoPacket";
 
 describe("parseVideoPacket", () => {
   it("reads the stream, the little-endian size and the pixels without copying", () => {
@@ -13,7 +14,7 @@ describe("parseVideoPacket", () => {
 
     const frame = parseVideoPacket(buffer);
     expect(frame).not.toBeNull();
-    expect(frame).toMatchObject({ stream: LOCAL_STREAM, width: 300, height: 2 });
+    expect(frame).toMatchObject({ stream: "local", width: 300, height: 2 });
     expect(frame?.rgba.length).toBe(300 * 2 * 4);
     expect(frame?.rgba[0]).toBe(255);
     expect(frame?.rgba[frame.rgba.length - 1]).toBe(7);
@@ -21,25 +22,28 @@ describe("parseVideoPacket", () => {
   });
 
   it("accepts typed arrays with an offset and plain number arrays", () => {
-    const inner = new Uint8Array(videoPacket(REMOTE_STREAM, 1, 1, 9));
+    const inner = new Uint8Array(videoPacket("remote", 1, 1, 9));
     const padded = new Uint8Array(inner.length + 3);
     padded.set(inner, 3);
-    expect(parseVideoPacket(padded.subarray(3))).toMatchObject({ stream: 0, width: 1, height: 1 });
+    expect(parseVideoPacket(padded.subarray(3))).toMatchObject({ stream: "remote", width: 1, height: 1 });
     expect(parseVideoPacket(Array.from(inner))?.rgba[3]).toBe(9);
   });
 
-  it("drops short or empty packets", () => {
+  it("drops short or empty packets, and packets of a stream it does not know", () => {
     expect(parseVideoPacket(new ArrayBuffer(3))).toBeNull();
-    expect(parseVideoPacket(videoPacket(0, 0, 4))).toBeNull();
-    expect(parseVideoPacket(videoPacket(0, 4, 4).slice(0, 20))).toBeNull();
+    expect(parseVideoPacket(videoPacket("remote", 0, 4))).toBeNull();
+    expect(parseVideoPacket(videoPacket("remote", 4, 4).slice(0, 20))).toBeNull();
+    const unknown = new Uint8Array(videoPacket("remote", 1, 1));
+    unknown[0] = 7;
+    expect(parseVideoPacket(unknown)).toBeNull();
   });
 });
 
 /** A core whose answers the test gives one by one. */
 function scriptedCore() {
-  const requests: { stream: number; answer: (packet: ArrayBuffer) => void; fail: (error: Error) => void }[] = [];
+  const requests: { stream: VideoStream; answer: (packet: ArrayBuffer) => void; fail: (error: Error) => void }[] = [];
   const fetchFrame = vi.fn(
-    (stream: number) =>
+    (stream: VideoStream) =>
       new Promise<ArrayBuffer>((answer, fail) => {
         requests.push({ stream, answer, fail });
       }),
@@ -63,19 +67,19 @@ describe("VideoFeed", () => {
     expect(core.fetchFrame).not.toHaveBeenCalled();
 
     const remote = vi.fn();
-    const stop = feed.subscribe(REMOTE_STREAM, remote);
-    feed.subscribe(REMOTE_STREAM, vi.fn());
-    (await core.next()).answer(videoPacket(REMOTE_STREAM, 2, 2));
+    const stop = feed.subscribe("remote", remote);
+    feed.subscribe("remote", vi.fn());
+    (await core.next()).answer(videoPacket("remote", 2, 2));
     await vi.waitFor(() => expect(remote).toHaveBeenCalledOnce());
     const second = await core.next();
-    expect(second.stream).toBe(REMOTE_STREAM);
+    expect(second.stream).toBe("remote");
     expect(core.pending()).toBe(0);
     // An empty answer (nothing new within a second) is no frame; the feed asks again.
     second.answer(new ArrayBuffer(0));
-    (await core.next()).answer(videoPacket(REMOTE_STREAM, 4, 2));
+    (await core.next()).answer(videoPacket("remote", 4, 2));
     await vi.waitFor(() => expect(remote).toHaveBeenCalledTimes(2));
     expect(remote).toHaveBeenLastCalledWith(expect.objectContaining({ width: 4, height: 2 }));
-    expect(core.fetchFrame).not.toHaveBeenCalledWith(LOCAL_STREAM);
+    expect(core.fetchFrame).not.toHaveBeenCalledWith("local");
     stop();
   });
 
@@ -84,10 +88,10 @@ describe("VideoFeed", () => {
     const feed = new VideoFeed(core.fetchFrame, painted);
     const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined);
     const local = vi.fn();
-    feed.subscribe(LOCAL_STREAM, local);
+    feed.subscribe("local", local);
 
     (await core.next()).fail(new Error("ipc hiccup"));
-    (await core.next()).answer(videoPacket(LOCAL_STREAM, 2, 2));
+    (await core.next()).answer(videoPacket("local", 2, 2));
     await vi.waitFor(() => expect(local).toHaveBeenCalledOnce());
     expect(warn).toHaveBeenCalledOnce();
   });
@@ -95,22 +99,22 @@ describe("VideoFeed", () => {
   it("stops asking when the last viewer goes, and starts again for a new one with the newest frame", async () => {
     const core = scriptedCore();
     const feed = new VideoFeed(core.fetchFrame, painted);
-    const stop = feed.subscribe(REMOTE_STREAM, vi.fn());
+    const stop = feed.subscribe("remote", vi.fn());
     const request = await core.next();
     stop();
-    request.answer(videoPacket(REMOTE_STREAM, 6, 2));
+    request.answer(videoPacket("remote", 6, 2));
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(core.fetchFrame).toHaveBeenCalledOnce();
 
     const late = vi.fn();
-    feed.subscribe(REMOTE_STREAM, late);
+    feed.subscribe("remote", late);
     expect(late).toHaveBeenCalledExactlyOnceWith(expect.objectContaining({ width: 6, height: 2 }));
     await core.next();
     expect(core.fetchFrame).toHaveBeenCalledTimes(2);
 
     feed.clear();
     const afterClear = vi.fn();
-    feed.subscribe(REMOTE_STREAM, afterClear);
+    feed.subscribe("remote", afterClear);
     expect(afterClear).not.toHaveBeenCalled();
   });
 });

@@ -2,14 +2,15 @@
 // byte 0 the stream, bytes 1–2 the width and 3–4 the height (u16 little
 // endian), then width × height × 4 bytes of RGBA. An empty packet means no new frame.
 
-/** Stream 0: the other side's video; 1: this side's camera (self-view). */
-export const REMOTE_STREAM = 0;
-export const LOCAL_STREAM = 1;
+import type { VideoStream } from "../core";
+
+/** The stream's byte at the head of a packet, as the core writes it. */
+export const STREAM_BYTE: Record<VideoStream, number> = { remote: 0, local: 1 };
 
 export const HEADER_BYTES = 5;
 
 export interface VideoFrame {
-  stream: number;
+  stream: VideoStream;
   width: number;
   height: number;
   /** A view over the packet's pixels (no copy), width × height × 4 bytes. */
@@ -23,11 +24,17 @@ export function parseVideoPacket(packet: ArrayBuffer | ArrayBufferView | readonl
   else if (ArrayBuffer.isView(packet)) bytes = new Uint8Array(packet.buffer, packet.byteOffset, packet.byteLength);
   else bytes = Uint8Array.from(packet);
   if (bytes.byteLength < HEADER_BYTES) return null;
-  const stream = bytes[0] ?? 0;
+  const stream = streamOfByte(bytes[0]);
   const width = (bytes[1] ?? 0) | ((bytes[2] ?? 0) << 8);
   const height = (bytes[3] ?? 0) | ((bytes[4] ?? 0) << 8);
   const size = width * height * 4;
-  if (width === 0 || height === 0 || bytes.byteLength < HEADER_BYTES + size) return null;
+  if (stream === null || width === 0 || height === 0 || bytes.byteLength < HEADER_BYTES + size) return null;
   const rgba = new Uint8ClampedArray(bytes.buffer, bytes.byteOffset + HEADER_BYTES, size);
   return { stream, width, height, rgba };
+}
+
+function streamOfByte(byte: number | undefined): VideoStream | null {
+  if (byte === STREAM_BYTE.remote) return "remote";
+  if (byte === STREAM_BYTE.local) return "local";
+  return null;
 }

@@ -1,5 +1,6 @@
 // Calls and history entries as the core sends them, for the call tests.
-import type { CallHistoryEntry, CallQuality, CallView } from "../core";
+import type { CallHistoryEntry, CallQuality, CallView, VideoStream } from "../core";
+import { STREAM_BYTE } from "../call/videoPacket";
 
 export const bobPeer = { userId: "u-bob", name: "Bob Smith" };
 
@@ -48,10 +49,10 @@ export function historyEntry(overrides: Partial<CallHistoryEntry> & { id: string
 }
 
 /** A packet as the Rust side sends it: stream, width and height (u16 LE), RGBA. */
-export function videoPacket(stream: number, width: number, height: number, fill = 0x80): ArrayBuffer {
+export function videoPacket(stream: VideoStream, width: number, height: number, fill = 0x80): ArrayBuffer {
   const buffer = new ArrayBuffer(5 + width * height * 4);
   const bytes = new Uint8Array(buffer);
-  bytes[0] = stream;
+  bytes[0] = STREAM_BYTE[stream];
   new DataView(buffer).setUint16(1, width, true);
   new DataView(buffer).setUint16(3, height, true);
   bytes.fill(fill, 5);

@@ -17,7 +17,9 @@ import type {
   DeviceListChange,
   SessionEvent,
   SignInProgress,
+  VideoStream,
 } from "../core";
+import { parseVideoPacket } from "../call/videoPacket";
 
 export const sampleAppInfo: AppInfo = {
   version: "0.1.0",
@@ -71,8 +73,8 @@ function createFakeCore() {
     cameras: [],
   };
   /** Per video stream, as on the Rust side: a request waiting for the next frame, or the newest frame waiting for a request. */
-  const videoRequests = new Map<number, (packet: ArrayBuffer) => void>();
-  const videoFrames = new Map<number, ArrayBuffer>();
+  const videoRequests = new Map<VideoStream, (packet: ArrayBuffer) => void>();
+  const videoFrames = new Map<VideoStream, ArrayBuffer>();
   const push = (event: SessionEvent) =>
     act(() => {
       for (const listener of sessionListeners) listener(event);
@@ -187,14 +189,14 @@ function createFakeCore() {
     },
     /** The core decodes a video frame (a packet whose first byte is its stream): a waiting request gets it, or it waits for the next one. */
     pushVideo(packet: ArrayBuffer) {
-      const stream = new Uint8Array(packet)[0] ?? 0;
+      const stream = parseVideoPacket(packet)?.stream ?? "remote";
       const request = videoRequests.get(stream);
       videoRequests.delete(stream);
       if (request === undefined) videoFrames.set(stream, packet);
       else act(() => request(packet));
     },
     /** Whether the UI is waiting for a frame of this stream. */
-    wantsVideo(stream: number) {
+    wantsVideo(stream: VideoStream) {
       return videoRequests.has(stream);
     },
     /** The core reports how an interactive sign-in moves on. */

@@ -1,22 +1,15 @@
-//! The app's side of call media: the microphone and speaker through cpal
-//! with echo cancellation between them, the camera through PipeWire (a
-//! moving test pattern when there is none), and decoded video handed to
-//! the window when it asks (see `video`).
+//! The device picker's lists: microphones, speakers and cameras, now and
+//! whenever one is plugged in or out, while someone looks.
 
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use convene_core::call::{AudioInput, MediaDevices, VideoInput};
-use convene_core::{UserError, UserErrorCode};
-use convene_media::{
-    AudioDevice, AudioProcessor, AudioSink, AudioSource, DeviceChoice, DeviceKind, DeviceWatcher,
-    EchoCancelled, EchoReference, FailoverInput, FailoverOutput, MediaError, PatternSource,
-    VideoFrame,
-};
+use convene_media::{AudioDevice, DeviceChoice, DeviceKind, DeviceWatcher, MediaError};
 use serde::Serialize;
 
-use crate::video::{VideoOutlets, LOCAL_STREAM, REMOTE_STREAM};
+use crate::{UserError, UserErrorCode};
 
+/// A microphone or speaker for the device picker.
 #[derive(Debug, Clone, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct AudioDeviceInfo {
@@ -39,7 +32,7 @@ impl From<&AudioDevice> for AudioDeviceInfo {
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 #[serde(rename_all = "camelCase")]
 pub struct CameraDeviceInfo {
-    /// What `select_camera` takes.
+    /// What selecting a camera takes.
     pub name: String,
     pub description: String,
 }
@@ -61,11 +54,28 @@ pub enum DeviceListChange {
     },
 }
 
+/// The cameras PipeWire offers; blocks while it answers.
+#[cfg(target_os = "linux")]
+pub fn cameras() -> Result<Vec<CameraDeviceInfo>, MediaError> {
+    Ok(convene_media::camera::list_cameras()?
+        .into_iter()
+        .map(|c| CameraDeviceInfo {
+            name: c.name,
+            description: c.description,
+        })
+        .collect())
+}
+
+#[cfg(not(target_os = "linux"))]
+pub fn cameras() -> Result<Vec<CameraDeviceInfo>, MediaError> {
+    Ok(Vec::new())
+}
+
 /// How often a watch lists devices: ALSA every second, PipeWire (a
 /// connection and a round trip each time) every two.
-struct WatchIntervals {
-    audio: Duration,
-    cameras: Duration,
+pub(crate) struct WatchIntervals {
+    pub audio: Duration,
+    pub cameras: Duration,
 }
 
 impl Default for WatchIntervals {
@@ -77,72 +87,47 @@ impl Default for WatchIntervals {
     }
 }
 
-/// The picker's watch, numbered so that a stale one cannot stop a newer.
+/// The picker's watch. Listing opens each ALSA device and asks PipeWire,
+/// so it runs only while someone looks, and one watch at a time: a new one
+/// replaces the last. Numbered so that a stale one cannot stop a newer.
 #[derive(Default)]
-struct DeviceWatch {
+pub struct DeviceWatch(Mutex<Watching>);
+
+#[derive(Default)]
+struct Watching {
     number: u64,
     watchers: Vec<DeviceWatcher>,
 }
 
-#[derive(Default)]
-pub struct AppMedia {
-    /// Followed by a call's microphone and speaker: a new choice switches
-    /// them at once.
-    input: DeviceChoice,
-    output: DeviceChoice,
-    camera: DeviceChoice,
-    pub video: VideoOutlets,
-    /// One echo canceller: the speaker feeds it what it plays, the
-    /// microphone's capture is cleaned against that.
-    echo: Mutex<Option<AudioProcessor>>,
-    /// Watch for devices plugged in or out while the picker is open.
-    device_watch: Mutex<DeviceWatch>,
-}
-
-impl AppMedia {
-    /// Reports the microphones and speakers, and the cameras, now and
-    /// whenever one is plugged in or out, until `stop_watching_devices` or
-    /// until `on_change` says nobody listens any more (returns false).
-    /// Listing opens each ALSA device and asks PipeWire, so it runs only
-    /// while someone looks (the picker is open), and one watch at a time:
-    /// a new one replaces the last.
-    pub fn watch_devices(
-        self: &Arc<Self>,
-        on_change: impl Fn(DeviceListChange) -> bool + Send + Sync + 'static,
-    ) {
-        self.watch_devices_with(
-            WatchIntervals::default(),
-            convene_media::audio_devices,
-            AppMedia::cameras,
-            on_change,
-        );
-    }
-
-    fn watch_devices_with<A, C>(
+impl DeviceWatch {
+    /// Reports the sound devices (with `input` and `output`, the choices a
+    /// call follows) and the cameras, now and on every change, until
+    /// [`stop`](Self::stop) or until `on_change` says nobody listens any
+    /// more (returns false).
+    pub(crate) fn start<A, C>(
         self: &Arc<Self>,
         every: WatchIntervals,
-        audio: A,
-        cameras: C,
+        (audio, cameras): (A, C),
+        (input, output): (DeviceChoice, DeviceChoice),
         on_change: impl Fn(DeviceListChange) -> bool + Send + Sync + 'static,
     ) where
         A: FnMut() -> Result<Vec<AudioDevice>, MediaError> + Send + 'static,
         C: FnMut() -> Result<Vec<CameraDeviceInfo>, MediaError> + Send + 'static,
     {
         let number = {
-            let mut watch = lock(&self.device_watch);
-            watch.number += 1;
-            watch.number
+            let mut watching = self.lock();
+            watching.number += 1;
+            watching.number
         };
-        let media = Arc::downgrade(self);
+        let watch: Weak<Self> = Arc::downgrade(self);
         let deliver = Arc::new(move |change| {
             if !on_change(change) {
-                if let Some(media) = media.upgrade() {
-                    media.stop_watch(Some(number));
+                if let Some(watch) = watch.upgrade() {
+                    watch.stop_number(Some(number));
                 }
             }
         });
         let deliver_cameras = Arc::clone(&deliver);
-        let (input, output) = (self.input.clone(), self.output.clone());
         let watchers = vec![
             DeviceWatcher::start(every.audio, audio, move |listing| {
                 deliver(match listing {
@@ -167,95 +152,41 @@ impl AppMedia {
                 }
             }),
         ];
-        let mut watch = lock(&self.device_watch);
-        if watch.number == number {
-            let replaced = std::mem::replace(&mut watch.watchers, watchers);
-            drop(watch);
+        let mut watching = self.lock();
+        if watching.number == number {
+            let replaced = std::mem::replace(&mut watching.watchers, watchers);
+            drop(watching);
             retire(replaced);
         } else {
             // A newer watch started meanwhile: this one is already stale.
-            drop(watch);
+            drop(watching);
             retire(watchers);
         }
     }
 
-    pub fn stop_watching_devices(&self) {
-        self.stop_watch(None);
+    pub fn stop(&self) {
+        self.stop_number(None);
     }
 
     /// Stops watch `number`, if it is still the current one (`None`: any).
-    fn stop_watch(&self, number: Option<u64>) {
-        let mut watch = lock(&self.device_watch);
-        if number.is_some_and(|n| n != watch.number) {
+    fn stop_number(&self, number: Option<u64>) {
+        let mut watching = self.lock();
+        if number.is_some_and(|n| n != watching.number) {
             return;
         }
-        let stopped = std::mem::take(&mut watch.watchers);
-        drop(watch);
+        let stopped = std::mem::take(&mut watching.watchers);
+        drop(watching);
         retire(stopped);
     }
 
-    /// The microphone and speaker (`None`: the system default), for the
-    /// call in progress as for the next.
-    pub fn select(&self, input: Option<String>, output: Option<String>) {
-        self.input.set(input);
-        self.output.set(output);
+    #[cfg(test)]
+    pub(crate) fn is_watching(&self) -> bool {
+        !self.lock().watchers.is_empty()
     }
 
-    /// The cameras PipeWire offers; blocks while it answers.
-    #[cfg(target_os = "linux")]
-    pub fn cameras() -> Result<Vec<CameraDeviceInfo>, MediaError> {
-        Ok(convene_media::camera::list_cameras()?
-            .into_iter()
-            .map(|c| CameraDeviceInfo {
-                name: c.name,
-                description: c.description,
-            })
-            .collect())
-    }
-
-    #[cfg(not(target_os = "linux"))]
-    pub fn cameras() -> Result<Vec<CameraDeviceInfo>, MediaError> {
-        Ok(Vec::new())
-    }
-
-    /// The camera (`None`: the system default); a call sending video
-    /// switches to it at once.
-    pub fn select_camera(&self, name: Option<String>) {
-        self.camera.set(name);
-    }
-
-    /// The chosen camera, or a moving test pattern when there is none, so
-    /// that the other side still sees that video works.
-    fn open_camera(&self) -> VideoInput {
-        #[cfg(target_os = "linux")]
-        {
-            use convene_media::camera::{CameraRequest, PipewireCamera};
-            let chosen = self.camera.name();
-            match PipewireCamera::open(chosen.as_deref(), CameraRequest::default()) {
-                Ok(camera) => {
-                    return VideoInput {
-                        source: Box::new(camera),
-                        realtime: true,
-                    }
-                }
-                Err(error) => tracing::info!(%error, "no camera: a test pattern stands in"),
-            }
-        }
-        VideoInput {
-            source: Box::new(PatternSource::new(640, 360, 30)),
-            realtime: false,
-        }
-    }
-
-    fn processor(&self) -> Option<AudioProcessor> {
-        let mut echo = lock(&self.echo);
-        if echo.is_none() {
-            match AudioProcessor::new() {
-                Ok(processor) => *echo = Some(processor),
-                Err(error) => tracing::warn!(%error, "no echo cancellation"),
-            }
-        }
-        echo.clone()
+    fn lock(&self) -> std::sync::MutexGuard<'_, Watching> {
+        // A holder that panicked left plain values: still good.
+        self.0.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
@@ -263,7 +194,7 @@ impl AppMedia {
 /// has open although the listing missed it (ALSA's hardware devices open
 /// only once, so a listing skips them while they are in use). Without
 /// this, the picker would call the device in use "not connected".
-fn listed(
+pub(crate) fn listed(
     devices: &[AudioDevice],
     input: &DeviceChoice,
     output: &DeviceChoice,
@@ -302,60 +233,9 @@ fn retire(mut watchers: Vec<DeviceWatcher>) {
         .spawn(move || drop(watchers));
 }
 
-/// A lock whose holder panicked is still good: the data is plain values.
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-impl MediaDevices for AppMedia {
-    fn microphone(&self) -> Result<AudioInput, MediaError> {
-        let device = FailoverInput::open(self.input.clone())?;
-        let source: Box<dyn AudioSource> = match self.processor() {
-            Some(processor) => Box::new(EchoCancelled {
-                microphone: device,
-                processor,
-            }),
-            None => Box::new(device),
-        };
-        Ok(AudioInput {
-            source,
-            realtime: true,
-        })
-    }
-
-    fn speaker(&self) -> Result<Box<dyn AudioSink>, MediaError> {
-        let device = FailoverOutput::open(self.output.clone())?;
-        Ok(match self.processor() {
-            Some(processor) => Box::new(EchoReference {
-                speaker: device,
-                processor,
-            }),
-            None => Box::new(device),
-        })
-    }
-
-    fn camera(&self) -> Result<Option<VideoInput>, MediaError> {
-        Ok(Some(self.open_camera()))
-    }
-
-    fn camera_choice(&self) -> u64 {
-        self.camera.version()
-    }
-
-    fn remote_video(&self, frame: &VideoFrame) {
-        self.video.offer(REMOTE_STREAM, frame);
-    }
-
-    fn local_video(&self, frame: &VideoFrame) {
-        self.video.offer(LOCAL_STREAM, frame);
-    }
-}
-
-/// Shared with the commands.
-pub type SharedMedia = Arc<AppMedia>;
-
 #[cfg(test)]
 mod tests {
+    use std::sync::atomic::{AtomicBool, Ordering};
     use std::sync::mpsc;
 
     use super::*;
@@ -379,6 +259,23 @@ mod tests {
             name: name.into(),
             description: name.to_uppercase(),
         }
+    }
+
+    fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+        mutex.lock().unwrap()
+    }
+
+    /// Starts a watch with default choices on these listings.
+    fn watch<A, C>(
+        watch: &Arc<DeviceWatch>,
+        audio: A,
+        cameras: C,
+        on_change: impl Fn(DeviceListChange) -> bool + Send + Sync + 'static,
+    ) where
+        A: FnMut() -> Result<Vec<AudioDevice>, MediaError> + Send + 'static,
+        C: FnMut() -> Result<Vec<CameraDeviceInfo>, MediaError> + Send + 'static,
+    {
+        watch.start(FAST, (audio, cameras), Default::default(), on_change);
     }
 
     /// The names in each change, "audio:" or "cameras:" first.
@@ -417,12 +314,12 @@ mod tests {
 
     #[test]
     fn devices_plugged_in_while_watching_are_reported_and_nothing_after_stopping() {
-        let media = Arc::new(AppMedia::default());
+        let picker = Arc::new(DeviceWatch::default());
         let audio = Arc::new(Mutex::new(vec![device("Speakers", DeviceKind::Output)]));
         let cameras = Arc::new(Mutex::new(Vec::new()));
         let (tx, rx) = mpsc::channel();
-        media.watch_devices_with(
-            FAST,
+        watch(
+            &picker,
             {
                 let audio = Arc::clone(&audio);
                 move || Ok(lock(&audio).clone())
@@ -440,7 +337,7 @@ mod tests {
         lock(&cameras).push(camera("webcam"));
         assert_eq!(next(&rx, 1), ["cameras:webcam"]);
 
-        media.stop_watching_devices();
+        picker.stop();
         lock(&audio).pop();
         lock(&cameras).pop();
         assert!(
@@ -451,10 +348,10 @@ mod tests {
 
     #[test]
     fn the_picker_learns_why_there_are_no_sound_devices_and_no_cameras_are_none() {
-        let media = Arc::new(AppMedia::default());
+        let picker = Arc::new(DeviceWatch::default());
         let (tx, rx) = mpsc::channel();
-        media.watch_devices_with(
-            FAST,
+        watch(
+            &picker,
             || Err(MediaError::DeviceNotFound("no sound server".into())),
             || Err(MediaError::DeviceNotFound("no PipeWire".into())),
             move |change| tx.send(change).is_ok(),
@@ -466,46 +363,42 @@ mod tests {
         );
         // Said once; and a camera listing that fails is not a change.
         assert!(rx.recv_timeout(Duration::from_millis(100)).is_err());
-        media.stop_watching_devices();
+        picker.stop();
     }
 
     #[test]
     fn a_chosen_device_a_call_holds_stays_listed_though_the_listing_misses_it() {
-        let media = AppMedia::default();
         let usb = "hw:CARD=USB,DEV=0";
-        media.select(Some(usb.into()), None);
+        let (input, output) = (DeviceChoice::new(Some(usb.into())), DeviceChoice::default());
         let listing = [
             device("default", DeviceKind::Input),
             device("default", DeviceKind::Output),
         ];
-        let shown = |media: &AppMedia| {
-            listed(&listing, &media.input, &media.output)
+        let shown = || {
+            listed(&listing, &input, &output)
                 .iter()
                 .map(|d| format!("{}{}", d.name, if d.input { "<" } else { ">" }))
                 .collect::<Vec<_>>()
         };
         // Not open: unplugged, as far as anyone can tell.
-        assert_eq!(shown(&media), ["default<", "default>"]);
+        assert_eq!(shown(), ["default<", "default>"]);
         // Open for a call, so busy and missing from the listing: still there.
-        media.input.set_in_use(Some(usb));
-        assert_eq!(
-            shown(&media),
-            ["default<", "default>", "hw:CARD=USB,DEV=0<"]
-        );
+        input.set_in_use(Some(usb));
+        assert_eq!(shown(), ["default<", "default>", "hw:CARD=USB,DEV=0<"]);
         // The call fell back to the default: the chosen one is really gone.
-        media.input.set_in_use(Some("default"));
-        assert_eq!(shown(&media), ["default<", "default>"]);
+        input.set_in_use(Some("default"));
+        assert_eq!(shown(), ["default<", "default>"]);
     }
 
     #[test]
     fn a_watch_nobody_listens_to_stops_itself() {
-        let media = Arc::new(AppMedia::default());
+        let picker = Arc::new(DeviceWatch::default());
         let plugged = Arc::new(Mutex::new(vec![device("Speakers", DeviceKind::Output)]));
         let (tx, rx) = mpsc::channel();
-        let listened = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let listened = Arc::new(AtomicBool::new(true));
         let still = Arc::clone(&listened);
-        media.watch_devices_with(
-            FAST,
+        watch(
+            &picker,
             {
                 let plugged = Arc::clone(&plugged);
                 move || Ok(lock(&plugged).clone())
@@ -514,14 +407,14 @@ mod tests {
             move |change| {
                 // Read before the change is handed over: the test turns it
                 // off once it has the first two.
-                let listening = still.load(std::sync::atomic::Ordering::SeqCst);
+                let listening = still.load(Ordering::SeqCst);
                 let _ = tx.send(change);
                 listening
             },
         );
         next(&rx, 2);
         // The window went away: the next change finds nobody listening.
-        listened.store(false, std::sync::atomic::Ordering::SeqCst);
+        listened.store(false, Ordering::SeqCst);
         lock(&plugged).push(device("USB Headset", DeviceKind::Input));
         assert_eq!(next(&rx, 1), ["audio:Speakers>,USB Headset<"]);
         // Then the watch stops: its threads end, dropping the sender.
@@ -529,25 +422,25 @@ mod tests {
             rx.recv_timeout(WAIT),
             Err(mpsc::RecvTimeoutError::Disconnected)
         ));
-        assert!(lock(&media.device_watch).watchers.is_empty());
+        assert!(!picker.is_watching());
     }
 
     #[test]
     fn a_new_watch_replaces_the_last() {
-        let media = Arc::new(AppMedia::default());
-        let watch = |media: &Arc<AppMedia>| {
+        let picker = Arc::new(DeviceWatch::default());
+        let start = |picker: &Arc<DeviceWatch>| {
             let (tx, rx) = mpsc::channel();
-            media.watch_devices_with(
-                FAST,
+            watch(
+                picker,
                 || Ok(vec![device("Speakers", DeviceKind::Output)]),
                 || Ok(vec![camera("webcam")]),
                 move |change| tx.send(change).is_ok(),
             );
             rx
         };
-        let first = watch(&media);
+        let first = start(&picker);
         next(&first, 2);
-        let second = watch(&media);
+        let second = start(&picker);
         next(&second, 2);
         // The first watch's threads have ended, dropping its sender.
         assert!(matches!(
