@@ -9,15 +9,12 @@
 //! `./scripts/bench-app-call.sh` sets all of that up. Prints figures; it
 //! never fails on a timing.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use support::app::{app_pid, App};
-use support::procs::{cpu_seconds, pss_kib, tree};
-use support::scene::AppScene;
+use convene_test_support::app::{app_pid, App};
+use convene_test_support::procs::{cpu_seconds, pss_kib, tree};
+use convene_test_support::scene::AppScene;
+use convene_test_support::terminal::Running;
 
 const APP: &str = env!("CARGO_BIN_EXE_convene");
 const WAIT: Duration = Duration::from_secs(60);
@@ -31,6 +28,7 @@ async fn main() {
     let pid = app_pid(APP.as_ref(), scene.home()).expect("the app's process");
 
     scene.open_chat_from_bob("Call me").await;
+    // Let the chat's first paint and sync settle before the idle figure.
     tokio::time::sleep(Duration::from_secs(2)).await;
     let idle = tree(pid);
     println!(
@@ -44,16 +42,17 @@ async fn main() {
         ("audio call", "call-audio-button", "none"),
     ] {
         let bob = answering(&scene, video);
-        tokio::time::sleep(Duration::from_millis(1500)).await;
         app.click(&format!("[data-testid={button}]")).await;
         app.wait_for_attribute("[data-testid=call-view]", "data-stage", "connected", WAIT)
             .await;
+        // Past the call's start-up: the steady state is measured.
         tokio::time::sleep(Duration::from_secs(2)).await;
 
         let pids = tree(pid);
         let frames_before = frames(app).await;
         let cpu_before = cpu_seconds(&pids);
         let started = Instant::now();
+        // The measured window of the call.
         tokio::time::sleep(WINDOW).await;
         let seconds = started.elapsed().as_secs_f64();
         let cpu = (cpu_seconds(&pids) - cpu_before) / seconds * 100.0;
@@ -68,20 +67,23 @@ async fn main() {
         app.click("[data-testid=call-hangup]").await;
         app.wait_for_text("[data-testid=call-ended]", "", WAIT)
             .await;
-        let _ = bob.wait_with_output();
-        // Let the ended message go and the chat come back.
-        tokio::time::sleep(Duration::from_secs(4)).await;
+        let _ = bob.finish_within(WAIT);
+        // The ended call's view goes and the chat is back before the next
+        // call.
+        app.wait_for_absent("[data-testid=call-view]", WAIT).await;
     }
 }
 
-fn answering(scene: &AppScene, video: &str) -> Child {
-    scene
-        .bob
-        .command(&["answer", "--json", "--audio", "tone:660", "--video", video])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start convene-cli answer")
+/// Bob waits for a call at his terminal, once he is listening.
+fn answering(scene: &AppScene, video: &str) -> Running {
+    let mut bob = Running::spawn(
+        "bob",
+        scene
+            .bob
+            .command(&["answer", "--json", "--audio", "tone:660", "--video", video]),
+    );
+    bob.wait_for("waiting for a call", WAIT);
+    bob
 }
 
 /// Frames the remote tile has drawn so far (0 when there is none).

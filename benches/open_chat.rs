@@ -8,18 +8,16 @@
 //! `./scripts/bench-open-chat.sh` sets all of that up. Prints figures; it
 //! never fails on a timing.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::time::Duration;
 
 use convene_core::chat::cache::Cache;
 use convene_core::chat::GraphChats;
 use convene_core::session::Resource;
+use convene_e2e::chat::Account;
 use convene_proto::graph::{ChatMessage, Identity, ItemBody, MessageFrom};
-use support::app::{AppHome, TauriDriver};
-use support::chat::Account;
-use support::server::DevServer;
+use convene_test_support::app::{app_pid, wait_for_exit, App, AppHome, TauriDriver};
+use convene_test_support::dev_server::DevServer;
+use convene_test_support::scripted_browser;
 
 const APP: &str = env!("CARGO_BIN_EXE_convene");
 const WAIT: Duration = Duration::from_secs(60);
@@ -75,7 +73,7 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 /// Clicks `row` and returns, from the page's clock, when the thread showed
 /// and when the frame after the newest message was painted.
-async fn open_and_measure(app: &support::app::App, row: &str, newest: &str) -> serde_json::Value {
+async fn open_and_measure(app: &App, row: &str, newest: &str) -> serde_json::Value {
     app.client
         .execute_async(
             r#"const [row, newest] = arguments;
@@ -106,7 +104,7 @@ async fn main() {
     let server =
         DevServer::start_with(&scratch.path().join("server"), &["--graph-rate-limit", "0"]);
     let home = AppHome::new(&scratch.path().join("home"));
-    let browser = support::binaries_dir().join("examples/scripted_browser");
+    let browser = scripted_browser();
     let env = vec![
         ("CONVENE_SERVER", server.url()),
         ("BROWSER", browser.display().to_string()),
@@ -198,6 +196,7 @@ async fn main() {
         app.click(&warm_row).await;
         app.wait_for_content("[data-testid=chat-title]", "Warm-up", WAIT)
             .await;
+        // Let the short chat settle, so the next click is measured alone.
         tokio::time::sleep(Duration::from_millis(500)).await;
         let warm = open_and_measure(&app, &row, &newest).await;
         let mark = |marks: &serde_json::Value, name: &str| marks[name].as_f64().unwrap_or(f64::NAN);
@@ -220,11 +219,14 @@ async fn main() {
             samples.push(elapsed);
             warm_samples.push(warm_elapsed);
         }
+        let pid = app_pid(APP.as_ref(), &home);
         app.close().await;
         drop(driver);
         // The next launch must not find this one still quitting (a second
         // instance hands over to the first and exits).
-        tokio::time::sleep(Duration::from_secs(1)).await;
+        if let Some(pid) = pid {
+            wait_for_exit(pid, WAIT);
+        }
     }
     samples.sort_by(f64::total_cmp);
     warm_samples.sort_by(f64::total_cmp);

@@ -54,9 +54,13 @@ step "Rust: clippy"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
 step "Rust: build"
+# Every binary the process tests start: convene-server, convene-cli, the
+# app, and convene-e2e's scripted_browser (their $BROWSER).
 cargo build --workspace --locked
 
 step "Rust: unit and integration tests"
+# All but the app's own (ignored here): the core, CLI and server end to
+# end are in crates/e2e/tests and never build the app.
 cargo test --workspace --locked
 
 step "end-to-end: the real app under Xvfb through tauri-driver"
@@ -67,11 +71,13 @@ for scenario in e2e e2e_chat e2e_call; do
   cargo test -p convene --locked --test "$scenario" -- --ignored --test-threads=1
 done
 
-step "convene-core has no Tauri crate in its dependency tree"
-if cargo tree -p convene-core -e normal,build --prefix none | grep -Eq '^tauri([-_ ]|$)'; then
-  echo "convene-core depends on a tauri crate:"; cargo tree -p convene-core -i tauri || true
-  exit 1
-fi
+step "convene-core and its tests, and convene-e2e, have no Tauri crate in their dependency trees"
+for package in convene-core convene-e2e; do
+  if cargo tree -p "$package" -e normal,build,dev --prefix none | grep -Eq '^tauri([-_ ]|$)'; then
+    echo "$package depends on a tauri crate:"; cargo tree -p "$package" -e normal,build,dev -i tauri || true
+    exit 1
+  fi
+done
 echo "ok"
 
 step "all tests passed in $((SECONDS - started))s"

@@ -5,14 +5,14 @@
 //! ignored by a plain `cargo test`; `./scripts/test.sh` runs them with
 //! `--ignored` after starting Xvfb.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use support::app::{app_pid, wait_for_exit, App, AppHome, TauriDriver};
-use support::server::DevServer;
+use convene_test_support::app::{app_pid, wait_for_exit, App, AppHome, TauriDriver};
+use convene_test_support::dev_server::DevServer;
+use convene_test_support::wait::{wait_for, wait_until};
+use convene_test_support::{artifacts_dir, scripted_browser, text_files_under, workspace_binary};
 
 const STATE: &str = "[data-testid=connection-state]";
 const WAIT: Duration = Duration::from_secs(30);
@@ -65,7 +65,7 @@ impl SignInScene {
 #[ignore = "needs Xvfb and tauri-driver: run through ./scripts/test.sh"]
 async fn sign_in_screen_shows_the_server_going_away_and_coming_back() {
     let scratch = tempfile::tempdir().unwrap();
-    let artifacts = support::artifacts_dir("sign-in-screen");
+    let artifacts = artifacts_dir("sign-in-screen");
     let SignInScene {
         app,
         driver,
@@ -123,38 +123,24 @@ async fn a_second_launch_hands_over_to_the_running_window() {
     // Launch Convene again, as a person clicking its icon would.
     let mut second = Command::new(APP);
     scene.home.apply(&mut second);
-    let started = Instant::now();
     let mut second = second
         .envs(scene.env.iter().map(|(k, v)| (k, v)))
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .expect("start a second Convene");
-    let status = loop {
-        if let Some(status) = second.try_wait().unwrap() {
-            break status;
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(20),
-            "the second launch kept running instead of handing over"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = wait_for(Duration::from_secs(20), || second.try_wait().unwrap())
+        .expect("the second launch kept running instead of handing over");
     assert!(status.success(), "second launch exited with {status}");
 
     // The first one got the hand-over and still serves its window.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !scene
-        .home
-        .logs()
-        .contains("second launch: focusing the running instance")
-    {
-        assert!(
-            Instant::now() < deadline,
-            "the running app never heard of the second launch"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    assert!(
+        wait_until(Duration::from_secs(10), || scene
+            .home
+            .logs()
+            .contains("second launch: focusing the running instance")),
+        "the running app never heard of the second launch"
+    );
     let screen = scene.app.text("[data-testid=sign-in-screen]").await;
     assert!(screen.contains("Convene"), "{screen}");
 }
@@ -198,14 +184,9 @@ async fn the_window_comes_back_with_the_size_it_had() {
 #[ignore = "needs Xvfb, tauri-driver and a Secret Service: run through ./scripts/test.sh"]
 async fn alice_signs_in_in_the_app_and_is_still_signed_in_after_a_restart() {
     let scratch = tempfile::tempdir().unwrap();
-    let artifacts = support::artifacts_dir("sign-in");
+    let artifacts = artifacts_dir("sign-in");
     let browser_log = scratch.path().join("browser.log");
-    let browser = support::binaries_dir().join("examples/scripted_browser");
-    assert!(
-        browser.exists(),
-        "{} is missing: cargo build --examples",
-        browser.display()
-    );
+    let browser = scripted_browser();
     let mut scene = SignInScene::open_with(
         scratch.path(),
         vec![
@@ -264,7 +245,7 @@ async fn alice_signs_in_in_the_app_and_is_still_signed_in_after_a_restart() {
         "state/convene",
         "cache/convene",
     ] {
-        for (file, text) in support::text_files_under(&scene.home.root.join(dir)) {
+        for (file, text) in text_files_under(&scene.home.root.join(dir)) {
             assert!(!text.contains("eyJ"), "a JWT in {file}");
             assert!(
                 !text.contains(refresh_token.expose()),
@@ -285,7 +266,7 @@ async fn alice_signs_in_in_the_app_and_is_still_signed_in_after_a_restart() {
         .app
         .wait_for_text("[data-testid=sign-in-button]", "Sign in", WAIT)
         .await;
-    let accounts = Command::new(support::workspace_binary("convene-cli"))
+    let accounts = Command::new(workspace_binary("convene-cli"))
         .args(["--server", &scene.server.url(), "accounts", "--json"])
         .output()
         .expect("run convene-cli accounts");

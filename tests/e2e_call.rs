@@ -5,14 +5,15 @@
 //! alice hangs up and both sides see the call end. Ignored by a plain
 //! `cargo test`; `./scripts/test.sh` runs it with `--ignored`.
 
-mod support;
+use std::time::Duration;
 
-use std::process::Stdio;
-use std::time::{Duration, Instant};
-
+use convene_test_support::app::App;
+use convene_test_support::artifacts_dir;
 use convene_test_support::coturn::Coturn;
+use convene_test_support::scene::AppScene;
+use convene_test_support::terminal::{Finished, Running};
+use convene_test_support::wait::wait_for_async;
 use serde_json::Value;
-use support::scene::AppScene;
 
 const WAIT: Duration = Duration::from_secs(30);
 const APP: &str = env!("CARGO_BIN_EXE_convene");
@@ -21,7 +22,7 @@ const APP: &str = env!("CARGO_BIN_EXE_convene");
 #[ignore = "needs Xvfb, tauri-driver and a Secret Service: run through ./scripts/test.sh"]
 async fn alice_in_the_app_calls_bob_at_a_terminal() {
     let scratch = tempfile::tempdir().unwrap();
-    let artifacts = support::artifacts_dir("call");
+    let artifacts = artifacts_dir("call");
     let scene = AppScene::open(scratch.path(), APP.as_ref()).await;
     let app = &scene.app;
 
@@ -38,8 +39,7 @@ async fn alice_in_the_app_calls_bob_at_a_terminal() {
             "--video",
             "pattern",
         ],
-    )
-    .await;
+    );
 
     app.click("[data-testid=call-video-button]").await;
     app.wait_for_attribute("[data-testid=call-view]", "data-stage", "ringing", WAIT)
@@ -99,7 +99,7 @@ async fn alice_in_the_app_reaches_bob_through_a_relay() {
     let turn = Coturn::start(TURN_SECRET, "convene");
     let flags = turn.server_flags();
     let scratch = tempfile::tempdir().unwrap();
-    let artifacts = support::artifacts_dir("call-relay");
+    let artifacts = artifacts_dir("call-relay");
     let scene = AppScene::open_with(
         scratch.path(),
         APP.as_ref(),
@@ -112,11 +112,10 @@ async fn alice_in_the_app_reaches_bob_through_a_relay() {
     scene
         .open_chat_from_bob("I'm behind a strict firewall")
         .await;
-    let bob = bob_answers(
+    let mut bob = bob_answers(
         &scene,
         &["--relay-only", "--audio", "tone:660", "--video", "pattern"],
-    )
-    .await;
+    );
 
     app.click("[data-testid=call-video-button]").await;
     app.wait_for_attribute("[data-testid=call-view]", "data-stage", "connected", WAIT)
@@ -129,9 +128,8 @@ async fn alice_in_the_app_reaches_bob_through_a_relay() {
     app.wait_for_text("[role=tooltip]", "Through a relay server", WAIT)
         .await;
     app.screenshot(&artifacts.join("relayed.png")).await;
-    // Bob's CLI reads quality every 2 s, from its first connected second:
-    // give it two readings of the relayed path before hanging up.
-    tokio::time::sleep(Duration::from_secs(4)).await;
+    // Bob's side has measured the relayed path too before the hang-up.
+    bob.wait_for("call: media through a relay", WAIT);
 
     app.click("[data-testid=call-hangup]").await;
     let summary = summary(wait_for(bob, WAIT));
@@ -143,16 +141,8 @@ async fn alice_in_the_app_reaches_bob_through_a_relay() {
     );
 }
 
-fn wait_for(mut child: std::process::Child, timeout: Duration) -> std::process::Output {
-    let deadline = Instant::now() + timeout;
-    while child.try_wait().expect("wait").is_none() {
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("convene-cli answer did not finish");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    child.wait_with_output().expect("collect output")
+fn wait_for(bob: Running, timeout: Duration) -> Finished {
+    bob.finish_within(timeout)
 }
 
 /// Bob calls alice while her window is in the background: a desktop
@@ -164,7 +154,7 @@ fn wait_for(mut child: std::process::Child, timeout: Duration) -> std::process::
 #[ignore = "needs Xvfb, tauri-driver, dunst and a Secret Service: run through ./scripts/test.sh"]
 async fn bob_calls_alice_who_answers_from_the_desktop_notification() {
     let scratch = tempfile::tempdir().unwrap();
-    let artifacts = support::artifacts_dir("call-notification");
+    let artifacts = artifacts_dir("call-notification");
     let dunst = convene_test_support::dunst::Dunst::start();
     let scene = AppScene::open(scratch.path(), APP.as_ref()).await;
     let app = &scene.app;
@@ -184,13 +174,7 @@ async fn bob_calls_alice_who_answers_from_the_desktop_notification() {
             "none",
         ];
         args.extend_from_slice(extra);
-        scene
-            .bob
-            .command(&args)
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start convene-cli call")
+        Running::spawn("bob", scene.bob.command(&args))
     };
 
     // Bob gives up: the notification goes with the call.
@@ -240,7 +224,7 @@ async fn bob_calls_alice_who_answers_from_the_desktop_notification() {
 #[ignore = "needs Xvfb, tauri-driver, PipeWire and a Secret Service: run through ./scripts/test.sh"]
 async fn alice_sends_her_camera_to_bob() {
     let scratch = tempfile::tempdir().unwrap();
-    let artifacts = support::artifacts_dir("call-camera");
+    let artifacts = artifacts_dir("call-camera");
     let pipewire = convene_test_support::pipewire::Session::start_with_cameras(&[
         (FIRST_CAMERA, "Test Camera"),
         (SECOND_CAMERA, "Second Camera"),
@@ -265,7 +249,7 @@ async fn alice_sends_her_camera_to_bob() {
     let app = &scene.app;
 
     scene.open_chat_from_bob("Show me").await;
-    let bob = bob_answers(&scene, &["--audio", "tone:660", "--video", "none"]).await;
+    let bob = bob_answers(&scene, &["--audio", "tone:660", "--video", "none"]);
 
     app.click("[data-testid=call-video-button]").await;
     app.wait_for_attribute("[data-testid=call-view]", "data-stage", "connected", WAIT)
@@ -330,18 +314,12 @@ async fn alice_sends_her_camera_to_bob() {
 }
 
 /// Bob waits at his terminal for a call (`convene-cli answer --json ARGS`),
-/// given a moment to be listening.
-async fn bob_answers(scene: &AppScene, args: &[&str]) -> std::process::Child {
+/// once he is listening.
+fn bob_answers(scene: &AppScene, args: &[&str]) -> Running {
     let mut all = vec!["answer", "--json"];
     all.extend_from_slice(args);
-    let bob = scene
-        .bob
-        .command(&all)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start convene-cli answer");
-    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let mut bob = Running::spawn("bob", scene.bob.command(&all));
+    bob.wait_for("waiting for a call", WAIT);
     bob
 }
 
@@ -355,7 +333,7 @@ const THIRD_CAMERA: &str = "convene-third-camera";
 const CAMERA_STREAM: &str = convene_media::camera::CAPTURE_NODE_NAME;
 
 /// Frames the video tile at `css` has drawn.
-async fn frames_drawn(app: &support::app::App, css: &str) -> u64 {
+async fn frames_drawn(app: &App, css: &str) -> u64 {
     app.client
         .find(fantoccini::Locator::Css(css))
         .await
@@ -370,26 +348,23 @@ async fn frames_drawn(app: &support::app::App, css: &str) -> u64 {
 /// Waits until the video tile at `css` has drawn more than `count` frames;
 /// the app's log tells why when it does not.
 async fn wait_for_frames(scene: &AppScene, css: &str, count: u64) {
-    let started = Instant::now();
-    loop {
+    let drew = wait_for_async(WAIT, || async {
         let frames = frames_drawn(&scene.app, css).await;
-        if frames > count {
-            return;
-        }
-        assert!(
-            started.elapsed() < WAIT,
+        (frames > count).then_some(frames)
+    })
+    .await;
+    if drew.is_none() {
+        let frames = frames_drawn(&scene.app, css).await;
+        panic!(
             "{css} drew {frames} frames; the app logged:\n{}",
             scene.home().logs()
         );
-        tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
 
 /// The last JSON line a `convene-cli call`/`answer` printed: its summary.
-fn summary(output: std::process::Output) -> Value {
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str(line).ok())
-        .unwrap_or_else(|| panic!("a summary: {output:?}"))
+fn summary(finished: Finished) -> Value {
+    finished
+        .last_json()
+        .unwrap_or_else(|| panic!("a summary: {finished:?}"))
 }

@@ -3,16 +3,16 @@
 //! convene-server. Ignored by a plain `cargo test`; `./scripts/test.sh`
 //! runs it with `--ignored` after starting Xvfb and the keyring.
 
-mod support;
-
 use std::time::Duration;
 
 use convene_core::session::{Resource, Sessions};
 use convene_core::vault::{Vault, VaultKind};
+use convene_test_support::artifacts_dir;
+use convene_test_support::dev_server::DevServer;
+use convene_test_support::scene::AppScene;
+use convene_test_support::wait::wait_until_async;
 use fantoccini::Locator;
 use serde_json::json;
-use support::scene::AppScene;
-use support::server::DevServer;
 
 const WAIT: Duration = Duration::from_secs(30);
 const APP: &str = env!("CARGO_BIN_EXE_convene");
@@ -69,7 +69,7 @@ async fn bobs_graph_token(server: &DevServer) -> String {
 #[ignore = "needs Xvfb, tauri-driver and a Secret Service: run through ./scripts/test.sh"]
 async fn alice_in_the_app_chats_with_bob_at_a_terminal() {
     let scratch = tempfile::tempdir().unwrap();
-    let artifacts = support::artifacts_dir("chat");
+    let artifacts = artifacts_dir("chat");
     let scene = AppScene::open(scratch.path(), APP.as_ref()).await;
     let app = &scene.app;
 
@@ -99,23 +99,19 @@ async fn alice_in_the_app_chats_with_bob_at_a_terminal() {
         .expect("the composer");
     composer.send_keys("Hello Bob, from the app").await.unwrap();
     // As a person would: the words are in the box before Enter.
-    let started = std::time::Instant::now();
-    while composer.prop("value").await.unwrap().as_deref() != Some("Hello Bob, from the app") {
-        assert!(
-            started.elapsed() < WAIT,
-            "the composer never showed the words"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let typed = wait_until_async(WAIT, || async {
+        composer.prop("value").await.unwrap().as_deref() == Some("Hello Bob, from the app")
+    })
+    .await;
+    assert!(typed, "the composer never showed the words");
     composer.send_keys("\u{E007}").await.unwrap(); // Enter
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    app.screenshot(&artifacts.join("sent.png")).await;
     app.wait_for_content(
         "[data-testid=message][data-mine=true]",
         "Hello Bob, from the app",
         WAIT,
     )
     .await;
+    app.screenshot(&artifacts.join("sent.png")).await;
     app.wait_for_content(
         "[data-testid=message][data-mine=true][data-state=sent]",
         "Hello Bob, from the app",
@@ -168,7 +164,8 @@ async fn alice_in_the_app_chats_with_bob_at_a_terminal() {
     }
     app.wait_for_content("[data-testid=thread]", "XSS-15", WAIT)
         .await;
-    // Give any handler that would fire a moment to do so.
+    // Give any handler that would fire a moment to do so: only time shows
+    // that nothing runs.
     tokio::time::sleep(Duration::from_millis(500)).await;
     // The thread is virtualised: scroll it top to bottom and look at every
     // message body as it is rendered.

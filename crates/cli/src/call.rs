@@ -645,6 +645,7 @@ async fn follow(
     let mut hang_up_at: Option<tokio::time::Instant> = None;
     let far = tokio::time::Instant::now() + Duration::from_secs(86_400 * 365);
     let mut announced = None;
+    let mut path = None;
     loop {
         let current = engine.current().filter(|v| v.call_id == call_id);
         let Some(view) = current else {
@@ -654,6 +655,16 @@ async fn follow(
         if announced != Some(view.stage) {
             announced = Some(view.stage);
             say(&format!("{:?}", view.stage).to_lowercase());
+        }
+        // Which way media goes, from the first quality reading on.
+        let relayed = view.quality.map(|q| q.relayed);
+        if relayed.is_some() && relayed != path {
+            path = relayed;
+            say(if path == Some(true) {
+                "media through a relay"
+            } else {
+                "media direct"
+            });
         }
         if view.stage == CallStage::Connected && hang_up_at.is_none() {
             hang_up_at = duration.map(|d| tokio::time::Instant::now() + d);

@@ -425,15 +425,20 @@ impl Terminal {
                 seen.insert(message.key.clone(), fingerprint(&message));
             }
         }
+        // Caught up: whatever arrives or changes from now on is printed.
+        eprintln!("watching for new messages");
         loop {
             let event = tokio::select! {
                 event = self.events.recv() => event,
                 _ = tokio::signal::ctrl_c() => return Ok(()),
             };
             let Some(event) = event else { return Ok(()) };
-            let ClientEvent::Messages { messages, .. } = event else {
+            let ClientEvent::Messages { mut messages, .. } = event else {
                 continue;
             };
+            // A catch-up brings several at once, newest first: they are
+            // printed in the order they were written.
+            messages.sort_by_cached_key(|m| convene_core::chat::time::normalize(&m.created_at));
             for message in messages {
                 if !matches!(message.delivery, Delivery::Sent) {
                     continue;

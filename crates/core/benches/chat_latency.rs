@@ -14,9 +14,6 @@
 //! `cargo bench -p convene-core --bench chat_latency`. `BENCH_MESSAGES`
 //! changes the number of messages timed in (1) (default 200).
 
-#[path = "../../../tests/support/person.rs"]
-mod person;
-
 use std::collections::HashMap;
 use std::future::pending;
 use std::io::{BufRead, BufReader};
@@ -34,6 +31,7 @@ use convene_core::session::{AccountProfile, Sessions};
 use convene_core::vault::{Vault, VaultKind};
 use convene_core::{AccountOptions, Client, ClientConfig, ClientEvent, EventStream, MonitorTiming};
 use convene_proto::graph::{Chat, ChatMessage};
+use convene_test_support::browser;
 use serde_json::json;
 
 const READY_PREFIX: &str = "convene-server listening on http://";
@@ -140,7 +138,7 @@ impl Drop for Server {
 
 // ---------------------------------------------------------------- people
 
-/// A signed-in person (ephemeral vault), as in tests/support/chat.rs.
+/// A signed-in person (ephemeral vault), as in convene-e2e's `chat` helpers.
 struct Account {
     vault: Vault,
     profile: AccountProfile,
@@ -170,7 +168,7 @@ impl Account {
                 move |url| {
                     let url = url.clone();
                     let who = who.clone();
-                    tokio::spawn(async move { person::sign_in_at(url, &who, "convene").await });
+                    tokio::spawn(async move { browser::sign_in_at(url, &who, "convene").await });
                     Ok(())
                 },
                 pending(),

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 use convene_media::camera::{list_cameras, CameraRequest, PipewireCamera};
 use convene_media::{MediaError, VideoSource};
 use convene_test_support::pipewire::Session;
+use convene_test_support::wait::wait_for;
 
 /// This process's PipeWire clients find the daemon through this variable
 /// (one test in this binary, so nothing else reads it meanwhile).
@@ -21,15 +22,8 @@ fn use_session(session: &Session) {
 
 /// Waits until `f` returns `Some`, for up to ten seconds (WirePlumber
 /// takes a moment to find the camera and choose a default).
-fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        if let Some(value) = f() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "{what}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
+fn eventually<T>(what: &str, f: impl FnMut() -> Option<T>) -> T {
+    wait_for(Duration::from_secs(10), f).unwrap_or_else(|| panic!("{what}"))
 }
 
 #[test]

@@ -13,16 +13,13 @@
 //! rate limit is switched off (`--graph-rate-limit 0`): with the default
 //! 50/s a sender would be throttled.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
 use std::time::{Duration, Instant};
 
+use convene_test_support::server_api::graph::{graph_token, group_of, BOB_OID, CAROL_OID};
+use convene_test_support::server_api::oidc::ALICE_OID;
+use convene_test_support::server_api::ServerCommand;
 use reqwest::StatusCode;
 use serde_json::json;
-use support::graph::{graph_token, group_of, BOB_OID, CAROL_OID};
-use support::oidc::ALICE_OID;
-use support::ServerCommand;
 
 fn percentile(sorted: &[Duration], q: f64) -> Duration {
     if sorted.is_empty() {

@@ -1,14 +1,12 @@
 //! The Graph-compatible chat API (`/v1.0`) of a running `--dev` server,
 //! with Graph tokens from its dev issuer.
 
-mod support;
-
 use std::collections::HashSet;
 
+use convene_test_support::server_api::oidc::*;
+use convene_test_support::server_api::{ServerCommand, ServerProcess};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::oidc::*;
-use support::ServerProcess;
 
 const REDIRECT_URI: &str = "http://127.0.0.1:53682/callback";
 const BOB_OID: &str = "00000000-b0b0-4000-8000-000000000002";
@@ -329,7 +327,7 @@ async fn a_created_message_survives_a_restart() {
     let finished = server.stop();
     assert_eq!(finished.status.code(), Some(0), "{}", finished.stderr);
 
-    let server = support::ServerCommand::dev(dir.path()).start();
+    let server = ServerCommand::dev(dir.path()).start();
     // The issuer names the Host, so a new port needs a new token.
     let bob = graph_token(&server, "bob@convene.example").await;
     let (status, page) = get(
@@ -707,7 +705,7 @@ async fn outsiders_cannot_change_messages() {
 async fn a_caller_over_the_rate_limit_is_told_when_to_retry() {
     let dir = tempfile::tempdir().unwrap();
     write_keys(dir.path());
-    let server = support::ServerCommand::dev(dir.path())
+    let server = ServerCommand::dev(dir.path())
         .args(["--graph-rate-limit", "2"])
         .start();
     let alice = graph_token(&server, "alice@convene.example").await;

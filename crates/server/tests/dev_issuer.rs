@@ -2,14 +2,12 @@
 //! would: discovery, JWKS, the sign-in form, the code with PKCE, tokens,
 //! refresh; and the ways each step refuses a bad request.
 
-mod support;
-
+use convene_test_support::server_api::oidc::*;
+use convene_test_support::server_api::{get_json, ServerCommand, ServerProcess};
 use jsonwebtoken::jwk::JwkSet;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use reqwest::StatusCode;
 use serde_json::Value;
-use support::oidc::*;
-use support::{get_json, ServerCommand, ServerProcess};
 
 fn assert_entra_error(status: StatusCode, body: &Value, error: &str) {
     assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");

@@ -2,8 +2,6 @@
 //! own issuer, tenant mode against a remote authority (a second server),
 //! and forwarding to a (fake) ACS resource with HMAC-signed requests.
 
-mod support;
-
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 
@@ -16,10 +14,10 @@ use convene_server::acs::signing::{self, SignedHeaders};
 use convene_server::acs::AccessKey;
 use convene_server::issuer::Clock;
 use convene_server::CommunicationTokens;
+use convene_test_support::server_api::oidc::*;
+use convene_test_support::server_api::{ServerCommand, ServerProcess};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::oidc::*;
-use support::{ServerCommand, ServerProcess};
 
 const BOB_OID: &str = "00000000-b0b0-4000-8000-000000000002";
 const REDIRECT_URI: &str = "http://127.0.0.1:53682/callback";

@@ -1,12 +1,10 @@
 //! Every route added for mentions, members, read state and presence
 //! answers a request without a token with Graph's 401 envelope.
 
-mod support;
-
+use convene_test_support::server_api::graph::*;
+use convene_test_support::server_api::oidc::*;
 use reqwest::{Method, StatusCode};
 use serde_json::json;
-use support::graph::*;
-use support::oidc::*;
 
 #[tokio::test]
 async fn new_routes_need_a_token() {

@@ -2,12 +2,10 @@
 //! (`markChatReadForUser`, `markChatUnreadForUser`, the chat's `viewpoint`
 //! and the members' `lastMessageReadDateTime` extension).
 
-mod support;
-
+use convene_test_support::server_api::graph::*;
+use convene_test_support::server_api::oidc::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::graph::*;
-use support::oidc::*;
 
 fn new_member(bind: String) -> Value {
     json!({

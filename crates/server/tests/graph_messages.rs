@@ -1,12 +1,11 @@
 //! Messages as Graph clients write them: mentions, replies (a
 //! `messageReference` attachment), and retried sends with `Idempotency-Key`.
 
-mod support;
-
+use convene_test_support::server_api::graph::*;
+use convene_test_support::server_api::oidc::*;
+use convene_test_support::server_api::{ServerCommand, ServerProcess};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::graph::*;
-use support::oidc::*;
 
 fn mention_of_bob() -> Value {
     json!({"id": 0, "mentionText": "Bob", "mentioned": {"user": {
@@ -133,7 +132,7 @@ async fn mentions_and_replies_that_do_not_add_up_are_bad_requests() {
 }
 
 async fn send_with_key(
-    server: &support::ServerProcess,
+    server: &ServerProcess,
     token: &str,
     chat: &str,
     key: &str,
@@ -171,7 +170,7 @@ async fn a_retried_send_with_the_same_idempotency_key_is_stored_once_even_across
 
     let finished = server.stop();
     assert_eq!(finished.status.code(), Some(0), "{}", finished.stderr);
-    let server = support::ServerCommand::dev(dir.path()).start();
+    let server = ServerCommand::dev(dir.path()).start();
     let alice = graph_token(&server, "alice@convene.example").await;
     let (status, after) = send_with_key(&server, &alice, &chat, "send-1", "once").await;
     assert_eq!(status, StatusCode::CREATED, "{after}");

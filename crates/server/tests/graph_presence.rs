@@ -1,12 +1,10 @@
 //! Graph's presence routes on a running server: reads, many at once,
 //! setPresence/clearPresence, scopes and bad input.
 
-mod support;
-
+use convene_test_support::server_api::graph::*;
+use convene_test_support::server_api::oidc::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::graph::*;
-use support::oidc::*;
 
 const PRESENCE_RW: &str = "https://graph.microsoft.com/Presence.ReadWrite";
 

@@ -1,11 +1,9 @@
 //! The HTTP endpoints of a running server, over a real socket.
 
-mod support;
-
 use convene_proto::{ServerMode, ServerVersion, PROTOCOL_VERSION};
+use convene_test_support::server_api::{get_json, users_on_disk, ServerCommand};
 use reqwest::StatusCode;
 use serde_json::json;
-use support::{get_json, ServerCommand};
 
 #[tokio::test]
 async fn healthz_answers_status_ok() {
@@ -76,5 +74,5 @@ async fn tenant_mode_serves_the_same_endpoints_and_says_tenant() {
     // No demo users outside dev mode.
     let finished = server.stop();
     assert!(finished.status.success(), "{finished:#?}");
-    assert!(support::users_on_disk(&dir.path().join("convene.db")).is_empty());
+    assert!(users_on_disk(&dir.path().join("convene.db")).is_empty());
 }

@@ -1,12 +1,10 @@
 //! Starting, stopping and restarting the real binary.
 #![cfg(unix)]
 
-mod support;
-
 use std::time::Duration;
 
 use convene_server::{DEMO_TENANT_ID, DEMO_USERS, FABRIKAM_TENANT_ID};
-use support::{get_json, users_on_disk, ServerCommand, READY_PREFIX};
+use convene_test_support::server_api::{get_json, users_on_disk, ServerCommand, READY_PREFIX};
 
 /// Well under the server's 10 s grace period: a prompt stop, not a timeout.
 const PROMPT: Duration = Duration::from_secs(5);

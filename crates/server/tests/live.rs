@@ -1,16 +1,14 @@
 //! The live WebSocket against a running server, with a real WebSocket
 //! client: hints, typing, presence, refusals, and the frame size limit.
 
-mod support;
-
 use std::time::Duration;
 
+use convene_test_support::server_api::graph::*;
+use convene_test_support::server_api::oidc::*;
+use convene_test_support::server_api::ServerProcess;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::graph::*;
-use support::oidc::*;
-use support::ServerProcess;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 

@@ -1,10 +1,8 @@
 //! Where settings come from, and how startup failures are reported.
 
-mod support;
-
 use std::net::TcpListener;
 
-use support::{get_json, ServerCommand};
+use convene_test_support::server_api::{get_json, ServerCommand};
 
 const TENANT_A: &str = "11111111-1111-4111-8111-111111111111";
 const TENANT_B: &str = "22222222-2222-4222-8222-222222222222";

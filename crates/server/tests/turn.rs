@@ -2,20 +2,18 @@
 //! (`turnserver`, Debian package `coturn`) accepting that credential for a
 //! TURN Allocate.
 
-mod support;
-
 use std::net::UdpSocket;
 use std::time::Duration;
 
 use base64::Engine;
 use convene_test_support::coturn::Coturn;
+use convene_test_support::server_api::graph::*;
+use convene_test_support::server_api::oidc::*;
+use convene_test_support::server_api::{ServerCommand, ServerProcess};
 use hmac::{Hmac, Mac};
 use md5::{Digest, Md5};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::graph::*;
-use support::oidc::*;
-use support::{ServerCommand, ServerProcess};
 
 const SECRET: &str = "correct-horse-battery-staple";
 const REALM: &str = "convene.test";

@@ -3,7 +3,9 @@
 
 use std::net::UdpSocket;
 use std::process::{Child, Command};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::wait::wait_until;
 
 /// A running coturn, stopped when dropped.
 pub struct Coturn {
@@ -98,13 +100,12 @@ impl Coturn {
         binding.extend_from_slice(&[7; 12]);
         // Until it listens, the kernel refuses at once (ICMP port
         // unreachable): a deadline, not a count of tries.
-        let deadline = Instant::now() + Duration::from_secs(15);
-        while Instant::now() < deadline {
+        let answered = wait_until(Duration::from_secs(15), || {
             let _ = socket.send(&binding);
-            if socket.recv(&mut [0; 512]).is_ok() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+            socket.recv(&mut [0; 512]).is_ok()
+        });
+        if answered {
+            return;
         }
         let exited = self.child.try_wait();
         let log = std::fs::read_to_string(self.dir.path().join("turn.log")).unwrap_or_default();

@@ -6,7 +6,9 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::wait::{wait_for, wait_until};
 
 pub struct Dunst {
     child: Child,
@@ -56,10 +58,9 @@ impl Dunst {
         // D-Bus activation may have started another notification service on
         // this private bus (an earlier test's app notified): it goes, so
         // that the test talks to the dunst it configured.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
+        let took_it = wait_until(Duration::from_secs(10), || {
             match service_owner_pid() {
-                Some(pid) if pid == dunst.child.id() => return dunst,
+                Some(pid) if pid == dunst.child.id() => return true,
                 Some(other) => {
                     let _ = Command::new("kill").arg(other.to_string()).status();
                 }
@@ -68,12 +69,10 @@ impl Dunst {
             if dunst.child.try_wait().ok().flatten().is_some() {
                 dunst.child = spawn();
             }
-            assert!(
-                Instant::now() < deadline,
-                "dunst did not take the notification service"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+            false
+        });
+        assert!(took_it, "dunst did not take the notification service");
+        dunst
     }
 
     /// Notifications on screen now.
@@ -90,18 +89,12 @@ impl Dunst {
 
     /// Waits until `count` notifications are on screen.
     pub fn wait_displayed(&self, count: usize, timeout: Duration) {
-        let deadline = Instant::now() + timeout;
-        loop {
-            let now = self.displayed();
-            if now == count {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{now} notifications on screen, expected {count}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let mut now = 0;
+        let shown = wait_until(timeout, || {
+            now = self.displayed();
+            now == count
+        });
+        assert!(shown, "{now} notifications on screen, expected {count}");
     }
 
     /// Closes every notification, as a person dismissing them would.
@@ -126,21 +119,18 @@ impl Dunst {
             .expect("run dunstctl");
         assert!(status.success(), "dunstctl context: {status}");
         // dunst runs the menu on its own thread; wait for it to be read.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Ok(text) = std::fs::read_to_string(&menu) {
-                let mut labels: Vec<String> = text
-                    .lines()
-                    .filter_map(|line| line.strip_prefix('#'))
-                    .filter_map(|line| line.split(" (").next())
-                    .map(str::to_owned)
-                    .collect();
-                labels.sort();
-                return labels;
-            }
-            assert!(Instant::now() < deadline, "dunst showed no menu");
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let text = wait_for(Duration::from_secs(10), || {
+            std::fs::read_to_string(&menu).ok()
+        })
+        .expect("dunst showed no menu");
+        let mut labels: Vec<String> = text
+            .lines()
+            .filter_map(|line| line.strip_prefix('#'))
+            .filter_map(|line| line.split(" (").next())
+            .map(str::to_owned)
+            .collect();
+        labels.sort();
+        labels
     }
 }
 

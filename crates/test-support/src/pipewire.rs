@@ -7,7 +7,9 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::wait::wait_until;
 
 /// pipewire and wireplumber with their sockets and state in one directory.
 pub struct Session {
@@ -117,24 +119,19 @@ impl Session {
 
     /// Waits up to ten seconds for `from` to feed `to`.
     pub fn wait_for_link(&self, from: &str, to: &str) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while !self.is_linked(from, to) {
-            assert!(Instant::now() < deadline, "{from} never fed {to}");
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        assert!(
+            wait_until(Duration::from_secs(10), || self.is_linked(from, to)),
+            "{from} never fed {to}"
+        );
     }
 
     /// Waits up to ten seconds for the node to be there, or not.
     pub fn wait_for_node(&self, name: &str, present: bool) {
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.has_node(name) != present {
-            assert!(
-                Instant::now() < deadline,
-                "node {name} still {}",
-                if present { "missing" } else { "there" }
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        assert!(
+            wait_until(Duration::from_secs(10), || self.has_node(name) == present),
+            "node {name} still {}",
+            if present { "missing" } else { "there" }
+        );
     }
 
     /// What a client's `PIPEWIRE_RUNTIME_DIR` must be to reach this daemon.
@@ -173,9 +170,8 @@ fn test_cameras(cameras: &[(&str, &str)]) -> String {
 }
 
 fn wait_for_socket(path: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !path.exists() {
-        assert!(Instant::now() < deadline, "pipewire did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    assert!(
+        wait_until(Duration::from_secs(10), || path.exists()),
+        "pipewire did not start"
+    );
 }

@@ -5,7 +5,9 @@
 
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::wait::wait_until;
 
 pub struct Pulse {
     child: Child,
@@ -166,17 +168,13 @@ impl Pulse {
 }
 
 fn wait_until_ready(server: &str, socket: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if socket.exists() && pactl(server, &["info"]).is_ok_and(|o| o.status.success()) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the private PulseAudio daemon did not come up on {server}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let up = wait_until(Duration::from_secs(15), || {
+        socket.exists() && pactl(server, &["info"]).is_ok_and(|o| o.status.success())
+    });
+    assert!(
+        up,
+        "the private PulseAudio daemon did not come up on {server}"
+    );
 }
 
 /// The samples [`Pulse::record`] wrote.

@@ -165,7 +165,7 @@ impl Peer {
             // mDNS needs multicast, which containers and test namespaces
             // lack; host candidates carry plain addresses instead. A
             // browser's `.local` candidates are skipped, and its checks
-            // still reach us (peer-reflexive; tests/browser_peer.rs).
+            // still reach us (peer-reflexive; crates/e2e/tests/browser_peer.rs).
             .with_multicast_dns_mode(MulticastDnsMode::Disabled)
             .with_include_loopback_candidate(true)
             .build();

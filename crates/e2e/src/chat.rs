@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use convene_core::chat::view::{Draft, ThreadMessage};
 use convene_core::chat::{ChatStorage, GraphChats, GraphError, PollTiming};
+use convene_core::clock::Clock;
 use convene_core::config::ConfigLayer;
 use convene_core::session::Resource;
 use convene_core::session::{AccountProfile, Sessions};
@@ -51,7 +52,14 @@ impl Account {
 
     /// A running client for this account, its chat cache in `cache_dir`.
     pub async fn client(&self, cache_dir: &Path) -> (Client, EventStream) {
-        let sessions = sessions(&self.vault, &self.config);
+        self.client_on(cache_dir, convene_core::clock::system())
+            .await
+    }
+
+    /// As [`Account::client`], judging token expiry by `clock` (a
+    /// [`convene_core::clock::ManualClock`] lets a test age tokens at once).
+    pub async fn client_on(&self, cache_dir: &Path, clock: Clock) -> (Client, EventStream) {
+        let sessions = sessions(&self.vault, &self.config).with_clock(clock);
         sessions
             .switch_to(&self.profile.user_id)
             .await
@@ -85,27 +93,29 @@ impl Account {
             convene_core::http::client(Duration::from_secs(10)),
             self.config.graph_url.clone(),
         );
-        // Tests that throttle the server get throttled here too: wait as told.
-        let mut page = loop {
-            match graph.newest_messages(&token, chat_id).await {
-                Err(GraphError::Throttled { retry_after }) => tokio::time::sleep(retry_after).await,
-                other => break other.unwrap(),
-            }
-        };
+        let mut page = as_told(|| graph.newest_messages(&token, chat_id)).await;
         let mut all = std::mem::take(&mut page.value);
         while let Some(link) = page.next_link.take() {
-            page = loop {
-                match graph.next_page(&token, &link).await {
-                    Err(GraphError::Throttled { retry_after }) => {
-                        tokio::time::sleep(retry_after).await
-                    }
-                    other => break other.unwrap(),
-                }
-            };
+            page = as_told(|| graph.next_page(&token, &link)).await;
             all.append(&mut page.value);
         }
         all.reverse();
         all
+    }
+}
+
+/// Tests that throttle the server get throttled here too: a throttled
+/// request is made again after the wait the server asked for.
+async fn as_told<T, F, Fut>(mut request: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, GraphError>>,
+{
+    loop {
+        match request().await {
+            Err(GraphError::Throttled { retry_after }) => tokio::time::sleep(retry_after).await,
+            other => return other.unwrap(),
+        }
     }
 }
 
@@ -116,7 +126,9 @@ async fn sign_in_with(sessions: &Sessions, username: &str) -> AccountProfile {
             move |url| {
                 let url = url.clone();
                 let who = who.clone();
-                tokio::spawn(async move { super::person::sign_in_at(url, &who, "convene").await });
+                tokio::spawn(async move {
+                    convene_test_support::browser::sign_in_at(url, &who, "convene").await
+                });
                 Ok(())
             },
             pending(),

@@ -8,8 +8,6 @@
 //! Needs Debian's chromium and chromium-driver (scripts/setup.sh installs
 //! them); without them the test fails and says so.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -23,6 +21,7 @@ use convene_core::call::peer::{Peer, PeerEvent, PeerSettings};
 use convene_media::{
     AudioFormat, AudioFrame, AudioSink, MediaError, PatternSource, ToneSource, VideoFrame,
 };
+use convene_test_support::wait::wait_until_async;
 use serde_json::{json, Value};
 use tokio::sync::mpsc;
 
@@ -109,7 +108,7 @@ impl Drop for Chromedriver {
 }
 
 async fn chromium() -> (fantoccini::Client, Chromedriver) {
-    let port = support::free_port();
+    let port = convene_test_support::free_port();
     let driver = Command::new("chromedriver")
         .arg(format!("--port={port}"))
         .stdout(Stdio::null())
@@ -119,7 +118,7 @@ async fn chromium() -> (fantoccini::Client, Chromedriver) {
             panic!("chromedriver is not installed (Debian chromium-driver; scripts/setup.sh): {e}")
         });
     let driver = Chromedriver(driver);
-    support::wait_for_port(
+    convene_test_support::wait_for_port(
         format!("127.0.0.1:{port}").parse().unwrap(),
         Duration::from_secs(20),
     );
@@ -292,7 +291,27 @@ async fn exchange_audio_and_video(addresses: Addresses) {
         }
     }
     assert!(connected, "the connection with Chromium came up");
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    // Chromium receives Convene's audio and decodes its video.
+    let flowing = wait_until_async(Duration::from_secs(20), || async {
+        let inbound = js(
+            &browser,
+            r#"const done = arguments[arguments.length - 1];
+            window.pc.getStats().then(report => {
+              const inbound = {};
+              report.forEach(s => { if (s.type === 'inbound-rtp') inbound[s.kind] = s; });
+              done({
+                audioPackets: inbound.audio?.packetsReceived ?? 0,
+                videoFrames: inbound.video?.framesDecoded ?? 0,
+              });
+            }).catch(e => done({error: String(e)}));"#,
+            vec![],
+        )
+        .await;
+        inbound["audioPackets"].as_u64().unwrap_or(0) > 50
+            && inbound["videoFrames"].as_u64().unwrap_or(0) > 30
+    })
+    .await;
+    assert!(flowing, "Chromium receives Convene's audio and video");
 
     let stats = js(
         &browser,

@@ -3,17 +3,18 @@
 //! clock is moved forward by hand: tokens have the server's normal
 //! lifetime, and nothing waits for them to age.
 
-mod support;
-
 use std::future::pending;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use convene_core::clock::ManualClock;
 use convene_core::config::ConfigLayer;
 use convene_core::session::{Resource, Sessions};
 use convene_core::vault::{Vault, VaultKind};
 use convene_core::{Client, ClientConfig, ClientEvent, MonitorTiming};
-use support::server::DevServer;
+use convene_e2e::sessions::spend_refresh_token;
+use convene_test_support::browser;
+use convene_test_support::dev_server::DevServer;
+use convene_test_support::wait::wait_until_async;
 
 async fn refresh_token(vault: &Vault, sessions_key: &convene_core::vault::AccountKey) -> String {
     vault
@@ -48,7 +49,7 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
             |url| {
                 let url = url.clone();
                 tokio::spawn(async move {
-                    support::person::sign_in_at(url, "alice@convene.example", "convene").await
+                    browser::sign_in_at(url, "alice@convene.example", "convene").await
                 });
                 Ok(())
             },
@@ -78,7 +79,7 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
 
     // Renewed at sign-in, nothing is due for most of an hour.
     clock.advance(Duration::from_secs(45 * 60));
-    // Three of the keeper's checks.
+    // Three of the keeper's checks: only time shows that nothing happens.
     tokio::time::sleep(Duration::from_millis(750)).await;
     assert_eq!(
         refresh_token(&vault, &key).await,
@@ -89,7 +90,7 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
     // Nobody asks for a token, yet past its renewal margin the refresh
     // token rotates: the client renewed ahead of expiry by itself.
     clock.advance(Duration::from_secs(14 * 60));
-    let renewed = wait_until(Duration::from_secs(10), || async {
+    let renewed = wait_until_async(Duration::from_secs(10), || async {
         refresh_token(&vault, &key).await != at_sign_in
     })
     .await;
@@ -100,8 +101,8 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
     // would look to the issuer like this client retrying a rotation whose
     // answer it lost, which it forgives.) The client reports it once.
     let current = refresh_token(&vault, &key).await;
-    if let Some(next) = support::sessions::spend_refresh_token(&server, &current).await {
-        support::sessions::spend_refresh_token(&server, &next).await;
+    if let Some(next) = spend_refresh_token(&server, &current).await {
+        spend_refresh_token(&server, &next).await;
     }
     // The client learns of it at its next renewal, an hour on.
     clock.advance(Duration::from_secs(3600));
@@ -116,22 +117,4 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
     .await
     .expect("the client reports the ended session within 20 s");
     assert_eq!(expired.username, "alice@convene.example");
-}
-
-/// Polls `condition` every 50 ms until it holds or `within` runs out.
-async fn wait_until<F, Fut>(within: Duration, condition: F) -> bool
-where
-    F: Fn() -> Fut,
-    Fut: std::future::Future<Output = bool>,
-{
-    let deadline = Instant::now() + within;
-    loop {
-        if condition().await {
-            return true;
-        }
-        if Instant::now() >= deadline {
-            return false;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
 }

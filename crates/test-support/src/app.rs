@@ -5,12 +5,14 @@ use std::net::SocketAddr;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 
-use super::{free_port, wait_for_port};
+use crate::wait::{wait_for_async, wait_until, wait_until_async};
+use crate::workspace::{free_port, wait_for_port};
 
 /// tauri-driver, from PATH or cargo's bin directory.
 fn tauri_driver_binary() -> PathBuf {
@@ -129,10 +131,9 @@ impl Drop for TauriDriver {
         let group = -(self.child.id() as libc::pid_t);
         // SAFETY: kill(2) on the process group this driver leads.
         unsafe { libc::kill(group, libc::SIGTERM) };
-        let deadline = Instant::now() + Duration::from_secs(3);
-        while Instant::now() < deadline && matches!(self.child.try_wait(), Ok(None)) {
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        wait_until(Duration::from_secs(3), || {
+            !matches!(self.child.try_wait(), Ok(None))
+        });
         // SAFETY: as above; whatever is left of the group goes now.
         unsafe { libc::kill(group, libc::SIGKILL) };
         let _ = self.child.wait();
@@ -154,42 +155,48 @@ impl App {
         timeout: Duration,
     ) -> Duration {
         let started = Instant::now();
-        let mut last = None;
-        while started.elapsed() < timeout {
+        let last = Mutex::new(None);
+        let seen = wait_until_async(timeout, || async {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                last = element.attr(attribute).await.ok().flatten();
-                if last.as_deref() == Some(value) {
-                    return started.elapsed();
-                }
+                let now = element.attr(attribute).await.ok().flatten();
+                *last.lock().unwrap() = now;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{css} never had {attribute}={value:?} within {timeout:?}; last seen {last:?}");
+            last.lock().unwrap().as_deref() == Some(value)
+        })
+        .await;
+        let last = last.into_inner().unwrap();
+        assert!(
+            seen,
+            "{css} never had {attribute}={value:?} within {timeout:?}; last seen {last:?}"
+        );
+        started.elapsed()
     }
 
     /// Waits for the element to contain `expected` in its text.
     pub async fn wait_for_text(&self, css: &str, expected: &str, timeout: Duration) {
-        let started = Instant::now();
-        let mut last = None;
-        while started.elapsed() < timeout {
+        let last = Mutex::new(None);
+        let seen = wait_until_async(timeout, || async {
             if let Ok(element) = self.client.find(Locator::Css(css)).await {
-                last = element.text().await.ok();
-                if last.as_deref().is_some_and(|t| t.contains(expected)) {
-                    return;
-                }
+                let now = element.text().await.ok();
+                *last.lock().unwrap() = now;
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{css} never showed {expected:?} within {timeout:?}; last seen {last:?}");
+            let last = last.lock().unwrap();
+            last.as_deref().is_some_and(|t| t.contains(expected))
+        })
+        .await;
+        let last = last.into_inner().unwrap();
+        assert!(
+            seen,
+            "{css} never showed {expected:?} within {timeout:?}; last seen {last:?}"
+        );
     }
 
     /// Waits for the element's `textContent` to contain `expected`: also
     /// text that the layout truncates with an ellipsis, which WebDriver's
     /// rendered text leaves out.
     pub async fn wait_for_content(&self, css: &str, expected: &str, timeout: Duration) {
-        let started = Instant::now();
-        let mut last = None;
-        while started.elapsed() < timeout {
+        let last = Mutex::new(None);
+        let seen = wait_until_async(timeout, || async {
             let found = self
                 .client
                 .execute(
@@ -197,35 +204,50 @@ impl App {
                     vec![serde_json::Value::String(css.to_owned())],
                 )
                 .await;
+            let mut last = last.lock().unwrap();
             if let Ok(serde_json::Value::String(text)) = found {
-                if text.contains(expected) {
-                    return;
-                }
-                last = Some(text);
+                *last = Some(text);
             }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        panic!("{css} never contained {expected:?} within {timeout:?}; last seen {last:?}");
+            last.as_deref().is_some_and(|t| t.contains(expected))
+        })
+        .await;
+        let last = last.into_inner().unwrap();
+        assert!(
+            seen,
+            "{css} never contained {expected:?} within {timeout:?}; last seen {last:?}"
+        );
+    }
+
+    /// Waits until no element matches `css` (a view has closed).
+    pub async fn wait_for_absent(&self, css: &str, timeout: Duration) {
+        let gone = wait_until_async(timeout, || async {
+            self.client.find(Locator::Css(css)).await.is_err()
+        })
+        .await;
+        assert!(gone, "{css} still there after {timeout:?}");
     }
 
     /// Clicks the element once it is there.
     pub async fn click(&self, css: &str) {
-        let started = Instant::now();
-        loop {
+        let last_error = Mutex::new(None);
+        let element = wait_for_async(Duration::from_secs(10), || async {
             match self.client.find(Locator::Css(css)).await {
-                Ok(element) => {
-                    element
-                        .click()
-                        .await
-                        .unwrap_or_else(|e| panic!("click {css}: {e}"));
-                    return;
+                Ok(element) => Some(element),
+                Err(e) => {
+                    *last_error.lock().unwrap() = Some(e.to_string());
+                    None
                 }
-                Err(e) if started.elapsed() > Duration::from_secs(10) => {
-                    panic!("{css} not found to click: {e}")
-                }
-                Err(_) => tokio::time::sleep(Duration::from_millis(100)).await,
             }
-        }
+        })
+        .await
+        .unwrap_or_else(|| {
+            let error = last_error.lock().unwrap().take().unwrap_or_default();
+            panic!("{css} not found to click: {error}")
+        });
+        element
+            .click()
+            .await
+            .unwrap_or_else(|e| panic!("click {css}: {e}"));
     }
 
     pub async fn text(&self, css: &str) -> String {
@@ -294,21 +316,14 @@ pub fn app_pid(application: &Path, home: &AppHome) -> Option<u32> {
 
 /// Waits until process `pid` has gone.
 pub fn wait_for_exit(pid: u32, timeout: Duration) {
-    let started = Instant::now();
-    while Path::new(&format!("/proc/{pid}")).exists() {
+    let gone = wait_until(timeout, || {
         // A zombie has exited; its parent (WebKitWebDriver) reaps it later.
         let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-        if state
-            .rsplit(')')
-            .next()
-            .is_some_and(|rest| rest.trim_start().starts_with('Z'))
-        {
-            return;
-        }
-        assert!(
-            started.elapsed() < timeout,
-            "process {pid} still runs after {timeout:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+        !Path::new(&format!("/proc/{pid}")).exists()
+            || state
+                .rsplit(')')
+                .next()
+                .is_some_and(|rest| rest.trim_start().starts_with('Z'))
+    });
+    assert!(gone, "process {pid} still runs after {timeout:?}");
 }

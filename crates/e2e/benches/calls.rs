@@ -13,19 +13,13 @@
 //! Needs a Secret Service and release builds: `./scripts/bench-calls.sh`
 //! sets that up. Prints figures; it never fails on a timing.
 
-#[path = "../tests/support/mod.rs"]
-mod support;
-
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
-use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use convene_e2e::voice::write_voice;
+use convene_test_support::dev_server::DevServer;
+use convene_test_support::procs::{context_switches, rss_kib, thread_cpu_seconds};
+use convene_test_support::terminal::{Person, Running};
 use serde_json::Value;
-use support::procs::{context_switches, rss_kib, thread_cpu_seconds};
-use support::server::DevServer;
-use support::terminal::Person;
-use support::voice::write_voice;
 
 const BOB: &str = "bob@convene.example";
 const SETUP_CALLS: usize = 20;
@@ -171,8 +165,8 @@ fn call(
         "--video",
         video,
     ];
-    let bob_side = spawn(bob, &answer);
-    std::thread::sleep(Duration::from_millis(800));
+    let mut bob_side = Running::spawn("bob", bob.command(&answer));
+    bob_side.wait_for("waiting for a call", Duration::from_secs(20));
     let place = [
         "call",
         BOB,
@@ -184,16 +178,16 @@ fn call(
         "--duration",
         duration,
     ];
-    let (alice_side, connected) = spawn_watching(alice, &place);
+    let mut alice_side = Running::spawn("alice", alice.command(&place));
     let usage = measure.map(|window| {
-        connected
-            .recv_timeout(Duration::from_secs(20))
-            .expect("the call connected");
+        alice_side.wait_for("call: connected", Duration::from_secs(20));
+        // Past the call's start-up: the steady state is measured.
         std::thread::sleep(Duration::from_secs(2));
         let (a, b) = (alice_side.id(), bob_side.id());
         let read = |pid| (thread_cpu_seconds(pid), context_switches(pid));
         let before = (read(a), read(b));
         let start = Instant::now();
+        // The measured window of real media.
         std::thread::sleep(window);
         let seconds = start.elapsed().as_secs_f64();
         let after = (read(a), read(b));
@@ -215,40 +209,10 @@ fn write_turns(path: &std::path::Path, frequency: f64, speaks_first: bool) {
     });
 }
 
-fn spawn(person: &Person, args: &[&str]) -> Child {
-    person
-        .command(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("start convene-cli")
-}
-
-/// Starts a call and reports when its stderr says it connected.
-fn spawn_watching(person: &Person, args: &[&str]) -> (Child, mpsc::Receiver<()>) {
-    let mut child = person
-        .command(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("start convene-cli");
-    let stderr = child.stderr.take().expect("piped");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if line == "call: connected" {
-                let _ = tx.send(());
-            }
-        }
-    });
-    (child, rx)
-}
-
-fn summary(child: Child) -> Value {
-    let output = child.wait_with_output().expect("convene-cli finished");
-    String::from_utf8_lossy(&output.stdout)
-        .lines()
-        .rev()
-        .find_map(|line| serde_json::from_str(line).ok())
-        .unwrap_or_else(|| panic!("a JSON summary: {output:?}"))
+/// The call's `--json` summary, once the process has ended.
+fn summary(side: Running) -> Value {
+    let finished = side.finish_within(Duration::from_secs(120));
+    finished
+        .last_json()
+        .unwrap_or_else(|| panic!("a JSON summary: {finished:?}"))
 }

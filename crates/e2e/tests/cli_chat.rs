@@ -2,16 +2,14 @@
 //! `send`, `chats`, `messages`, edits, reactions and deletions, with bodies
 //! shown sanitised; and an outbox that survives SIGKILL.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::Duration;
 
+use convene_test_support::dev_server::DevServer;
+use convene_test_support::terminal::Person;
 use serde_json::Value;
-use support::server::DevServer;
-use support::terminal::Person;
 
 const ALICE_OID: &str = "00000000-a11c-4000-8000-000000000001";
 const BOB_OID: &str = "00000000-b0b0-4000-8000-000000000002";
@@ -90,6 +88,7 @@ fn watch_prints_each_new_message_once_as_it_arrives() {
     let mut watch = alice
         .command(&["watch", "--json", "--interval-ms", "200"])
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start convene-cli watch");
     let (lines, received) = mpsc::channel();
@@ -99,8 +98,17 @@ fn watch_prints_each_new_message_once_as_it_arrives() {
             let _ = lines.send(line);
         }
     });
-    // Let the watch take its first look, then bob writes twice.
-    std::thread::sleep(Duration::from_millis(1500));
+    let (said, heard) = mpsc::channel();
+    let stderr = watch.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            let _ = said.send(line);
+        }
+    });
+    // Once the watch has taken its first look, bob writes twice.
+    let caught_up = std::iter::from_fn(|| heard.recv_timeout(Duration::from_secs(15)).ok())
+        .any(|line| line == "watching for new messages");
+    assert!(caught_up, "the watch never said it had caught up");
     bob.json_lines(&["send", &chat_id, "one", "--json"]);
     bob.json_lines(&["send", &chat_id, "<b>two</b>", "--json"]);
 
@@ -231,6 +239,7 @@ fn a_killed_client_delivers_its_outbox_exactly_once() {
             .stderr(Stdio::null())
             .spawn()
             .expect("start convene-cli flush");
+        // The varied moment of the kill is what the test is about.
         std::thread::sleep(Duration::from_millis(40 + round * 35));
         kill_hard(&mut flush);
     }
@@ -276,7 +285,7 @@ fn messages_wait_in_the_outbox_while_the_session_has_ended() {
     // While the messages wait, alice's session ends (a password change).
     tokio::runtime::Runtime::new()
         .unwrap()
-        .block_on(support::sessions::end_session(server, ALICE_OID));
+        .block_on(convene_e2e::sessions::end_session(server, ALICE_OID));
 
     // Delivering them now asks for a sign-in at once, and keeps them.
     let flush = alice.run(&["flush", "--wait", "30"]);

@@ -1,11 +1,10 @@
-//! Runs the real `convene-server` binary for integration tests.
+//! The server crate's own helpers: the real `convene-server` binary run
+//! with exactly the arguments and environment a test gives, and clients of
+//! its dev issuer ([`oidc`]) and Graph-shaped API ([`graph`]).
 //!
 //! Every server gets `--listen 127.0.0.1:0` (or says its own address) so that
 //! tests can run in parallel, and `CONVENE_*` variables from the outer
 //! environment are removed so that only what a test sets takes effect.
-
-// Each test binary uses a different part of these helpers.
-#![allow(dead_code)]
 
 pub mod graph;
 pub mod oidc;
@@ -18,6 +17,9 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
+
+use crate::wait::wait_for;
+use crate::workspace::workspace_binary;
 
 /// How long a debug build on a busy 2-core CI machine may take to start.
 pub const READY_TIMEOUT: Duration = Duration::from_secs(30);
@@ -64,7 +66,7 @@ impl ServerCommand {
     }
 
     fn command(&self) -> Command {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_convene-server"));
+        let mut command = Command::new(workspace_binary("convene-server"));
         for (key, _) in std::env::vars_os() {
             if key.to_string_lossy().starts_with("CONVENE_") {
                 command.env_remove(&key);
@@ -261,16 +263,7 @@ fn drain(mut pipe: impl Read + Send + 'static) -> JoinHandle<String> {
 }
 
 fn wait_with_timeout(child: &mut Child, timeout: Duration) -> Option<ExitStatus> {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(status) = child.try_wait().expect("try_wait") {
-            return Some(status);
-        }
-        if Instant::now() >= deadline {
-            return None;
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for(timeout, || child.try_wait().expect("try_wait"))
 }
 
 /// GETs `url` and returns the status and the JSON body.

@@ -7,7 +7,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
-use super::{terminate, workspace_binary};
+use crate::workspace::{terminate, workspace_binary};
 
 const READY_PREFIX: &str = "convene-server listening on http://";
 

@@ -2,14 +2,13 @@
 //! real `convene-server --dev`, with the real OS keyring (gnome-keyring in
 //! the test session) and a scripted browser filling the login form.
 
-mod support;
-
 use std::path::Path;
 use std::process::{Command, Output};
 
 use convene_core::config::DEV_TENANT_ID;
+use convene_test_support::dev_server::DevServer;
+use convene_test_support::{scripted_browser, workspace_binary};
 use serde_json::Value;
-use support::server::DevServer;
 
 const ALICE_OID: &str = "00000000-a11c-4000-8000-000000000001";
 
@@ -46,13 +45,9 @@ impl Terminal {
     }
 
     fn command(&self, username: &str, args: &[&str]) -> Command {
-        let browser = support::binaries_dir().join("examples/scripted_browser");
-        assert!(
-            browser.exists(),
-            "build the examples first (cargo test builds them)"
-        );
+        let browser = scripted_browser();
         let home = self.home.path();
-        let mut command = Command::new(support::workspace_binary("convene-cli"));
+        let mut command = Command::new(workspace_binary("convene-cli"));
         command
             .arg("--server")
             .arg(&self.server)
@@ -167,7 +162,7 @@ async fn a_revoked_session_asks_to_sign_in_again_and_loses_nothing_else() {
     assert!(terminal.run("alice", &["login"]).status.success());
 
     // Someone (a password change, an admin) spends the refresh token first.
-    support::sessions::end_session(&server, ALICE_OID).await;
+    convene_e2e::sessions::end_session(&server, ALICE_OID).await;
 
     let whoami = terminal.run("nobody", &["whoami"]);
     assert_eq!(whoami.status.code(), Some(4), "{whoami:?}");
@@ -198,12 +193,12 @@ async fn tokens_never_reach_files_logs_or_output() {
     };
 
     assert!(run(&["login"]).status.success());
-    let first = support::sessions::refresh_token_in_keyring(ALICE_OID)
+    let first = convene_e2e::sessions::refresh_token_in_keyring(ALICE_OID)
         .await
         .expect("stored");
     assert!(run(&["whoami", "--json"]).status.success());
     assert!(run(&["whoami"]).status.success());
-    let rotated = support::sessions::refresh_token_in_keyring(ALICE_OID)
+    let rotated = convene_e2e::sessions::refresh_token_in_keyring(ALICE_OID)
         .await
         .expect("stored");
     assert_ne!(first, rotated, "each renewal rotates the refresh token");
@@ -214,7 +209,7 @@ async fn tokens_never_reach_files_logs_or_output() {
     );
     assert!(run(&["logout"]).status.success());
     assert_eq!(
-        support::sessions::refresh_token_in_keyring(ALICE_OID).await,
+        convene_e2e::sessions::refresh_token_in_keyring(ALICE_OID).await,
         None
     );
 

@@ -5,7 +5,7 @@
 use convene_core::config::{DEV_CLIENT_ID, DEV_TENANT_ID};
 use convene_core::vault::{AccountKey, Vault, VaultKind};
 
-use super::server::DevServer;
+use convene_test_support::dev_server::DevServer;
 
 /// The refresh token the keyring holds for this demo user right now.
 pub async fn refresh_token_in_keyring(object_id: &str) -> Option<String> {

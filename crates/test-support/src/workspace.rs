@@ -1,24 +1,16 @@
-//! Helpers for end-to-end tests: the real convene-server, tauri-driver and
-//! the real app in a WebDriver session. Each test reads as its scenario.
-
-#![allow(dead_code)] // each test binary uses a different part of this module
-
-pub mod app;
-pub mod chat;
-pub mod person;
-pub mod procs;
-pub mod scene;
-pub mod server;
-pub mod sessions;
-pub mod terminal;
-pub mod voice;
+//! Where the workspace's built binaries and the repository's `artifacts/`
+//! are, whichever crate's test or benchmark asks, and small process and
+//! port helpers for the tests that start those binaries.
 
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-/// Directory holding the workspace's built binaries (`target/debug`): the
-/// test executable lives in its `deps/` folder.
+use crate::wait::wait_until;
+
+/// Directory holding the workspace's built binaries (`target/debug`, or
+/// `target/release` for a benchmark): the running test executable lives in
+/// its `deps/` folder, whichever crate it tests.
 pub fn binaries_dir() -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
     exe.parent()
@@ -38,11 +30,27 @@ pub fn workspace_binary(name: &str) -> PathBuf {
     path
 }
 
-/// Where tests leave screenshots and logs for people to look at.
+/// The stand-in for a person at a browser that tests set as `$BROWSER`
+/// (`convene-e2e`'s `scripted_browser` binary, built with the workspace).
+pub fn scripted_browser() -> PathBuf {
+    workspace_binary("scripted_browser")
+}
+
+/// The repository's root: two levels above this crate.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/test-support is two levels below the repository root")
+        .to_owned()
+}
+
+/// Where tests leave screenshots and logs for people to look at: the
+/// repository's `artifacts/<test>` (or `$CONVENE_ARTIFACTS/<test>`).
 pub fn artifacts_dir(test: &str) -> PathBuf {
     let root = std::env::var_os("CONVENE_ARTIFACTS")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts"));
+        .unwrap_or_else(|| repo_root().join("artifacts"));
     let dir = root.join(test);
     std::fs::create_dir_all(&dir).expect("create artifacts dir");
     dir
@@ -75,14 +83,14 @@ pub fn free_port() -> u16 {
 
 /// Waits until something accepts TCP connections on `addr`.
 pub fn wait_for_port(addr: SocketAddr, timeout: Duration) {
-    let deadline = Instant::now() + timeout;
-    while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "nothing listens on {addr} after {timeout:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    assert!(
+        wait_until(timeout, || TcpStream::connect_timeout(
+            &addr,
+            Duration::from_millis(200)
+        )
+        .is_ok()),
+        "nothing listens on {addr} after {timeout:?}"
+    );
 }
 
 /// Sends SIGTERM, the way a service manager stops a process.

@@ -1,15 +1,14 @@
 //! `convene-cli status` against a real `convene-server --dev`: the spellings
 //! and exit codes that scripts rely on.
 
-mod support;
-
 use std::process::{Command, Output};
 
+use convene_test_support::dev_server::DevServer;
+use convene_test_support::workspace_binary;
 use serde_json::Value;
-use support::server::DevServer;
 
 fn cli(args: &[&str]) -> Output {
-    Command::new(support::workspace_binary("convene-cli"))
+    Command::new(workspace_binary("convene-cli"))
         .args(args)
         .env_remove("CONVENE_SERVER")
         .env("CONVENE_CONFIG", "/nonexistent/convene-test-config.toml")
@@ -73,7 +72,7 @@ fn bad_settings_and_usage_have_their_own_exit_codes() {
 fn the_server_setting_comes_from_the_environment_too() {
     let scratch = tempfile::tempdir().unwrap();
     let server = DevServer::start(scratch.path());
-    let output = Command::new(support::workspace_binary("convene-cli"))
+    let output = Command::new(workspace_binary("convene-cli"))
         .args(["status", "--json"])
         .env("CONVENE_SERVER", server.url())
         .env("CONVENE_CONFIG", "/nonexistent/convene-test-config.toml")

@@ -1,12 +1,11 @@
 //! A stand-in for a person at a browser, for `$BROWSER` in tests and
-//! scripts: `BROWSER=target/debug/examples/scripted_browser convene-cli login`
+//! scripts: `BROWSER=target/debug/scripted_browser convene-cli login`
 //! signs in as `$CONVENE_TEST_USERNAME` (default alice@convene.example) with
 //! `$CONVENE_TEST_PASSWORD` (default convene) by filling the login form.
 //! With `$CONVENE_TEST_BROWSER_LOG` set, it appends one line per visit to
 //! that file, so a test can tell whether a browser was opened at all.
 
-#[path = "../tests/support/person.rs"]
-mod person;
+use convene_test_support::browser;
 
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
@@ -25,7 +24,7 @@ async fn main() {
             .expect("open the browser log");
         writeln!(file, "{username}").expect("write the browser log");
     }
-    let page = person::sign_in_at(url.parse().expect("a URL"), &username, &password).await;
+    let page = browser::sign_in_at(url.parse().expect("a URL"), &username, &password).await;
     eprintln!(
         "scripted browser: {}",
         page.lines().find(|l| l.contains("<p>")).unwrap_or(&page)

@@ -2,15 +2,15 @@
 //! messages arrive, and the outbox loses nothing and doubles nothing when
 //! the server goes away, crashes mid-send, or the client quits.
 
-mod support;
-
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use convene_core::chat::view::{Delivery, ThreadMessage};
-use convene_core::{Client, ClientEvent, EventStream};
-use support::chat::{delivered, next_matching, text, Account};
-use support::server::DevServer;
+use convene_core::clock::ManualClock;
+use convene_core::{Client, ClientEvent, EventStream, UserErrorCode};
+use convene_e2e::chat::{delivered, next_matching, text, Account};
+use convene_test_support::dev_server::DevServer;
+use convene_test_support::wait::wait_for_async_every;
 
 const WITHIN: Duration = Duration::from_secs(20);
 
@@ -212,43 +212,40 @@ async fn messages_written_offline_go_out_once_after_a_restart() {
 
 /// Alice's session ends (signed out elsewhere, a password change) while
 /// her app runs. What she writes then waits in the outbox, and goes out as
-/// soon as she signs in again, not at the outbox's next slow retry.
+/// soon as she signs in again, not at the outbox's next slow retry. Her
+/// client's clock is moved on by hand: its tokens run out at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_message_written_after_the_session_ended_goes_out_once_signed_in_again() {
     let scratch = tempfile::tempdir().unwrap();
-    // Tokens that live four seconds instead of an hour, so that the
-    // client needs its refresh token soon.
-    let server = DevServer::start_with(
-        &scratch.path().join("server"),
-        &["--dev-token-lifetime", "4"],
-    );
-    let AliceAndBob {
-        server: _server,
-        alice,
-        client,
-        mut events,
-        chat_id,
-        ..
-    } = alice_chatting_with_bob_on(server, scratch.path()).await;
+    let server = DevServer::start(&scratch.path().join("server"));
+    let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
+    let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
+    let clock = ManualClock::starting_now();
+    let (client, mut events) = alice
+        .client_on(&scratch.path().join("alice"), clock.clone())
+        .await;
+    let chat_id = chat_between(&client, &bob).await;
 
     let key = alice.profile.key();
     let message = client.send_message(&chat_id, text("before")).await.unwrap();
     wait_until_sent(&mut events, &[message.key], WITHIN).await;
-    // The refresh token goes (again, should a renewal in flight have stored
-    // a new one), and the access tokens run out.
-    loop {
+    // The refresh token goes, and the access tokens run out: the client
+    // must ask for new ones, and is told to sign in again. (Should a
+    // renewal in flight store a new refresh token after the delete, the
+    // client renews instead: the token goes again.)
+    let ended = wait_for_async_every(WITHIN, Duration::from_millis(200), || async {
         alice.vault.delete(&key, "refresh_token").await.unwrap();
-        tokio::time::sleep(Duration::from_secs(5)).await;
-        if alice
-            .vault
-            .load(&key, "refresh_token")
+        clock.advance(Duration::from_secs(2 * 3600));
+        match client
+            .start_chat(vec![bob.profile.user_id.clone()], None)
             .await
-            .unwrap()
-            .is_none()
         {
-            break;
+            Err(error) if error.code == UserErrorCode::SignInAgain => Some(()),
+            _ => None,
         }
-    }
+    })
+    .await;
+    assert!(ended.is_some(), "the client never found its session ended");
 
     // What she writes now stays queued, not refused, and the app says the
     // session has ended.
@@ -293,7 +290,7 @@ async fn twenty_server_crashes_mid_send_lose_nothing_and_double_nothing() {
             .unwrap();
         keys.push(message.key);
         // Kill the server at varied moments: before, during and after the
-        // POST lands.
+        // POST lands (the varied moment is what the test is about).
         tokio::time::sleep(Duration::from_millis(cut * 3 % 25)).await;
         server.kill();
         server.resume();
@@ -335,6 +332,7 @@ async fn a_cache_file_locked_by_another_process_delays_a_message_and_loses_nothi
         conn.execute_batch("BEGIN EXCLUSIVE")
             .expect("take the write lock");
         locked_tx.send(std::time::Instant::now()).unwrap();
+        // Held past SQLite's busy timeout, as a slow other process would.
         std::thread::sleep(HELD);
         conn.execute_batch("COMMIT")
             .expect("release the write lock");
@@ -384,19 +382,20 @@ async fn a_throttled_client_waits_as_told_and_still_delivers_everything_once() {
     let alice = Account::sign_in(&server.url(), "alice@convene.example").await;
     let bob = Account::sign_in(&server.url(), "bob@convene.example").await;
     let (client, mut events) = alice.client(&scratch.path().join("alice")).await;
-    let chat_id = loop {
-        // Creating the chat may itself be throttled by the first sync.
+    // Creating the chat may itself be throttled by the first sync: asked
+    // again each second.
+    let chat_id = wait_for_async_every(WITHIN, Duration::from_secs(1), || async {
         match client
             .start_chat(vec![bob.profile.user_id.clone()], None)
             .await
         {
-            Ok(chat) => break chat.id,
-            Err(error) if error.code == convene_core::UserErrorCode::Offline => {
-                tokio::time::sleep(Duration::from_secs(1)).await
-            }
+            Ok(chat) => Some(chat.id),
+            Err(error) if error.code == UserErrorCode::Offline => None,
             Err(error) => panic!("{error:?}"),
         }
-    };
+    })
+    .await
+    .expect("the chat was made despite the throttling");
     let mut keys = Vec::new();
     for n in 0..8 {
         let message = client

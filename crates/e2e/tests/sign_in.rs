@@ -2,14 +2,13 @@
 //! authorization code + PKCE flow: a real server, a real loopback listener,
 //! a "person" filling the login form.
 
-mod support;
-
 use std::future::pending;
 use std::time::Duration;
 
 use convene_core::auth::{sign_in, AuthError, SignInRequest};
 use convene_core::config::{DEV_CLIENT_ID, DEV_TENANT_ID};
-use support::server::DevServer;
+use convene_test_support::browser;
+use convene_test_support::dev_server::DevServer;
 
 const ALICE_OID: &str = "00000000-a11c-4000-8000-000000000001";
 const ACS_CALLS: &str = "https://auth.msft.communication.azure.com/Teams.ManageCalls";
@@ -36,7 +35,7 @@ fn person(
     move |url| {
         let url = url.clone();
         tokio::spawn(async move {
-            let page = support::person::sign_in_at(url, username, password).await;
+            let page = browser::sign_in_at(url, username, password).await;
             assert!(page.contains("You can close this tab"), "{page}");
         });
         Ok(())
@@ -99,11 +98,18 @@ async fn cancel_and_timeout_end_the_sign_in() {
     let http = convene_core::http::client(Duration::from_secs(30));
     let nobody = |_: &reqwest::Url| Ok(());
 
+    // The person gives up once the browser is open.
+    let (opened, browser_open) = tokio::sync::oneshot::channel();
     let cancelled = sign_in(
         &http,
         &request(&server),
-        nobody,
-        tokio::time::sleep(Duration::from_millis(200)),
+        move |_: &reqwest::Url| {
+            let _ = opened.send(());
+            Ok(())
+        },
+        async {
+            let _ = browser_open.await;
+        },
     )
     .await
     .unwrap_err();

@@ -5,9 +5,10 @@
 use std::path::Path;
 use std::time::Duration;
 
-use super::app::{App, AppHome, TauriDriver};
-use super::server::DevServer;
-use super::terminal::Person;
+use crate::app::{App, AppHome, TauriDriver};
+use crate::dev_server::DevServer;
+use crate::terminal::Person;
+use crate::workspace::scripted_browser;
 
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -50,7 +51,7 @@ impl AppScene {
     ) -> Self {
         let server = DevServer::start_with(&scratch.join("server"), server_flags);
         let home = AppHome::new(&scratch.join("home"));
-        let browser = super::binaries_dir().join("examples/scripted_browser");
+        let browser = scripted_browser();
         let mut env = vec![
             ("CONVENE_SERVER", server.url()),
             ("BROWSER", browser.display().to_string()),
