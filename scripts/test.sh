@@ -9,6 +9,8 @@ cd "$(dirname "$0")/.."
 
 if [ -z "${CONVENE_TEST_SESSION:-}" ]; then
   ./scripts/setup.sh
+  echo "==> installing the tenant-mode tests' OpenID provider (Node's oidc-provider)"
+  npm ci --prefix crates/test-support/entra-op --no-audit --no-fund --loglevel=error
   # Everything below runs inside a private D-Bus session.
   exec dbus-run-session -- env CONVENE_TEST_SESSION=1 "$0" "$@"
 fi

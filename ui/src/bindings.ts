@@ -558,6 +558,12 @@ export type ClientEvent =
  */
 { type: "sessionExpired"; account: AccountProfile } | 
 /**
+ * The account needs the person in the browser once, to approve what
+ * Convene asks for (`purpose`, in words for a prompt); it stays
+ * signed in, and what needs the approval waits for it.
+ */
+{ type: "interactionRequired"; account: AccountProfile; purpose: string } | 
+/**
  * Chats were added or changed (new message, unread count, members):
  * replace these rows of the chat list.
  */
@@ -762,7 +768,12 @@ export type UserErrorCode =
 /**
  * No keyring to keep the sign-in in.
  */
-"keyringUnavailable" | "notSignedIn" | "signInAgain" | "signInInProgress" | "unknownAccount" | 
+"keyringUnavailable" | "notSignedIn" | "signInAgain" | 
+/**
+ * The account needs the person in the browser once (to approve a
+ * permission); it stays signed in.
+ */
+"interactionRequired" | "signInInProgress" | "unknownAccount" | 
 /**
  * The service cannot be reached now; the action is retried or can be.
  */

@@ -101,13 +101,14 @@ const account = {
 };
 
 describe("onSessionEvent", () => {
-  it("passes on sign-in, account and session-expired events, and nothing else", () => {
+  it("passes on sign-in, account, session-expired and approval events, and nothing else", () => {
     const listener = vi.fn();
     onSessionEvent(listener);
     const events = [
       { type: "signIn", progress: { state: "waitingForBrowser" } },
       { type: "account", account },
       { type: "sessionExpired", account },
+      { type: "interactionRequired", account, purpose: "make and receive calls" },
     ];
     for (const payload of events) bridge.callbacks[0]?.({ payload });
     bridge.callbacks[0]?.({ payload: { type: "connection", status: reachable } });

@@ -296,7 +296,10 @@ export function onCallEvent(listener: (call: CallView) => void): () => void {
 }
 
 /** The core events about who is signed in. */
-export type SessionEvent = Extract<ClientEvent, { type: "signIn" | "account" | "sessionExpired" }>;
+export type SessionEvent = Extract<
+  ClientEvent,
+  { type: "signIn" | "account" | "sessionExpired" | "interactionRequired" }
+>;
 
 /**
  * Call `listener` with every connection status the core pushes, in order.
@@ -310,8 +313,9 @@ export function onConnectionChange(listener: (status: ConnectionStatus) => void)
 }
 
 /**
- * Call `listener` with every sign-in progress, change of the account in use
- * and ended session the core pushes, in order. Same unsubscribe as
+ * Call `listener` with every sign-in progress, change of the account in use,
+ * ended session and approval the account waits for that the core pushes, in
+ * order. Same unsubscribe as
  * `onConnectionChange`.
  */
 export function onSessionEvent(listener: (event: SessionEvent) => void): () => void {
@@ -320,6 +324,7 @@ export function onSessionEvent(listener: (event: SessionEvent) => void): () => v
       case "signIn":
       case "account":
       case "sessionExpired":
+      case "interactionRequired":
         listener(event);
         break;
       default:

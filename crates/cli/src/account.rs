@@ -98,7 +98,17 @@ pub async fn open_sessions(config: &ClientConfig, ephemeral: bool) -> anyhow::Re
 }
 
 async fn login(sessions: &Sessions) -> anyhow::Result<ExitCode> {
-    let profile = sessions
+    let profile = sign_in(sessions, None).await?;
+    println!("Signed in as {} ({})", profile.name, profile.username);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The interactive sign-in through the browser; Ctrl-C cancels it.
+async fn sign_in(
+    sessions: &Sessions,
+    login_hint: Option<String>,
+) -> Result<AccountProfile, SessionError> {
+    sessions
         .sign_in(
             |url| {
                 eprintln!("Opening your browser to sign in. If it does not open, visit:\n  {url}");
@@ -107,11 +117,34 @@ async fn login(sessions: &Sessions) -> anyhow::Result<ExitCode> {
             async {
                 let _ = tokio::signal::ctrl_c().await;
             },
-            None,
+            login_hint,
         )
-        .await?;
-    println!("Signed in as {} ({})", profile.name, profile.username);
-    Ok(ExitCode::SUCCESS)
+        .await
+}
+
+/// Makes sure `account` may use `resources`: when the organisation's
+/// sign-in wants the person first (to approve a permission Convene asks
+/// for, or for a policy), says so, runs the interactive step once for the
+/// same account and carries on. The account stays signed in throughout.
+/// Other failures are left to the command, which knows what to do when
+/// offline.
+pub async fn approve_if_needed(
+    sessions: &Sessions,
+    account: &AccountProfile,
+    resources: &[Resource],
+) -> Result<(), SessionError> {
+    for &resource in resources {
+        if let Err(SessionError::InteractionRequired { username, .. }) =
+            sessions.access_token(account, resource).await
+        {
+            eprintln!(
+                "Convene needs your approval to {} for {username}. You stay signed in.",
+                resource.purpose()
+            );
+            sign_in(sessions, Some(username)).await?;
+        }
+    }
+    Ok(())
 }
 
 async fn whoami(sessions: &Sessions, json: bool) -> anyhow::Result<ExitCode> {

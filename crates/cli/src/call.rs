@@ -17,7 +17,7 @@ use convene_core::call::{
 };
 use convene_core::chat::{ChatService, ChatStorage, PollTiming};
 use convene_core::publish::Publisher;
-use convene_core::session::Sessions;
+use convene_core::session::{Resource, Sessions};
 use convene_core::ClientConfig;
 use convene_media::{
     pattern_index, psnr, AudioFormat, AudioFrame, AudioSink, MediaError, PatternSource, ToneSource,
@@ -355,6 +355,7 @@ pub async fn run(
         eprintln!("convene-cli: not signed in: run `convene-cli login`");
         return Ok(ExitCode::from(EXIT_SIGN_IN_NEEDED));
     };
+    crate::account::approve_if_needed(&sessions, &me, &[Resource::Communication]).await?;
     let media_args = match &command {
         CallCommand::Call { media, .. } | CallCommand::Answer { media, .. } => media,
         CallCommand::Calls { json } => return history(config, &sessions, &me, *json).await,

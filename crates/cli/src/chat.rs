@@ -14,7 +14,7 @@ use convene_core::account::{AccountOptions, AccountServices, AccountSetup};
 use convene_core::chat::view::{Delivery, Draft, ThreadMessage};
 use convene_core::chat::{plain_text_to_html, ChatError, ChatService, ChatStorage, PollTiming};
 use convene_core::publish::Publisher;
-use convene_core::session::{SessionError, Sessions};
+use convene_core::session::{Resource, SessionError, Sessions};
 use convene_core::{ClientConfig, ClientEvent, UserError, UserErrorCode};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -174,6 +174,7 @@ pub async fn run(
         eprintln!("convene-cli: not signed in: run `convene-cli login`");
         return Ok(ExitCode::from(EXIT_SIGN_IN_NEEDED));
     };
+    crate::account::approve_if_needed(&sessions, &me, &[Resource::Graph]).await?;
     // Only these stay long enough to want the live channel.
     let live = matches!(
         command,
@@ -214,7 +215,9 @@ pub async fn run(
             let error = UserError::from(&error);
             eprintln!("convene-cli: {}", error.message);
             ExitCode::from(match error.code {
-                UserErrorCode::SignInAgain | UserErrorCode::NotSignedIn => EXIT_SIGN_IN_NEEDED,
+                UserErrorCode::SignInAgain
+                | UserErrorCode::InteractionRequired
+                | UserErrorCode::NotSignedIn => EXIT_SIGN_IN_NEEDED,
                 UserErrorCode::Offline => EXIT_UNREACHABLE,
                 _ => 1,
             })

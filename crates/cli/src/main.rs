@@ -96,7 +96,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         authority: cli.authority,
         client_id: cli.client_id,
         tenant: cli.tenant,
-        graph: None,
+        ..ConfigLayer::default()
     };
     let config = ClientConfig::load(overrides, |name| std::env::var(name).ok())?;
     // One thread is enough: a call's media runs on the core's call thread.

@@ -19,7 +19,7 @@ use crate::connection::{
 use crate::error::{UserError, UserErrorCode};
 use crate::event::{ClientEvent, EventStream, SignInProgress};
 use crate::publish::Publisher;
-use crate::session::{AccountProfile, SessionError, Sessions};
+use crate::session::{AccountProfile, Resource, SessionError, Sessions};
 
 /// A running client. Create it inside a tokio runtime; dropping it stops its
 /// background work.
@@ -321,17 +321,39 @@ impl Client {
                     reported = None;
                     continue;
                 };
-                match sessions.communication_token(&profile).await {
-                    Ok(_) => reported = None,
-                    Err(SessionError::SignInAgain { .. }) => {
-                        if reported.as_deref() != Some(profile.user_id.as_str()) {
-                            reported = Some(profile.user_id.clone());
-                            let _ = events.send(ClientEvent::SessionExpired { account: profile });
+                // Every token the account uses, so that a permission the
+                // person has not approved is asked for once, up front.
+                let mut outcome = sessions.communication_token(&profile).await.map(|_| ());
+                for resource in Resource::ALL {
+                    if outcome.is_err() {
+                        break;
+                    }
+                    outcome = sessions.access_token(&profile, resource).await.map(|_| ());
+                }
+                let event = match outcome {
+                    Ok(()) => {
+                        reported = None;
+                        continue;
+                    }
+                    Err(SessionError::SignInAgain { .. }) => ClientEvent::SessionExpired {
+                        account: profile.clone(),
+                    },
+                    Err(SessionError::InteractionRequired { resource, .. }) => {
+                        ClientEvent::InteractionRequired {
+                            account: profile.clone(),
+                            purpose: resource.purpose().to_owned(),
                         }
                     }
                     // Offline or server trouble: the connection monitor says
                     // so; the next tick tries again.
-                    Err(error) => tracing::info!(%error, "could not renew the session now"),
+                    Err(error) => {
+                        tracing::info!(%error, "could not renew the session now");
+                        continue;
+                    }
+                };
+                if reported.as_deref() != Some(profile.user_id.as_str()) {
+                    reported = Some(profile.user_id.clone());
+                    let _ = events.send(event);
                 }
             }
         });

@@ -18,6 +18,9 @@ pub const ENV_AUTHORITY: &str = "CONVENE_AUTHORITY";
 pub const ENV_CLIENT_ID: &str = "CONVENE_CLIENT_ID";
 pub const ENV_TENANT: &str = "CONVENE_TENANT";
 pub const ENV_GRAPH: &str = "CONVENE_GRAPH";
+pub const ENV_API_SCOPE: &str = "CONVENE_API_SCOPE";
+/// The permission Convene's app registration exposes for its own API.
+pub const DEFAULT_API_PERMISSION: &str = "Convene.Use";
 /// Overrides the config file's location.
 pub const ENV_CONFIG_FILE: &str = "CONVENE_CONFIG";
 
@@ -52,6 +55,9 @@ pub struct ConfigLayer {
     /// Microsoft Graph's base URL (`https://graph.microsoft.com/v1.0/`);
     /// by default convene-server's Graph-shaped API.
     pub graph: Option<String>,
+    /// The scope of Convene's own API, as the app registration exposes it;
+    /// by default `api://{client id}/Convene.Use`.
+    pub api_scope: Option<String>,
 }
 
 impl ConfigLayer {
@@ -65,6 +71,7 @@ impl ConfigLayer {
             client_id: get(ENV_CLIENT_ID),
             tenant: get(ENV_TENANT),
             graph: get(ENV_GRAPH),
+            api_scope: get(ENV_API_SCOPE),
         }
     }
 
@@ -94,6 +101,7 @@ impl ConfigLayer {
             client_id: self.client_id.or(lower.client_id),
             tenant: self.tenant.or(lower.tenant),
             graph: self.graph.or(lower.graph),
+            api_scope: self.api_scope.or(lower.api_scope),
         }
     }
 }
@@ -121,6 +129,9 @@ pub struct ClientConfig {
     pub tenant: String,
     /// Base URL of the Graph chat API, ending in `/v1.0/`.
     pub graph_url: Url,
+    /// The delegated scope of Convene's own API (convene-server), e.g.
+    /// `api://{client id}/Convene.Use`.
+    pub api_scope: String,
 }
 
 impl Default for ClientConfig {
@@ -161,12 +172,19 @@ impl ClientConfig {
                 .join("v1.0/")
                 .expect("a relative path joins onto a base URL"),
         };
+        let api_scope = non_empty(
+            "API scope",
+            layer
+                .api_scope
+                .unwrap_or_else(|| format!("api://{client_id}/{DEFAULT_API_PERMISSION}")),
+        )?;
         Ok(Self {
             server_url,
             authority,
             client_id,
             tenant,
             graph_url,
+            api_scope,
         })
     }
 
@@ -183,6 +201,16 @@ impl ClientConfig {
     }
 
     /// The settings as the UI shows them.
+    /// The tenant a sign-in must come from: the configured tenant when it
+    /// is a tenant id; none for Entra's multi-tenant authorities
+    /// (`organizations`, `common`) or a domain name, which an ID token's
+    /// `tid` cannot be compared with.
+    pub fn required_tenant(&self) -> Option<&str> {
+        uuid::Uuid::try_parse(&self.tenant)
+            .is_ok()
+            .then_some(self.tenant.as_str())
+    }
+
     pub fn settings(&self) -> ServerSettings {
         ServerSettings {
             server_url: self.server_url.to_string(),
@@ -229,8 +257,20 @@ fn parse_http_url(setting: &'static str, value: &str) -> Result<Url, ConfigError
             url.scheme()
         )));
     }
-    if url.host().is_none() {
+    let Some(host) = url.host() else {
         return Err(invalid("no host".into()));
+    };
+    // Tokens travel to these addresses: in clear text only to this machine.
+    let loopback = match host {
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+        url::Host::Domain(name) => name.eq_ignore_ascii_case("localhost"),
+    };
+    if url.scheme() == "http" && !loopback {
+        return Err(invalid(format!(
+            "plain http is only for this machine (127.0.0.1, ::1, localhost); use https://{}",
+            &text.trim()["http://".len()..]
+        )));
     }
     Ok(url)
 }
@@ -268,26 +308,77 @@ mod tests {
         let file = dir.path().join("config.toml");
         std::fs::write(
             &file,
-            "server = \"http://file.example:1\"\ntenant = \"organizations\"\nclient_id = \"from-file\"\n",
+            "server = \"https://file.example:1\"\ntenant = \"organizations\"\nclient_id = \"from-file\"\n",
         )
         .unwrap();
         let file_str = file.to_str().unwrap();
         let vars = [
             (ENV_CONFIG_FILE, file_str),
-            (ENV_SERVER, "http://env.example:2"),
+            (ENV_SERVER, "https://env.example:2"),
             (ENV_CLIENT_ID, "from-env"),
         ];
         let overrides = ConfigLayer {
-            server: Some("http://flag.example:3".into()),
+            server: Some("https://flag.example:3".into()),
             ..Default::default()
         };
         let config = ClientConfig::load(overrides, env(&vars)).unwrap();
-        assert_eq!(config.server_url.as_str(), "http://flag.example:3/");
+        assert_eq!(config.server_url.as_str(), "https://flag.example:3/");
         assert_eq!(config.client_id, "from-env");
         assert_eq!(config.tenant, "organizations");
         assert_eq!(
             config.authority.as_str(),
-            "http://flag.example:3/organizations/v2.0/"
+            "https://flag.example:3/organizations/v2.0/"
+        );
+        assert_eq!(config.required_tenant(), None);
+        assert_eq!(config.api_scope, "api://from-env/Convene.Use");
+    }
+
+    #[test]
+    fn plain_http_is_refused_anywhere_but_this_machine() {
+        for setting in ["server", "authority", "graph"] {
+            for (url, ok) in [
+                ("http://127.0.0.1:8750", true),
+                ("http://[::1]:8750", true),
+                ("http://localhost:8750", true),
+                ("http://chat.example.org", false),
+                ("http://10.0.0.2:8750", false),
+                ("https://chat.example.org", true),
+            ] {
+                let mut layer = ConfigLayer::default();
+                match setting {
+                    "server" => layer.server = Some(url.into()),
+                    "authority" => layer.authority = Some(url.into()),
+                    _ => layer.graph = Some(url.into()),
+                }
+                let result = ClientConfig::from_layer(layer);
+                assert_eq!(result.is_ok(), ok, "{setting} = {url}: {result:?}");
+                if let Err(error) = result {
+                    let text = error.to_string();
+                    assert!(
+                        text.contains(setting) && text.contains("use https://"),
+                        "{text}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_configured_tenant_is_required_of_the_sign_in_unless_it_is_multi_tenant() {
+        let config = |tenant: &str| {
+            ClientConfig::from_layer(ConfigLayer {
+                tenant: Some(tenant.into()),
+                ..Default::default()
+            })
+            .unwrap()
+        };
+        assert_eq!(config("organizations").required_tenant(), None);
+        assert_eq!(config("Common").required_tenant(), None);
+        let guid = "72f988bf-86f1-41af-91ab-2d7cd011db47";
+        assert_eq!(config(guid).required_tenant(), Some(guid));
+        assert_eq!(
+            ClientConfig::default().required_tenant(),
+            Some(DEV_TENANT_ID)
         );
     }
 

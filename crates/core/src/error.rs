@@ -24,6 +24,9 @@ pub enum UserErrorCode {
     KeyringUnavailable,
     NotSignedIn,
     SignInAgain,
+    /// The account needs the person in the browser once (to approve a
+    /// permission); it stays signed in.
+    InteractionRequired,
     SignInInProgress,
     UnknownAccount,
     /// The service cannot be reached now; the action is retried or can be.
@@ -56,6 +59,7 @@ impl From<&SessionError> for UserError {
                 UserErrorCode::KeyringUnavailable
             }
             SessionError::SignInAgain { .. } => UserErrorCode::SignInAgain,
+            SessionError::InteractionRequired { .. } => UserErrorCode::InteractionRequired,
             SessionError::NotSignedIn => UserErrorCode::NotSignedIn,
             SessionError::UnknownAccount(_) => UserErrorCode::UnknownAccount,
             _ => UserErrorCode::Other,

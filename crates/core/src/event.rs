@@ -26,6 +26,13 @@ pub enum ClientEvent {
     /// The account's session ended (revoked, expired, password changed):
     /// it needs a new sign-in; nothing else is lost.
     SessionExpired { account: AccountProfile },
+    /// The account needs the person in the browser once, to approve what
+    /// Convene asks for (`purpose`, in words for a prompt); it stays
+    /// signed in, and what needs the approval waits for it.
+    InteractionRequired {
+        account: AccountProfile,
+        purpose: String,
+    },
     /// Chats were added or changed (new message, unread count, members):
     /// replace these rows of the chat list.
     Chats { chats: Vec<ChatSummary> },

@@ -210,6 +210,36 @@ async fn messages_written_offline_go_out_once_after_a_restart() {
     assert_once_in_order(&alice.server_messages(&chat_id).await, &expected);
 }
 
+/// The server stops accepting alice's chat token long before it expires
+/// (here: its signing key is replaced while it is down). Her client drops
+/// the token at the first 401, renews it once, and the message goes out;
+/// it does not keep knocking with the refused token until renewal time.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_token_refused_before_its_time_is_renewed_at_once_and_the_message_goes_out() {
+    let scratch = tempfile::tempdir().unwrap();
+    let AliceAndBob {
+        mut server,
+        alice,
+        client,
+        mut events,
+        chat_id,
+        ..
+    } = alice_chatting_with_bob(scratch.path()).await;
+
+    server.stop();
+    std::fs::remove_file(server.data_dir().join("dev-issuer-key.pem")).expect("the issuer key");
+    server.resume();
+    let message = client
+        .send_message(&chat_id, text("after the key changed"))
+        .await
+        .expect("writing works");
+    wait_until_sent(&mut events, std::slice::from_ref(&message.key), WITHIN).await;
+    assert_once_in_order(
+        &alice.server_messages(&chat_id).await,
+        &["after the key changed".to_owned()],
+    );
+}
+
 /// Alice's session ends (signed out elsewhere, a password change) while
 /// her app runs. What she writes then waits in the outbox, and goes out as
 /// soon as she signs in again, not at the outbox's next slow retry. Her

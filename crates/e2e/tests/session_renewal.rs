@@ -65,10 +65,12 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
         .communication_token(&alice)
         .await
         .expect("a communication token");
-    sessions
-        .access_token(&alice, Resource::Graph)
-        .await
-        .expect("a Graph token");
+    for resource in Resource::ALL {
+        sessions
+            .access_token(&alice, resource)
+            .await
+            .expect("an access token");
+    }
     let at_sign_in = refresh_token(&vault, &key).await;
 
     let timing = MonitorTiming {
@@ -95,6 +97,16 @@ async fn the_client_renews_in_the_background_and_reports_an_ended_session() {
     })
     .await;
     assert!(renewed, "no renewal within 10 s of the hour's end");
+    // The keeper renews each resource's token in turn, each rotating the
+    // refresh token: let it finish (two checks without a change) before
+    // taking the newest.
+    let settled = wait_until_async(Duration::from_secs(10), || async {
+        let before = refresh_token(&vault, &key).await;
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        refresh_token(&vault, &key).await == before
+    })
+    .await;
+    assert!(settled, "the keeper kept renewing");
 
     // The session is revoked elsewhere: someone else spends the refresh
     // token and then the one they got for it. (Spending only the first

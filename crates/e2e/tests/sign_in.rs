@@ -22,9 +22,13 @@ fn request(server: &DevServer) -> SignInRequest {
         scopes: ["openid", "profile", "offline_access", ACS_CALLS]
             .map(String::from)
             .to_vec(),
+        token_scopes: ["openid", "profile", "offline_access", ACS_CALLS]
+            .map(String::from)
+            .to_vec(),
         allowed_tenants: Vec::new(),
         timeout: Duration::from_secs(30),
         login_hint: None,
+        select_account: false,
     }
 }
 

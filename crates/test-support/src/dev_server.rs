@@ -1,4 +1,5 @@
-//! A real `convene-server --dev` process.
+//! A real `convene-server` process: `--dev` (the embedded default), or in
+//! tenant mode behind an outside identity provider.
 
 use std::io::{BufRead, BufReader};
 use std::net::SocketAddr;
@@ -17,6 +18,7 @@ pub struct DevServer {
     data_dir: PathBuf,
     /// More flags, kept for restarts.
     extra: Vec<String>,
+    dev: bool,
 }
 
 impl DevServer {
@@ -38,9 +40,25 @@ impl DevServer {
         Self::launch(listen, data_dir, Vec::new())
     }
 
+    /// Starts in tenant mode (no `--dev`): `settings` name the authority,
+    /// the client id and the allowed tenants.
+    pub fn start_tenant_mode(data_dir: &Path, settings: &[&str]) -> Self {
+        Self::start_process(
+            "127.0.0.1:0",
+            data_dir,
+            settings.iter().map(|a| a.to_string()).collect(),
+            false,
+        )
+    }
+
     fn launch(listen: &str, data_dir: &Path, extra: Vec<String>) -> Self {
+        Self::start_process(listen, data_dir, extra, true)
+    }
+
+    fn start_process(listen: &str, data_dir: &Path, extra: Vec<String>, dev: bool) -> Self {
         let mut child = Command::new(workspace_binary("convene-server"))
-            .args(["--dev", "--listen", listen, "--data-dir"])
+            .args(dev.then_some("--dev"))
+            .args(["--listen", listen, "--data-dir"])
             .arg(data_dir)
             .args(&extra)
             .env("RUST_LOG", "warn")
@@ -66,6 +84,7 @@ impl DevServer {
             addr,
             data_dir: data_dir.to_owned(),
             extra,
+            dev,
         }
     }
 
@@ -94,21 +113,28 @@ impl DevServer {
     /// data directory.
     pub fn resume(&mut self) {
         assert!(self.child.is_none(), "the server is still running");
-        let again = Self::launch(
+        let again = Self::start_process(
             &self.addr.to_string(),
             &self.data_dir.clone(),
             self.extra.clone(),
+            self.dev,
         );
         *self = again;
+    }
+
+    /// Where it keeps its database and keys.
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
     }
 
     /// Starts it again on the same address and data directory.
     pub fn restart(&mut self) {
         self.stop();
-        let again = Self::launch(
+        let again = Self::start_process(
             &self.addr.to_string(),
             &self.data_dir.clone(),
             self.extra.clone(),
+            self.dev,
         );
         *self = again;
     }

@@ -16,8 +16,10 @@
 //!   `convene-server --dev` (`dev_server`), a person at a terminal running
 //!   `convene-cli` and long-running CLI processes whose stderr is read as it
 //!   comes (`terminal`), and what a process costs from `/proc` (`procs`);
-//! - `browser`: a person at a browser filling the dev issuer's login form
-//!   (`browser`), as the `scripted_browser` binary of `convene-e2e` does;
+//! - `browser`: a person at a browser filling in a provider's sign-in
+//!   pages (`browser`), as the `scripted_browser` binary of `convene-e2e` does;
+//! - `entra-op`: an Entra-shaped OpenID provider Convene did not write
+//!   (Node's `oidc-provider`), for tenant mode (`entra_op`);
 //! - `app`: the real app in a WebDriver session through tauri-driver
 //!   (`app`), and alice in the app with bob at a terminal (`scene`);
 //! - `server-api`: the server crate's helpers (`server_api`): its binary
@@ -50,6 +52,9 @@ pub use workspace::{
 
 #[cfg(feature = "browser")]
 pub mod browser;
+
+#[cfg(feature = "entra-op")]
+pub mod entra_op;
 
 #[cfg(feature = "app")]
 pub mod app;

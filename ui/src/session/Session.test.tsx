@@ -122,6 +122,26 @@ describe("account menu", () => {
   });
 });
 
+describe("approval needed", () => {
+  it("keeps the account signed in and asks for the approval in the browser with its username", async () => {
+    const { user } = await renderSignedIn();
+
+    fakeCore.pushInteractionRequired(sampleAccount, "read and send your chats and see colleagues' presence");
+
+    const banner = screen.getByTestId("approval-needed");
+    expect(banner).toHaveTextContent(
+      "To read and send your chats and see colleagues' presence, Convene needs your approval for adele.vance@contoso.example.",
+    );
+    expect(screen.getByTestId("account-button")).toHaveAccessibleName("Account: Adele Vance");
+
+    await user.click(within(banner).getByRole("button", { name: "Continue" }));
+    expect(fakeCore.signIn).toHaveBeenCalledExactlyOnceWith("adele.vance@contoso.example");
+
+    fakeCore.pushSignIn({ state: "signedIn" });
+    expect(screen.queryByTestId("approval-needed")).not.toBeInTheDocument();
+  });
+});
+
 describe("session expired", () => {
   it("keeps the account shown and offers to sign in again with its username", async () => {
     const { user } = await renderSignedIn();

@@ -1,5 +1,6 @@
 import { makeStyles, tokens } from "@fluentui/react-components";
 import { DismissibleError } from "./DismissibleError";
+import { ApprovalBanner } from "./ApprovalBanner";
 import { SessionExpiredBanner } from "./SessionExpiredBanner";
 import { SignInStatus } from "./SignInStatus";
 import type { SessionView } from "./useSession";
@@ -17,13 +18,14 @@ const useStyles = makeStyles({
 
 /**
  * The banners at the top of the main pane while signed in: an ended session,
- * a sign-in in progress ("Add another account", "Sign in again"), and why
+ * an approval the account waits for, a sign-in in progress ("Add another account", "Sign in again"), and why
  * switching or signing out failed.
  */
 export function SessionNotices({ session }: { session: SessionView }) {
   const styles = useStyles();
-  const { expired, signIn, accountError } = session;
-  const quiet = expired === null && signIn.phase === "idle" && signIn.error === null && accountError === null;
+  const { expired, approval, signIn, accountError } = session;
+  const quiet =
+    expired === null && approval === null && signIn.phase === "idle" && signIn.error === null && accountError === null;
 
   return (
     <div className={quiet ? styles.quiet : styles.root}>
@@ -33,6 +35,9 @@ export function SessionNotices({ session }: { session: SessionView }) {
           signingIn={signIn.phase !== "idle"}
           onSignInAgain={session.startSignIn}
         />
+      )}
+      {expired === null && approval !== null && (
+        <ApprovalBanner approval={approval} signingIn={signIn.phase !== "idle"} onContinue={session.startSignIn} />
       )}
       <SignInStatus signIn={signIn} onCancel={session.cancelSignIn} onDismissError={session.dismissSignInError} />
       <div aria-live="polite" className={styles.quiet}>

@@ -21,6 +21,12 @@ export interface SignInView {
   error: string | null;
 }
 
+/** What an account waits for the person to approve in the browser, in words for a prompt. */
+export interface Approval {
+  account: AccountProfile;
+  purpose: string;
+}
+
 export interface SessionView {
   /** True until the core has said who (if anyone) is signed in. */
   loading: boolean;
@@ -30,6 +36,8 @@ export interface SessionView {
   accounts: AccountProfile[];
   /** An account whose session ended and needs a new sign-in; it stays shown meanwhile. */
   expired: AccountProfile | null;
+  /** An account that stays signed in but waits for an approval in the browser. */
+  approval: Approval | null;
   signIn: SignInView;
   /** Why switching or signing out failed; null when nothing went wrong. */
   accountError: string | null;
@@ -48,6 +56,8 @@ interface State {
   /** Bumped whenever the list of accounts may have changed. */
   accountsRevision: number;
   expired: AccountProfile | null;
+  /** The account waits for the person to approve something in the browser. */
+  approval: Approval | null;
   phase: SignInPhase;
   /** The login hint of the sign-in in progress (a "sign in again"). */
   loginHint: string | null;
@@ -64,6 +74,7 @@ type Action =
   | { type: "signInRefused"; message: string }
   | { type: "signInProgress"; progress: SignInProgress }
   | { type: "sessionExpired"; account: AccountProfile }
+  | { type: "interactionRequired"; approval: Approval }
   | { type: "accountActionFailed"; message: string }
   | { type: "dismissSignInError" }
   | { type: "dismissAccountError" };
@@ -74,6 +85,7 @@ const initialState: State = {
   accounts: [],
   accountsRevision: 0,
   expired: null,
+  approval: null,
   phase: "idle",
   loginHint: null,
   signInError: null,
@@ -88,6 +100,7 @@ function withAccount(state: State, account: AccountProfile | null): State {
     accountsRevision: state.accountsRevision + 1,
     // The banner is about the account in use: it goes when that account does.
     expired: state.expired !== null && account?.userId === state.expired.userId ? state.expired : null,
+    approval: state.approval !== null && account?.userId === state.approval.account.userId ? state.approval : null,
   };
 }
 
@@ -111,12 +124,14 @@ function reduce(state: State, action: Action): State {
           return { ...state, phase: "waitingForBrowser", signInError: null };
         case "signedIn": {
           const renewed = state.expired !== null && state.loginHint === state.expired.username;
+          const approved = state.approval !== null && state.loginHint === state.approval.account.username;
           return {
             ...state,
             phase: "idle",
             loginHint: null,
             signInError: null,
             expired: renewed ? null : state.expired,
+            approval: approved ? null : state.approval,
             accountsRevision: state.accountsRevision + 1,
           };
         }
@@ -128,6 +143,8 @@ function reduce(state: State, action: Action): State {
       return state;
     case "sessionExpired":
       return { ...state, expired: action.account };
+    case "interactionRequired":
+      return { ...state, approval: action.approval };
     case "accountActionFailed":
       return { ...state, accountError: action.message };
     case "dismissSignInError":
@@ -161,6 +178,9 @@ export function useSession(): SessionView {
           break;
         case "sessionExpired":
           dispatch({ type: "sessionExpired", account: event.account });
+          break;
+        case "interactionRequired":
+          dispatch({ type: "interactionRequired", approval: { account: event.account, purpose: event.purpose } });
           break;
       }
     });
@@ -238,6 +258,7 @@ export function useSession(): SessionView {
     account: state.account,
     accounts: state.accounts,
     expired: state.expired,
+    approval: state.approval,
     signIn: { phase: state.phase, error: state.signInError },
     accountError: state.accountError,
     startSignIn,

@@ -211,6 +211,10 @@ function createFakeCore() {
     pushSessionExpired(account: AccountProfile) {
       push({ type: "sessionExpired", account });
     },
+    /** The core reports that the account waits for the person to approve `purpose`. */
+    pushInteractionRequired(account: AccountProfile, purpose: string) {
+      push({ type: "interactionRequired", account, purpose });
+    },
     /** The core pushes a connection event, as the connection monitor does. */
     pushConnection(status: ConnectionStatus) {
       act(() => {

@@ -17,9 +17,12 @@ use super::{AuthError, ProviderError};
 pub struct SignInRequest {
     pub authority: Url,
     pub client_id: String,
-    /// Scopes of one resource (plus `openid profile offline_access`): Entra
-    /// issues one access token per resource.
+    /// The authorize request's scopes: every resource the person consents
+    /// to in this sign-in (plus `openid profile offline_access`).
     pub scopes: Vec<String>,
+    /// The scopes the code is redeemed for: one resource, as Entra issues
+    /// one access token per resource; the refresh token gets the others.
+    pub token_scopes: Vec<String>,
     /// Tenants allowed to sign in; empty means any.
     pub allowed_tenants: Vec<String>,
     /// How long to wait for the browser.
@@ -27,6 +30,9 @@ pub struct SignInRequest {
     /// A hint for the account picker (`login_hint`), e.g. when signing in
     /// again to an account whose session ended.
     pub login_hint: Option<String>,
+    /// Ask the browser to let the person choose an account
+    /// (`prompt=select_account`), e.g. when adding a second one.
+    pub select_account: bool,
 }
 
 /// A completed sign-in: who, and their first tokens.
@@ -71,6 +77,9 @@ pub async fn sign_in(
         if let Some(hint) = &request.login_hint {
             query.append_pair("login_hint", hint);
         }
+        if request.select_account {
+            query.append_pair("prompt", "select_account");
+        }
     }
     open_browser(&authorize)?;
     tracing::info!(authority = %request.authority, "waiting for the browser sign-in");
@@ -90,6 +99,7 @@ pub async fn sign_in(
                 error,
                 error_description: description,
                 error_codes: Vec::new(),
+                suberror: None,
             }))
         }
     };
@@ -98,7 +108,7 @@ pub async fn sign_in(
         http,
         &metadata.token_endpoint,
         &request.client_id,
-        &scopes,
+        &request.token_scopes.join(" "),
         Grant::AuthorizationCode {
             code: &code,
             redirect_uri: &redirect_uri,

@@ -66,7 +66,7 @@ pub enum AuthError {
 }
 
 /// An OAuth error from the provider, in Entra's shape
-/// (`error`, `error_description`, `error_codes`).
+/// (`error`, `error_description`, `error_codes`, `suberror`).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ProviderError {
     pub error: String,
@@ -74,13 +74,29 @@ pub struct ProviderError {
     pub error_description: Option<String>,
     #[serde(default)]
     pub error_codes: Vec<u32>,
+    /// Entra's refinement of `invalid_grant`/`interaction_required`, e.g.
+    /// `consent_required`, `basic_action`.
+    #[serde(default)]
+    pub suberror: Option<String>,
 }
 
 impl ProviderError {
+    /// The grant is fine but the person must act in the browser first:
+    /// approve a permission (AADSTS65001, `consent_required`) or satisfy a
+    /// policy (`interaction_required`, e.g. multi-factor). Their session
+    /// has not ended; an interactive sign-in carries on.
+    pub fn needs_interaction(&self) -> bool {
+        self.error == "interaction_required"
+            || self.error == "consent_required"
+            || self.suberror.as_deref() == Some("consent_required")
+            || self.error_codes.contains(&65001)
+            || self.describes(65001)
+    }
+
     /// The provider says the grant is no longer valid (revoked, expired,
     /// password changed): the person must sign in again.
     pub fn needs_sign_in_again(&self) -> bool {
-        self.error == "invalid_grant" || self.error == "interaction_required"
+        self.error == "invalid_grant" && !self.needs_interaction()
     }
 
     /// Plain words for the errors people meet most, with what to do next.
@@ -96,6 +112,8 @@ impl ProviderError {
             Some("Your organisation's access policy blocked this sign-in (for example a device or location rule).")
         } else if code(50126) {
             Some("The user name or password is wrong.")
+        } else if self.needs_interaction() {
+            Some("Convene needs you to sign in once more to approve what it asks for.")
         } else if self.needs_sign_in_again() {
             Some("Your session has ended: sign in again.")
         } else if self.error == "access_denied" {
@@ -139,6 +157,7 @@ mod tests {
             error: error.into(),
             error_description: Some(description.into()),
             error_codes: codes.to_vec(),
+            suberror: None,
         }
     }
 
@@ -166,7 +185,34 @@ mod tests {
             &[70008],
         );
         assert!(revoked.needs_sign_in_again());
+        assert!(!revoked.needs_interaction());
         assert!(revoked.to_string().contains("sign in again"));
+    }
+
+    #[test]
+    fn missing_consent_and_required_interaction_are_not_an_ended_session() {
+        // Entra's answer to a refresh for a resource nobody consented to.
+        let mut consent = error(
+            "invalid_grant",
+            "AADSTS65001: The user or administrator has not consented to use the application",
+            &[65001],
+        );
+        consent.suberror = Some("consent_required".into());
+        assert!(consent.needs_interaction());
+        assert!(!consent.needs_sign_in_again());
+        // The same told only by the suberror, or only by the code.
+        let mut by_suberror = error("invalid_grant", "", &[]);
+        by_suberror.suberror = Some("consent_required".into());
+        assert!(by_suberror.needs_interaction() && !by_suberror.needs_sign_in_again());
+        let by_code = error("invalid_grant", "AADSTS65001: not consented", &[]);
+        assert!(by_code.needs_interaction() && !by_code.needs_sign_in_again());
+        // Multi-factor or another policy wants the person.
+        let mfa = error(
+            "interaction_required",
+            "AADSTS50076: use multi-factor",
+            &[50076],
+        );
+        assert!(mfa.needs_interaction() && !mfa.needs_sign_in_again());
     }
 
     #[test]

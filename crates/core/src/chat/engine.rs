@@ -12,6 +12,33 @@ use crate::publish::Publisher;
 use crate::session::{AccountProfile, Resource, SessionError, Sessions};
 use crate::Secret;
 
+/// One request to the chat service with the account's token:
+/// `with_graph!(engine, |graph, token| graph.chat(token, id))` evaluates to
+/// the request's answer (`?` applied). When the service refuses the token
+/// (401), it is dropped and the request tried once more with a new one.
+/// A macro because an async closure borrowing its arguments cannot yet
+/// promise a `Send` future, which the chat tasks need.
+macro_rules! with_graph {
+    ($engine:expr, |$graph:ident, $token:ident| $request:expr) => {{
+        let engine: &$crate::chat::engine::Engine = &$engine;
+        let first = {
+            let $token = &engine.graph_token().await?;
+            let $graph = &engine.graph;
+            $request.await
+        };
+        match first {
+            Err(error) if error.is_unauthenticated() => {
+                engine.forget_graph_token().await;
+                let $token = &engine.graph_token().await?;
+                let $graph = &engine.graph;
+                $request.await?
+            }
+            other => other?,
+        }
+    }};
+}
+pub(crate) use with_graph;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ChatError {
     #[error(transparent)]
@@ -134,6 +161,15 @@ impl Engine {
             .sessions
             .access_token(&self.account, Resource::Graph)
             .await?)
+    }
+
+    /// Drops the cached token the chat service refused (401) before it was
+    /// due for renewal (revoked early, or the clocks disagree).
+    pub async fn forget_graph_token(&self) {
+        tracing::info!("the chat service refused the token: renewing it");
+        self.sessions
+            .forget_token(&self.account, Resource::Graph)
+            .await;
     }
 
     pub fn emit(&self, event: ChatEvent) {

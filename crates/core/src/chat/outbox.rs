@@ -18,7 +18,7 @@ use convene_proto::graph::{
 use tokio::sync::Notify;
 
 use super::cache::{CacheError, OutboxItem, SendFailure};
-use super::engine::{ChatError, Engine};
+use super::engine::{with_graph, ChatError, Engine};
 use super::graph::GraphError;
 use super::sanitize::{preview_text, sanitize_message_html};
 use super::time::{at, millis_between, shift};
@@ -224,19 +224,20 @@ fn retry_delay(failures: u32) -> Duration {
 
 /// One message to the service, exactly once.
 async fn deliver(engine: &Engine, item: &OutboxItem) -> Result<ThreadMessage, ChatError> {
-    let token = engine.graph_token().await?;
     let _posting = engine.post_lock.lock().await;
     if item.attempts > 0 {
-        if let Some(found) = find_delivered(engine, item, &token).await? {
+        if let Some(found) = find_delivered(engine, item).await? {
             tracing::info!(key = %item.key, id = %found.id, "message had already arrived");
             return Ok(engine.cache().mark_sent(&item.key, &found)?);
         }
     }
     engine.cache().note_attempt(&item.key)?;
-    let sent = engine
-        .graph
-        .post_message(&token, &item.chat_id, &item.request, Some(&item.key))
-        .await?;
+    let sent = with_graph!(engine, |graph, token| graph.post_message(
+        token,
+        &item.chat_id,
+        &item.request,
+        Some(&item.key)
+    ));
     Ok(engine.cache().mark_sent(&item.key, &sent)?)
 }
 
@@ -246,13 +247,13 @@ async fn deliver(engine: &Engine, item: &OutboxItem) -> Result<ThreadMessage, Ch
 async fn find_delivered(
     engine: &Engine,
     item: &OutboxItem,
-    token: &crate::Secret,
 ) -> Result<Option<ChatMessage>, ChatError> {
     let since = shift(&item.created_at, -CLOCK_SKEW_MS);
-    let recent = engine
-        .graph
-        .messages_changed_since(token, &item.chat_id, Some(&since))
-        .await?;
+    let recent = with_graph!(engine, |graph, token| graph.messages_changed_since(
+        token,
+        &item.chat_id,
+        Some(&since)
+    ));
     let claimed = engine.cache().claimed_ids(&item.chat_id)?;
     let words = preview_text(&item.body_html, usize::MAX);
     let me = &engine.account.user_id;

@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, Notify};
 use url::Url;
 
 use super::cache::Cache;
-use super::engine::{ChatError, Engine};
+use super::engine::{with_graph, ChatError, Engine};
 use super::event::ChatEvent;
 use super::graph::GraphChats;
 use super::outbox;
@@ -254,24 +254,18 @@ impl ChatService {
         if super::sanitize::preview_text(&html, 1).is_empty() {
             return Err(ChatError::Invalid("the message is empty".into()));
         }
-        let token = self.engine.graph_token().await?;
         let body = ItemBody {
             content_type: "html".into(),
             content: html,
         };
-        self.engine
-            .graph
-            .edit_message(&token, chat_id, message_id, &body)
-            .await?;
+        with_graph!(self.engine, |graph, token| graph
+            .edit_message(token, chat_id, message_id, &body));
         self.refresh(chat_id).await
     }
 
     pub async fn delete(&self, chat_id: &str, message_id: &str) -> Result<(), ChatError> {
-        let token = self.engine.graph_token().await?;
-        self.engine
-            .graph
-            .soft_delete(&token, chat_id, message_id)
-            .await?;
+        with_graph!(self.engine, |graph, token| graph
+            .soft_delete(token, chat_id, message_id));
         self.refresh(chat_id).await
     }
 
@@ -285,11 +279,8 @@ impl ChatService {
         if reaction.trim().is_empty() || reaction.chars().count() > 16 {
             return Err(ChatError::Invalid("not a reaction".into()));
         }
-        let token = self.engine.graph_token().await?;
-        self.engine
-            .graph
-            .react(&token, chat_id, message_id, reaction, on)
-            .await?;
+        with_graph!(self.engine, |graph, token| graph
+            .react(token, chat_id, message_id, reaction, on));
         self.refresh(chat_id).await
     }
 
@@ -341,16 +332,13 @@ impl ChatService {
         let chat_id = chat_id.to_owned();
         tokio::spawn(async move {
             let result = async {
-                let token = engine.graph_token().await?;
-                engine
-                    .graph
-                    .mark_read(
-                        &token,
-                        &chat_id,
-                        &engine.account.user_id,
-                        &engine.account.tenant_id,
-                    )
-                    .await?;
+                let account = &engine.account;
+                with_graph!(engine, |graph, token| graph.mark_read(
+                    token,
+                    &chat_id,
+                    &account.user_id,
+                    &account.tenant_id
+                ));
                 Ok::<_, ChatError>(())
             }
             .await;
@@ -384,8 +372,7 @@ impl ChatService {
         if query.is_empty() {
             return Ok(Vec::new());
         }
-        let token = self.engine.graph_token().await?;
-        let users = self.engine.graph.search_users(&token, query).await?;
+        let users = with_graph!(self.engine, |graph, token| graph.search_users(token, query));
         Ok(users
             .into_iter()
             .filter(|u| u.id != self.engine.account.user_id)
@@ -402,17 +389,13 @@ impl ChatService {
         &self,
         user_principal_name: &str,
     ) -> Result<Option<Person>, ChatError> {
-        let token = self.engine.graph_token().await?;
-        Ok(self
-            .engine
-            .graph
-            .find_user(&token, user_principal_name)
-            .await?
-            .map(|u| Person {
-                display_name: u.display_name.clone().unwrap_or_else(|| u.id.clone()),
-                user_principal_name: u.user_principal_name,
-                id: u.id,
-            }))
+        Ok(with_graph!(self.engine, |graph, token| graph
+            .find_user(token, user_principal_name))
+        .map(|u| Person {
+            display_name: u.display_name.clone().unwrap_or_else(|| u.id.clone()),
+            user_principal_name: u.user_principal_name,
+            id: u.id,
+        }))
     }
 
     /// The 1:1 chat with one person, or a new group chat with several.
@@ -423,23 +406,23 @@ impl ChatService {
     ) -> Result<ChatSummary, ChatError> {
         let me = &self.engine.account.user_id;
         let others: Vec<String> = user_ids.iter().filter(|id| *id != me).cloned().collect();
-        let token = self.engine.graph_token().await?;
         let chat = match others.as_slice() {
             [] => return Err(ChatError::Invalid("choose someone to chat with".into())),
             [other] if topic.is_none_or(|t| t.trim().is_empty()) => {
-                self.engine.graph.one_on_one(&token, me, other).await?
+                with_graph!(self.engine, |graph, token| graph
+                    .one_on_one(token, me, other))
             }
             _ => {
-                self.engine
-                    .graph
-                    .group_chat(&token, me, &others, topic)
-                    .await?
+                with_graph!(self.engine, |graph, token| graph
+                    .group_chat(token, me, &others, topic))
             }
         };
         // The reply may lack members; fetch the chat whole.
         let chat = match chat.members {
             Some(_) => chat,
-            None => self.engine.graph.chat(&token, &chat.id).await?,
+            None => {
+                with_graph!(self.engine, |graph, token| graph.chat(token, &chat.id))
+            }
         };
         self.engine.cache().upsert_chat(&chat)?;
         if let Err(error) = sync::catch_up(&self.engine, &chat.id).await {

@@ -12,7 +12,7 @@ use convene_proto::live::{ChangeKind, ServerFrame};
 use tokio::sync::mpsc;
 
 use super::cache::Stored;
-use super::engine::{ChatError, Engine};
+use super::engine::{with_graph, ChatError, Engine};
 use super::event::ChatEvent;
 use super::time::{normalize, shift};
 use super::view::Person;
@@ -191,8 +191,7 @@ async fn handle(engine: &Engine, request: &SyncRequest) -> Result<(), ChatError>
 
 /// The chat list, then every chat's messages since its watermark.
 pub async fn sync_everything(engine: &Engine) -> Result<(), ChatError> {
-    let token = engine.graph_token().await?;
-    let chats = engine.graph.my_chats(&token).await?;
+    let chats = with_graph!(engine, |graph, token| graph.my_chats(token));
     let mut moved = Vec::new();
     {
         let mut cache = engine.cache();
@@ -215,8 +214,7 @@ pub async fn sync_everything(engine: &Engine) -> Result<(), ChatError> {
 
 /// One chat's details and members (and so its read marks).
 pub async fn sync_chat(engine: &Engine, chat_id: &str) -> Result<(), ChatError> {
-    let token = engine.graph_token().await?;
-    let chat = engine.graph.chat(&token, chat_id).await?;
+    let chat = with_graph!(engine, |graph, token| graph.chat(token, chat_id));
     engine.cache().upsert_chat(&chat)?;
     engine.publish_chats(&[chat_id]);
     Ok(())
@@ -226,24 +224,25 @@ pub async fn sync_chat(engine: &Engine, chat_id: &str) -> Result<(), ChatError> 
 /// time) and stores them. New messages from others become `incoming`
 /// events, except on the first load of a chat, which is history.
 pub async fn catch_up(engine: &Engine, chat_id: &str) -> Result<Vec<Stored>, ChatError> {
-    let token = engine.graph_token().await?;
     let position = engine.cache().sync_position(chat_id)?;
     let first_load = position.watermark.is_none();
     let (messages, older_link) = match &position.watermark {
         None => {
-            let page = engine.graph.newest_messages(&token, chat_id).await?;
+            let page = with_graph!(engine, |graph, token| graph.newest_messages(token, chat_id));
             (page.value, Some(page.next_link))
         }
         // From a millisecond before the watermark: a change stamped in the
         // same millisecond as the last one seen must not be skipped. What
         // comes back twice is dropped by the cache.
-        Some(since) => (
-            engine
-                .graph
-                .messages_changed_since(&token, chat_id, Some(&shift(since, -1)))
-                .await?,
-            None,
-        ),
+        Some(since) => {
+            let since = shift(since, -1);
+            let changed = with_graph!(engine, |graph, token| graph.messages_changed_since(
+                token,
+                chat_id,
+                Some(&since)
+            ));
+            (changed, None)
+        }
     };
     let newest_change = messages
         .iter()
@@ -307,11 +306,10 @@ pub async fn load_older(engine: &Engine, chat_id: &str) -> Result<bool, ChatErro
         // Never loaded: the first catch-up brings the newest page.
         return Ok(!catch_up(engine, chat_id).await?.is_empty());
     };
-    let token = engine.graph_token().await?;
-    let page = engine
-        .graph
-        .next_page::<convene_proto::graph::ChatMessage>(&token, &link)
-        .await?;
+    let page = with_graph!(engine, |graph, token| graph
+        .next_page::<convene_proto::graph::ChatMessage>(
+        token, &link
+    ));
     let stored = {
         let mut cache = engine.cache();
         let stored = cache.upsert_messages(chat_id, &page.value)?;

@@ -22,7 +22,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 pub use profile::AccountProfile;
-pub use resource::Resource;
+pub use resource::{consent_scopes, Resource};
 
 use crate::auth::token::{self, Grant};
 use crate::auth::{self, AuthError, ProviderMetadata, SignInRequest};
@@ -44,6 +44,10 @@ fn renewal_margin(lifetime: Duration) -> Duration {
     RENEW_BEFORE_EXPIRY.min(lifetime / 4)
 }
 
+/// The resource a sign-in's code is redeemed for; the refresh token gets
+/// the others.
+const FIRST_TOKEN: Resource = Resource::Communication;
+
 /// How long an interactive sign-in waits for the browser.
 pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
 
@@ -56,6 +60,14 @@ pub enum SessionError {
     Auth(#[from] AuthError),
     #[error("the session of {username} has ended: sign in again")]
     SignInAgain { username: String },
+    /// The account is fine, but the provider wants the person in the
+    /// browser first (approve a permission, satisfy a policy). Nothing is
+    /// removed: an interactive sign-in to the same account carries on.
+    #[error("{username} needs to approve Convene's access to {purpose}: sign in once more to do so (you stay signed in)", purpose = resource.purpose())]
+    InteractionRequired {
+        username: String,
+        resource: Resource,
+    },
     #[error("not signed in: sign in first")]
     NotSignedIn,
     #[error("no account {0} on this device")]
@@ -130,13 +142,21 @@ impl Sessions {
         cancel: impl Future<Output = ()>,
         login_hint: Option<String>,
     ) -> Result<AccountProfile, SessionError> {
+        // Adding an account beside others: let the person pick which.
+        let select_account = login_hint.is_none() && !self.vault.accounts().await?.is_empty();
         let request = SignInRequest {
             authority: self.config.authority.clone(),
             client_id: self.config.client_id.clone(),
-            scopes: Resource::Communication.scopes(),
-            allowed_tenants: Vec::new(),
+            scopes: consent_scopes(&self.config),
+            token_scopes: FIRST_TOKEN.scopes(&self.config),
+            allowed_tenants: self
+                .config
+                .required_tenant()
+                .map(|t| vec![t.to_owned()])
+                .unwrap_or_default(),
             timeout: SIGN_IN_TIMEOUT,
             login_hint,
+            select_account,
         };
         let signed_in = auth::sign_in(&self.http, &request, open_browser, cancel).await?;
         let profile = AccountProfile::from_claims(&signed_in.claims, &self.config.authority);
@@ -158,7 +178,7 @@ impl Sessions {
             .insert(profile.authority.clone(), signed_in.metadata);
         self.cache(
             &key,
-            Resource::Communication,
+            FIRST_TOKEN,
             signed_in.tokens.access_token,
             signed_in.tokens.expires_in,
         )
@@ -236,7 +256,7 @@ impl Sessions {
         })?;
         tracing::debug!(?resource, "renewing an access token");
         let metadata = self.metadata_for(&account.authority).await?;
-        let scopes = resource.scopes().join(" ");
+        let scopes = resource.scopes(&self.config).join(" ");
         let result = token::request(
             &self.http,
             &metadata.token_endpoint,
@@ -249,6 +269,15 @@ impl Sessions {
         .await;
         let tokens = match result {
             Ok(tokens) => tokens,
+            Err(AuthError::Provider(error)) if error.needs_interaction() => {
+                // Consent or a policy wants the person: the refresh token
+                // is still good, so it stays.
+                tracing::warn!(error = %error.error, ?resource, "refresh needs the person in the browser");
+                return Err(SessionError::InteractionRequired {
+                    username: account.username.clone(),
+                    resource,
+                });
+            }
             Err(AuthError::Provider(error)) if error.needs_sign_in_again() => {
                 // The grant is dead (revoked, expired, password changed):
                 // drop it so nothing retries it, keep the profile so the UI
@@ -268,6 +297,13 @@ impl Sessions {
         self.cache(&key, resource, tokens.access_token, tokens.expires_in)
             .await;
         Ok(token)
+    }
+
+    /// Drops the cached access token for `resource`, which its service
+    /// refused (401) before it was due for renewal: the next
+    /// [`Sessions::access_token`] asks the provider for a new one.
+    pub async fn forget_token(&self, account: &AccountProfile, resource: Resource) {
+        self.tokens.lock().await.remove(&(account.key(), resource));
     }
 
     /// The account's communication token (for signaling and presence),

@@ -1,11 +1,17 @@
 //! The resources Convene holds access tokens for. Entra issues one access
-//! token per resource; the refresh token gets the others.
+//! token per resource; the refresh token gets the others, for whatever the
+//! person consented to at sign-in.
+
+use crate::config::ClientConfig;
 
 /// OpenID scopes asked for with every resource.
 pub const OPENID_SCOPES: [&str; 3] = ["openid", "profile", "offline_access"];
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Resource {
+    /// Convene's own API (convene-server), as the app registration
+    /// exposes it.
+    Api,
     /// Azure Communication Services, for the Teams-user token exchange.
     Communication,
     /// Microsoft Graph (or convene-server's Graph-shaped API): chat,
@@ -14,9 +20,13 @@ pub enum Resource {
 }
 
 impl Resource {
+    /// Every resource Convene uses, in the order a sign-in asks for them.
+    pub const ALL: [Resource; 3] = [Resource::Api, Resource::Communication, Resource::Graph];
+
     /// Delegated permissions, fully qualified with the resource.
-    pub fn permissions(self) -> &'static [&'static str] {
-        match self {
+    pub fn permissions(self, config: &ClientConfig) -> Vec<String> {
+        let fixed: &[&str] = match self {
+            Resource::Api => return vec![config.api_scope.clone()],
             Resource::Communication => &[
                 "https://auth.msft.communication.azure.com/Teams.ManageCalls",
                 "https://auth.msft.communication.azure.com/Teams.ManageChats",
@@ -26,15 +36,62 @@ impl Resource {
                 "https://graph.microsoft.com/Presence.Read.All",
                 "https://graph.microsoft.com/User.ReadBasic.All",
             ],
-        }
+        };
+        fixed.iter().map(|s| s.to_string()).collect()
     }
 
     /// The `scope` parameter for a token request for this resource.
-    pub fn scopes(self) -> Vec<String> {
+    pub fn scopes(self, config: &ClientConfig) -> Vec<String> {
         OPENID_SCOPES
             .iter()
-            .chain(self.permissions())
             .map(|s| s.to_string())
+            .chain(self.permissions(config))
             .collect()
+    }
+
+    /// What the person allows Convene when they consent to it, in words
+    /// for a prompt.
+    pub fn purpose(self) -> &'static str {
+        match self {
+            Resource::Api => "sign in to your organisation's Convene server",
+            Resource::Communication => "make and receive calls",
+            Resource::Graph => "read and send your chats and see colleagues' presence",
+        }
+    }
+}
+
+/// The `scope` of an interactive sign-in: every permission of every
+/// resource, so that one consent covers everything Convene will ask the
+/// refresh token for later (Entra's "extra scopes to consent").
+pub fn consent_scopes(config: &ClientConfig) -> Vec<String> {
+    OPENID_SCOPES
+        .iter()
+        .map(|s| s.to_string())
+        .chain(Resource::ALL.iter().flat_map(|r| r.permissions(config)))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_sign_in_asks_consent_for_every_resource_and_each_token_names_one() {
+        let config = ClientConfig::default();
+        let all = consent_scopes(&config);
+        for resource in Resource::ALL {
+            for permission in resource.permissions(&config) {
+                assert!(
+                    all.contains(&permission),
+                    "{permission} missing from {all:?}"
+                );
+            }
+        }
+        assert!(all.contains(&format!("api://{}/Convene.Use", config.client_id)));
+        let graph = Resource::Graph.scopes(&config);
+        assert!(graph
+            .iter()
+            .all(|s| !s.starts_with("api://") && !s.contains("communication")));
+        assert!(graph.contains(&"offline_access".to_string()));
     }
 }

@@ -2,7 +2,10 @@
 //!
 //! As at Entra, one access token is for one resource: scopes under
 //! `https://auth.msft.communication.azure.com/` ask for an ACS token, Graph
-//! scopes (full or bare, like `User.Read`) for a Graph token. An authorization
+//! scopes (full or bare, like `User.Read`) for a Graph token, and
+//! `api://{client id}/Convene.Use` for a token to Convene's own API (the
+//! scope the app registration exposes; its tokens carry the client id as
+//! `aud`). An authorization
 //! request may name several resources (consent for all of them); a token
 //! request may name only one. The OpenID scopes go with any resource.
 
@@ -16,16 +19,31 @@ pub const OPENID_SCOPES: [&str; 4] = ["openid", "profile", "email", "offline_acc
 pub enum Resource {
     Graph,
     Communication,
+    /// Convene's own API: convene-server itself.
+    Api,
 }
 
-impl Resource {
-    const ALL: [Resource; 2] = [Resource::Graph, Resource::Communication];
+/// The dev app's exposed API, the prefix of [`Resource::Api`]'s scopes.
+pub const API_PREFIX: &str = convene_proto::dev::DEV_API_URI;
 
-    /// The `aud` of its tokens, also the prefix of its scopes.
-    pub fn audience(self) -> &'static str {
+impl Resource {
+    const ALL: [Resource; 3] = [Resource::Graph, Resource::Communication, Resource::Api];
+
+    /// The prefix of its scopes (the resource's identifier URI).
+    pub fn prefix(self) -> &'static str {
         match self {
             Resource::Graph => "https://graph.microsoft.com",
             Resource::Communication => "https://auth.msft.communication.azure.com",
+            Resource::Api => API_PREFIX,
+        }
+    }
+
+    /// The `aud` of its tokens: Entra's v2.0 tokens for an app's own API
+    /// name the app's client id; Microsoft's APIs their identifier URI.
+    pub fn audience(self) -> &'static str {
+        match self {
+            Resource::Api => super::CLIENT_ID,
+            other => other.prefix(),
         }
     }
 
@@ -42,14 +60,15 @@ impl Resource {
                 "Presence.ReadWrite",
             ],
             Resource::Communication => &["Teams.ManageCalls", "Teams.ManageChats"],
+            Resource::Api => &["Convene.Use"],
         }
     }
 
-    fn from_audience(audience: &str) -> Option<Self> {
-        let audience = audience.trim_end_matches('/');
+    fn from_prefix(prefix: &str) -> Option<Self> {
+        let prefix = prefix.trim_end_matches('/');
         Self::ALL
             .into_iter()
-            .find(|r| r.audience().eq_ignore_ascii_case(audience))
+            .find(|r| r.prefix().eq_ignore_ascii_case(prefix))
     }
 }
 
@@ -120,7 +139,7 @@ impl AccessGrant {
     pub fn qualified(&self) -> impl Iterator<Item = String> + '_ {
         self.permissions
             .iter()
-            .map(|p| format!("{}/{p}", self.resource.audience()))
+            .map(|p| format!("{}/{p}", self.resource.prefix()))
     }
 }
 
@@ -138,9 +157,9 @@ impl Scopes {
                 continue;
             }
             let (resource, permission) = match item.rsplit_once('/') {
-                Some((audience, permission)) => {
-                    let resource = Resource::from_audience(audience)
-                        .ok_or_else(|| ScopeError::UnknownResource(audience.to_owned()))?;
+                Some((prefix, permission)) => {
+                    let resource = Resource::from_prefix(prefix)
+                        .ok_or_else(|| ScopeError::UnknownResource(prefix.to_owned()))?;
                     (resource, permission)
                 }
                 // Bare names are Graph permissions.
@@ -211,7 +230,7 @@ impl fmt::Display for Scopes {
             items.extend(
                 permissions
                     .iter()
-                    .map(|p| format!("{}/{p}", resource.audience())),
+                    .map(|p| format!("{}/{p}", resource.prefix())),
             );
         }
         items.extend(self.openid.iter().map(|s| s.to_string()));
@@ -252,6 +271,19 @@ mod tests {
         assert_eq!(
             grant.scp(),
             "Chat.ReadWrite Presence.Read.All User.Read User.ReadBasic.All"
+        );
+    }
+
+    #[test]
+    fn the_apps_own_api_scope_gives_a_token_for_the_app() {
+        let raw = format!("openid {API_PREFIX}/Convene.Use");
+        let grant = Scopes::parse(&raw).unwrap().single_grant(&raw).unwrap();
+        assert_eq!(grant.resource, Resource::Api);
+        assert_eq!(grant.resource.audience(), super::super::CLIENT_ID);
+        assert_eq!(grant.scp(), "Convene.Use");
+        assert_eq!(
+            grant.qualified().collect::<Vec<_>>(),
+            [format!("{API_PREFIX}/Convene.Use")]
         );
     }
 
