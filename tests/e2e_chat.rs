@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use convene_core::session::{Resource, Sessions};
+use convene_core::session::Sessions;
 use convene_core::vault::{Vault, VaultKind};
 use convene_test_support::artifacts_dir;
 use convene_test_support::dev_server::DevServer;
@@ -58,7 +58,7 @@ async fn bobs_graph_token(server: &DevServer) -> String {
         .await
         .expect("bob is in the keyring");
     sessions
-        .access_token(&bob, Resource::Graph)
+        .access_token(&bob, sessions.chat_resource())
         .await
         .unwrap()
         .expose()

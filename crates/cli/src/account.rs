@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use clap::Subcommand;
 use convene_core::auth::browser;
+use convene_core::exchange::ExchangeError;
 use convene_core::session::{AccountProfile, Resource, SessionError, Sessions};
 use convene_core::vault::{Vault, VaultKind};
 use convene_core::ClientConfig;
@@ -99,6 +100,24 @@ pub async fn open_sessions(config: &ClientConfig, ephemeral: bool) -> anyhow::Re
 
 async fn login(sessions: &Sessions) -> anyhow::Result<ExitCode> {
     let profile = sign_in(sessions, None).await?;
+    // The server has its say too: an organisation it does not serve is
+    // told so now, not at the first chat or call.
+    match sessions.communication_token(&profile).await {
+        Err(SessionError::Exchange(ExchangeError::Refused {
+            status: 401 | 403,
+            message,
+            ..
+        })) => {
+            sessions.sign_out(&profile).await?;
+            eprintln!(
+                "convene-cli: {} signed in, but this Convene server refuses the account: {message}",
+                profile.username
+            );
+            return Ok(ExitCode::FAILURE);
+        }
+        Err(error) => eprintln!("convene-cli: the server cannot be asked now ({error})"),
+        Ok(_) => {}
+    }
     println!("Signed in as {} ({})", profile.name, profile.username);
     Ok(ExitCode::SUCCESS)
 }
@@ -153,10 +172,7 @@ async fn whoami(sessions: &Sessions, json: bool) -> anyhow::Result<ExitCode> {
         return Ok(ExitCode::from(EXIT_SIGN_IN_NEEDED));
     };
     // Proves the session is alive, renewing it if need be.
-    match sessions
-        .access_token(&profile, Resource::Communication)
-        .await
-    {
+    match sessions.access_token(&profile, Resource::Api).await {
         Ok(_) => {}
         Err(error @ SessionError::SignInAgain { .. }) => {
             eprintln!("convene-cli: {error}: run `convene-cli login`");

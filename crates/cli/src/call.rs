@@ -355,7 +355,7 @@ pub async fn run(
         eprintln!("convene-cli: not signed in: run `convene-cli login`");
         return Ok(ExitCode::from(EXIT_SIGN_IN_NEEDED));
     };
-    crate::account::approve_if_needed(&sessions, &me, &[Resource::Communication]).await?;
+    crate::account::approve_if_needed(&sessions, &me, &[Resource::Api]).await?;
     let media_args = match &command {
         CallCommand::Call { media, .. } | CallCommand::Answer { media, .. } => media,
         CallCommand::Calls { json } => return history(config, &sessions, &me, *json).await,

@@ -14,7 +14,7 @@ use convene_core::account::{AccountOptions, AccountServices, AccountSetup};
 use convene_core::chat::view::{Delivery, Draft, ThreadMessage};
 use convene_core::chat::{plain_text_to_html, ChatError, ChatService, ChatStorage, PollTiming};
 use convene_core::publish::Publisher;
-use convene_core::session::{Resource, SessionError, Sessions};
+use convene_core::session::{SessionError, Sessions};
 use convene_core::{ClientConfig, ClientEvent, UserError, UserErrorCode};
 use serde::Serialize;
 use tokio::sync::mpsc;
@@ -174,7 +174,7 @@ pub async fn run(
         eprintln!("convene-cli: not signed in: run `convene-cli login`");
         return Ok(ExitCode::from(EXIT_SIGN_IN_NEEDED));
     };
-    crate::account::approve_if_needed(&sessions, &me, &[Resource::Graph]).await?;
+    crate::account::approve_if_needed(&sessions, &me, &[sessions.chat_resource()]).await?;
     // Only these stay long enough to want the live channel.
     let live = matches!(
         command,

@@ -19,7 +19,7 @@ use crate::connection::{
 use crate::error::{UserError, UserErrorCode};
 use crate::event::{ClientEvent, EventStream, SignInProgress};
 use crate::publish::Publisher;
-use crate::session::{AccountProfile, Resource, SessionError, Sessions};
+use crate::session::{AccountProfile, SessionError, Sessions};
 
 /// A running client. Create it inside a tokio runtime; dropping it stops its
 /// background work.
@@ -321,14 +321,13 @@ impl Client {
                     reported = None;
                     continue;
                 };
-                // Every token the account uses, so that a permission the
-                // person has not approved is asked for once, up front.
+                // The communication token (Convene's API token with it),
+                // then chat's, so that a permission the person has not
+                // approved is asked for once, up front.
                 let mut outcome = sessions.communication_token(&profile).await.map(|_| ());
-                for resource in Resource::ALL {
-                    if outcome.is_err() {
-                        break;
-                    }
-                    outcome = sessions.access_token(&profile, resource).await.map(|_| ());
+                if outcome.is_ok() {
+                    let chat = sessions.chat_resource();
+                    outcome = sessions.access_token(&profile, chat).await.map(|_| ());
                 }
                 let event = match outcome {
                     Ok(()) => {

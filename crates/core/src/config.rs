@@ -19,6 +19,8 @@ pub const ENV_CLIENT_ID: &str = "CONVENE_CLIENT_ID";
 pub const ENV_TENANT: &str = "CONVENE_TENANT";
 pub const ENV_GRAPH: &str = "CONVENE_GRAPH";
 pub const ENV_API_SCOPE: &str = "CONVENE_API_SCOPE";
+/// Microsoft Graph's v1.0 endpoint: where chat goes in tenant mode.
+pub const MICROSOFT_GRAPH: &str = "https://graph.microsoft.com/v1.0/";
 /// The permission Convene's app registration exposes for its own API.
 pub const DEFAULT_API_PERMISSION: &str = "Convene.Use";
 /// Overrides the config file's location.
@@ -156,6 +158,7 @@ impl ClientConfig {
             "client id",
             layer.client_id.unwrap_or_else(|| DEV_CLIENT_ID.into()),
         )?;
+        let own_authority = layer.authority.is_some();
         let authority = match layer.authority {
             Some(a) => parse_http_url("authority", &a)?,
             None => server_url.join(&format!("{tenant}/v2.0/")).map_err(|e| {
@@ -166,9 +169,12 @@ impl ClientConfig {
                 }
             })?,
         };
-        let graph_url = match layer.graph {
-            Some(g) => parse_http_url("graph", &g)?,
-            None => server_url
+        // With an authority of its own (tenant mode) chat is Microsoft
+        // Graph's; otherwise convene-server's Graph-shaped API.
+        let graph_url = match (layer.graph, own_authority) {
+            (Some(g), _) => parse_http_url("graph", &g)?,
+            (None, true) => Url::parse(MICROSOFT_GRAPH).expect("a valid URL"),
+            (None, false) => server_url
                 .join("v1.0/")
                 .expect("a relative path joins onto a base URL"),
         };
@@ -201,6 +207,13 @@ impl ClientConfig {
     }
 
     /// The settings as the UI shows them.
+    /// Whether the chat API is convene-server's own (under its URL): the
+    /// embedded default, or an organisation that self-hosts chat.
+    pub fn chat_is_self_hosted(&self) -> bool {
+        self.graph_url.origin() == self.server_url.origin()
+            && self.graph_url.path().starts_with(self.server_url.path())
+    }
+
     /// The tenant a sign-in must come from: the configured tenant when it
     /// is a tenant id; none for Entra's multi-tenant authorities
     /// (`organizations`, `common`) or a domain name, which an ID token's
@@ -380,6 +393,28 @@ mod tests {
             ClientConfig::default().required_tenant(),
             Some(DEV_TENANT_ID)
         );
+    }
+
+    #[test]
+    fn tenant_mode_chats_through_microsoft_graph_unless_told_otherwise() {
+        let dev = ClientConfig::default();
+        assert!(dev.chat_is_self_hosted());
+        let tenant = ClientConfig::from_layer(ConfigLayer {
+            server: Some("https://convene.contoso.example".into()),
+            authority: Some("https://login.microsoftonline.com/organizations/v2.0".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(tenant.graph_url.as_str(), MICROSOFT_GRAPH);
+        assert!(!tenant.chat_is_self_hosted());
+        let self_hosted = ClientConfig::from_layer(ConfigLayer {
+            server: Some("https://convene.contoso.example".into()),
+            authority: Some("https://login.microsoftonline.com/organizations/v2.0".into()),
+            graph: Some("https://convene.contoso.example/v1.0/".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert!(self_hosted.chat_is_self_hosted());
     }
 
     #[test]

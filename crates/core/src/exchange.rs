@@ -1,11 +1,14 @@
-//! Trading the Entra access token (audience ACS) for a communication token
-//! at convene-server, in the shape of ACS's
-//! `POST /teamsUser/:exchangeAccessToken?api-version=2023-10-01`.
+//! A communication token from convene-server
+//! (`POST /v1/communicationToken`), asked for with a token for Convene's
+//! own API. A server that forwards to Azure Communication Services also
+//! wants the person's ACS token, which it passes on to ACS unread; it says
+//! so with `AcsTokenRequired`.
 
 use std::time::{Duration, SystemTime};
 
 use convene_proto::exchange::{
-    AcsErrorBody, ExchangeRequest, ExchangeResponse, EXCHANGE_API_VERSION, EXCHANGE_PATH,
+    codes, AcsErrorBody, CommunicationTokenRequest, CommunicationTokenResponse,
+    COMMUNICATION_TOKEN_PATH,
 };
 use url::Url;
 
@@ -25,7 +28,7 @@ pub struct CommunicationToken {
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExchangeError {
-    #[error("the server refused the token exchange ({code}): {message}")]
+    #[error("the server refused a communication token ({code}): {message}")]
     Refused {
         status: u16,
         code: String,
@@ -51,23 +54,28 @@ pub enum ExchangeError {
     },
 }
 
+impl ExchangeError {
+    /// The server forwards to ACS and wants the person's ACS token too.
+    pub fn wants_acs_token(&self) -> bool {
+        matches!(self, ExchangeError::Refused { code, .. } if code == codes::ACS_TOKEN_REQUIRED)
+    }
+}
+
+/// Asks `server` for a communication token with `api_token` (for
+/// Convene's API), and `acs_token` when the server forwards to ACS.
 pub async fn exchange(
     http: &reqwest::Client,
     server: &Url,
-    access_token: &Secret,
-    app_id: &str,
-    user_id: &str,
+    api_token: &Secret,
+    acs_token: Option<&Secret>,
 ) -> Result<CommunicationToken, ExchangeError> {
-    let mut url = server.join(EXCHANGE_PATH.trim_start_matches('/'))?;
-    url.query_pairs_mut()
-        .append_pair("api-version", EXCHANGE_API_VERSION);
-    let request = ExchangeRequest {
-        token: access_token.expose().to_owned(),
-        app_id: app_id.to_owned(),
-        user_id: user_id.to_owned(),
+    let url = server.join(COMMUNICATION_TOKEN_PATH.trim_start_matches('/'))?;
+    let request = CommunicationTokenRequest {
+        acs_token: acs_token.map(|t| t.expose().to_owned()),
     };
     let response = http
         .post(url.clone())
+        .bearer_auth(api_token.expose())
         .json(&request)
         .send()
         .await
@@ -75,7 +83,7 @@ pub async fn exchange(
             url: url.to_string(),
             source,
         })?;
-    match http::json_body::<ExchangeResponse>(response).await {
+    match http::json_body::<CommunicationTokenResponse>(response).await {
         Ok(body) => {
             let expires_at = parse_expiry(&body.expires_on)?;
             Ok(CommunicationToken {

@@ -9,7 +9,6 @@ use convene_core::chat::view::{Draft, ThreadMessage};
 use convene_core::chat::{ChatStorage, GraphChats, GraphError, PollTiming};
 use convene_core::clock::Clock;
 use convene_core::config::ConfigLayer;
-use convene_core::session::Resource;
 use convene_core::session::{AccountProfile, Sessions};
 use convene_core::vault::{Vault, VaultKind};
 use convene_core::{AccountOptions, Client, ClientConfig, ClientEvent, EventStream, MonitorTiming};
@@ -86,7 +85,7 @@ impl Account {
     pub async fn server_messages(&self, chat_id: &str) -> Vec<ChatMessage> {
         let sessions = sessions(&self.vault, &self.config);
         let token = sessions
-            .access_token(&self.profile, Resource::Graph)
+            .access_token(&self.profile, sessions.chat_resource())
             .await
             .unwrap();
         let graph = GraphChats::new(

@@ -161,14 +161,23 @@ async fn alice_trades_her_sign_in_for_a_communication_token() {
     let again = sessions.communication_token(&alice).await.unwrap();
     assert_eq!(again.token.expose(), token.token.expose());
 
-    // One access token per resource: Graph's comes from the refresh token.
-    let graph = sessions
-        .access_token(&alice, convene_core::session::Resource::Graph)
+    // One access token per resource: the sign-in's code was redeemed for
+    // Convene's API, ACS's comes from the refresh token.
+    let api = sessions
+        .access_token(&alice, convene_core::session::Resource::Api)
         .await
-        .expect("a Graph token without another sign-in");
-    let claims = jwt_claims(graph.expose());
-    assert_eq!(claims["aud"], "https://graph.microsoft.com");
-    assert!(claims["scp"].as_str().unwrap().contains("Chat.ReadWrite"));
+        .unwrap();
+    assert_eq!(jwt_claims(api.expose())["aud"], DEV_CLIENT_ID);
+    let acs = sessions
+        .access_token(&alice, convene_core::session::Resource::Communication)
+        .await
+        .expect("an ACS token without another sign-in");
+    let claims = jwt_claims(acs.expose());
+    assert_eq!(claims["aud"], "https://auth.msft.communication.azure.com");
+    assert!(claims["scp"]
+        .as_str()
+        .unwrap()
+        .contains("Teams.ManageCalls"));
 }
 
 /// The claims of a JWT, unverified: the server already checked it.

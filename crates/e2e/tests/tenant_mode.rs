@@ -1,6 +1,13 @@
 //! Tenant mode against an Entra-shaped provider that is not Convene's
 //! code (`convene_test_support::entra_op`): two organisations, each with
-//! its own issuer, behind one multi-tenant authority.
+//! its own issuer, behind one multi-tenant authority; convene-server in
+//! tenant mode trusting it for Contoso only.
+//!
+//! In tenant mode chat is Microsoft Graph's. Graph itself cannot be
+//! reached from a test, so a second convene-server stands in for it: its
+//! chat API has Graph's shapes, and told that its "own API" is
+//! `https://graph.microsoft.com/Chat.ReadWrite` it takes the Graph tokens
+//! the provider issues. The real convene-server never sees one.
 
 use std::future::pending;
 use std::path::{Path, PathBuf};
@@ -8,9 +15,11 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 use convene_core::auth::{sign_in, AuthError, SignInRequest};
+use convene_media::{read_wav_mono, tone_power};
 use convene_test_support::browser;
 use convene_test_support::dev_server::DevServer;
 use convene_test_support::entra_op::{EntraOp, OpTenant, OpUser};
+use convene_test_support::terminal::Running;
 use convene_test_support::{scripted_browser, workspace_binary};
 
 const CLIENT_ID: &str = "5b4a0c2e-6f0d-4b43-9b1e-7c3a2f0e1d01";
@@ -108,33 +117,45 @@ async fn people_of_two_organisations_sign_in_through_the_multi_tenant_authority(
 /// tenant mode and at the provider's multi-tenant authority, with its own
 /// XDG home, and the scripted browser signing in as that person. Every
 /// visit of the browser is logged, so a test can count them.
+/// The test session has one keyring: the tests that sign people in with
+/// the CLI take turns, and each leaves it empty (see `Terminal`'s drop).
+static KEYRING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn keyring_turn() -> std::sync::MutexGuard<'static, ()> {
+    KEYRING
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
 struct Terminal {
     home: tempfile::TempDir,
     server: String,
+    graph: String,
     authority: String,
     username: &'static str,
     password: &'static str,
 }
 
 impl Terminal {
-    fn new(
-        server: &DevServer,
-        op: &EntraOp,
-        username: &'static str,
-        password: &'static str,
-    ) -> Self {
+    fn new(org: &Organisation, username: &'static str, password: &'static str) -> Self {
         Self {
             home: tempfile::tempdir().unwrap(),
-            server: server.url(),
-            authority: op.organizations(),
+            server: org.server.url(),
+            graph: format!("{}/v1.0/", org.graph.url()),
+            authority: org.op.organizations(),
             username,
             password,
         }
     }
 
     fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("run convene-cli")
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
         let home = self.home.path();
-        Command::new(workspace_binary("convene-cli"))
+        let mut command = Command::new(workspace_binary("convene-cli"));
+        command
             .args(["--server", &self.server, "--authority", &self.authority])
             .args(["--client-id", CLIENT_ID, "--tenant", "organizations"])
             .args(args)
@@ -142,15 +163,15 @@ impl Terminal {
             .env("CONVENE_TEST_USERNAME", self.username)
             .env("CONVENE_TEST_PASSWORD", self.password)
             .env("CONVENE_TEST_BROWSER_LOG", self.browser_log())
+            .env("CONVENE_GRAPH", &self.graph)
             .env("CONVENE_CONFIG", home.join("config.toml"))
             .env("XDG_DATA_HOME", home.join("data"))
             .env("XDG_CONFIG_HOME", home.join("config"))
             .env("XDG_STATE_HOME", home.join("state"))
             .env("XDG_CACHE_HOME", home.join("cache"))
             .env_remove("CONVENE_SERVER")
-            .env_remove("RUST_LOG")
-            .output()
-            .expect("run convene-cli")
+            .env_remove("RUST_LOG");
+        command
     }
 
     fn browser_log(&self) -> PathBuf {
@@ -165,33 +186,89 @@ impl Terminal {
     }
 }
 
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        // Leaves the keyring as it was found, for the next test.
+        let _ = self.run(&["logout", "--all"]);
+    }
+}
+
 fn succeeded(output: &Output) -> String {
     let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
     assert!(output.status.success(), "{output:?}");
     stderr
 }
 
-/// convene-server in tenant mode trusting the provider, for Contoso only.
-fn tenant_server(scratch: &Path, op: &EntraOp) -> DevServer {
-    DevServer::start_tenant_mode(
-        &scratch.join("server"),
-        &[
+/// The provider, convene-server in tenant mode trusting it for Contoso
+/// only (its log keeps the audience of every bearer token it is shown),
+/// and the Graph stand-in.
+struct Organisation {
+    op: EntraOp,
+    server: DevServer,
+    graph: DevServer,
+    server_log: PathBuf,
+    _scratch: tempfile::TempDir,
+}
+
+impl Organisation {
+    fn start() -> Self {
+        let op = EntraOp::start(CLIENT_ID, &tenants(), 3600);
+        let scratch = tempfile::tempdir().unwrap();
+        let authority = op.organizations();
+        let trust = [
             "--authority",
-            &op.organizations(),
+            &authority,
             "--client-id",
             CLIENT_ID,
             "--allowed-tenant",
             CONTOSO,
-        ],
-    )
+        ];
+        let server_log = scratch.path().join("server.log");
+        let server = DevServer::start_tenant_mode_logged(
+            &scratch.path().join("server"),
+            &trust,
+            &server_log,
+            "warn,convene_server::bearer=debug",
+        );
+        let graph_scope = ["--api-scope", "https://graph.microsoft.com/Chat.ReadWrite"];
+        let graph = DevServer::start_tenant_mode(
+            &scratch.path().join("graph"),
+            &[&trust[..], &graph_scope].concat(),
+        );
+        Self {
+            op,
+            server,
+            graph,
+            server_log,
+            _scratch: scratch,
+        }
+    }
+
+    /// The audience of every bearer token convene-server was shown.
+    fn audiences_seen_by_the_server(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.server_log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| line.contains("bearer token presented"))
+            .map(|line| {
+                let at = line.find("audience=").expect("an audience field") + "audience=".len();
+                line[at..]
+                    .split_whitespace()
+                    .next()
+                    .unwrap()
+                    .trim_matches('"')
+                    .to_owned()
+            })
+            .collect()
+    }
 }
 
 #[test]
 fn one_sign_in_consents_to_every_resource_and_chat_works_without_asking_again() {
-    let op = EntraOp::start(CLIENT_ID, &tenants(), 3600);
-    let scratch = tempfile::tempdir().unwrap();
-    let server = tenant_server(scratch.path(), &op);
-    let alice = Terminal::new(&server, &op, "alice@contoso.test", "alice-pw");
+    let _turn = keyring_turn();
+    let org = Organisation::start();
+    let op = &org.op;
+    let alice = Terminal::new(&org, "alice@contoso.test", "alice-pw");
 
     succeeded(&alice.run(&["login"]));
     let authorize: Vec<_> = op
@@ -233,10 +310,10 @@ fn one_sign_in_consents_to_every_resource_and_chat_works_without_asking_again() 
 
 #[test]
 fn a_person_whose_chat_consent_is_missing_is_asked_once_and_stays_signed_in() {
-    let op = EntraOp::start(CLIENT_ID, &tenants(), 3600);
-    let scratch = tempfile::tempdir().unwrap();
-    let server = tenant_server(scratch.path(), &op);
-    let bob = Terminal::new(&server, &op, "bob@contoso.test", "bob-pw");
+    let _turn = keyring_turn();
+    let org = Organisation::start();
+    let op = &org.op;
+    let bob = Terminal::new(&org, "bob@contoso.test", "bob-pw");
     succeeded(&bob.run(&["login"]));
     assert_eq!(bob.browser_visits(), 1);
 
@@ -260,4 +337,106 @@ fn a_person_whose_chat_consent_is_missing_is_asked_once_and_stays_signed_in() {
     // Approved now: no more asking.
     succeeded(&bob.run(&["chats", "--json"]));
     assert_eq!(bob.browser_visits(), 2);
+}
+
+#[test]
+fn no_token_for_microsofts_apis_ever_reaches_convene_server() {
+    let _turn = keyring_turn();
+    let org = Organisation::start();
+    let alice = Terminal::new(&org, "alice@contoso.test", "alice-pw");
+    succeeded(&alice.run(&["login"]));
+    succeeded(&alice.run(&["chats", "--json"]));
+    succeeded(&alice.run(&["whoami"]));
+
+    let audiences = org.audiences_seen_by_the_server();
+    assert!(!audiences.is_empty(), "the server logs what it is shown");
+    assert!(
+        audiences.iter().all(|aud| aud == CLIENT_ID),
+        "convene-server saw tokens for {audiences:?}"
+    );
+    // Chat's Graph tokens went to Graph (here its stand-in) only.
+    let graph_tokens = org
+        .op
+        .requests()
+        .into_iter()
+        .filter(|r| {
+            r["scope"]
+                .as_str()
+                .is_some_and(|s| s.contains("graph.microsoft.com"))
+        })
+        .filter(|r| r["endpoint"] == "token")
+        .count();
+    assert!(graph_tokens > 0, "chat asked for a Graph token");
+}
+
+#[test]
+fn a_person_of_an_organisation_the_server_does_not_serve_is_told_so_at_sign_in() {
+    let _turn = keyring_turn();
+    let org = Organisation::start();
+    let dave = Terminal::new(&org, "dave@fabrikam.test", "dave-pw");
+    let login = dave.run(&["login"]);
+    assert!(!login.status.success(), "{login:?}");
+    let said = String::from_utf8_lossy(&login.stderr);
+    assert!(
+        said.contains("this Convene server refuses the account")
+            && said.contains(&format!("tenant {FABRIKAM}) is not allowed")),
+        "{said}"
+    );
+    // Not left behind on this device.
+    let accounts = dave.run(&["accounts"]);
+    assert!(
+        !String::from_utf8_lossy(&accounts.stdout).contains("dave@fabrikam.test"),
+        "{accounts:?}"
+    );
+}
+
+/// Whether the recording holds the `expected` tone rather than the `other`
+/// in two thirds of its 100 ms windows after the first second.
+fn heard(path: &Path, expected: f64, other: f64) -> bool {
+    let (rate, samples) = read_wav_mono(path).expect("the recording is a WAV file");
+    let windows: Vec<bool> = samples
+        .get(rate as usize..)
+        .unwrap_or_default()
+        .chunks_exact(rate as usize / 10)
+        .map(|w| {
+            let wanted = tone_power(w, rate, expected);
+            wanted > 0.02 && wanted > tone_power(w, rate, other) * 50.0
+        })
+        .collect();
+    let clear = windows.iter().filter(|ok| **ok).count();
+    !windows.is_empty() && clear * 3 >= windows.len() * 2
+}
+
+#[test]
+fn two_people_of_one_organisation_call_each_other_and_hear_each_others_tone() {
+    let _turn = keyring_turn();
+    let org = Organisation::start();
+    let alice = Terminal::new(&org, "alice@contoso.test", "alice-pw");
+    let bob = Terminal::new(&org, "bob@contoso.test", "bob-pw");
+    succeeded(&alice.run(&["login"]));
+    // Bob's sign-in is how the server comes to know him: no directory was
+    // loaded into it.
+    succeeded(&bob.run(&["login"]));
+    let (alice_heard, bob_heard) = (
+        alice.home.path().join("heard.wav"),
+        bob.home.path().join("heard.wav"),
+    );
+
+    let mut answer = bob.command(&["answer", "--audio", "tone:660", "--video", "none"]);
+    answer.arg("--record").arg(&bob_heard).arg("--json");
+    let mut bob_side = Running::spawn("bob", answer);
+    bob_side.wait_for("waiting for a call", Duration::from_secs(20));
+    let mut call = alice.command(&["call", "bob@contoso.test", "--audio", "tone:440"]);
+    call.args(["--video", "none", "--duration", "4s", "--record"])
+        .arg(&alice_heard)
+        .arg("--json");
+    let alice_side = Running::spawn("alice", call);
+    let alice_end = alice_side.finish_within(Duration::from_secs(40));
+    let bob_end = bob_side.finish_within(Duration::from_secs(20));
+    for end in [&alice_end, &bob_end] {
+        let summary = end.last_json().expect("a JSON summary");
+        assert_eq!(summary["connected"], true, "{summary}\n{}", end.stderr);
+    }
+    assert!(heard(&alice_heard, 660.0, 440.0), "alice hears bob's tone");
+    assert!(heard(&bob_heard, 440.0, 660.0), "bob hears alice's tone");
 }

@@ -12,6 +12,7 @@ pub mod live;
 pub mod server_info;
 
 pub use exchange::{
-    AcsError, AcsErrorBody, ExchangeRequest, ExchangeResponse, EXCHANGE_API_VERSION, EXCHANGE_PATH,
+    AcsError, AcsErrorBody, CommunicationTokenRequest, CommunicationTokenResponse, ExchangeRequest,
+    ExchangeResponse, COMMUNICATION_TOKEN_PATH, EXCHANGE_API_VERSION, EXCHANGE_PATH,
 };
 pub use server_info::{Health, HealthStatus, ServerMode, ServerVersion, PROTOCOL_VERSION};

@@ -15,7 +15,7 @@
 
 use std::time::{Duration, Instant};
 
-use convene_test_support::server_api::graph::{graph_token, group_of, BOB_OID, CAROL_OID};
+use convene_test_support::server_api::graph::{api_token, group_of, BOB_OID, CAROL_OID};
 use convene_test_support::server_api::oidc::ALICE_OID;
 use convene_test_support::server_api::ServerCommand;
 use reqwest::StatusCode;
@@ -114,7 +114,7 @@ fn main() {
         ];
         let mut tokens = Vec::new();
         for (name, _) in users {
-            tokens.push(graph_token(&server, name).await);
+            tokens.push(api_token(&server, name).await);
         }
         let most = counts.iter().copied().max().unwrap_or(1);
         // One group chat per sender, all three people in each; sender k

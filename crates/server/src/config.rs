@@ -17,6 +17,7 @@ use uuid::Uuid;
 use crate::acs::{endpoint_is_acceptable, AccessKey, AcsConfig};
 use crate::call::ice::{IceConfig, TurnSecret, DEFAULT_TURN_TTL};
 use crate::call::{CallSettings, DEFAULT_RESUME_GRACE, DEFAULT_RING_TIMEOUT};
+use crate::exchange::ApiScope;
 
 /// Chat API requests per second per user unless configured.
 pub const DEFAULT_GRAPH_RATE_LIMIT: u32 = 50;
@@ -97,6 +98,12 @@ pub struct Cli {
     /// Tenant mode: application (client) id that tokens must be issued for
     #[arg(long, env = "CONVENE_CLIENT_ID", value_name = "ID")]
     pub client_id: Option<String>,
+
+    /// Tenant mode: the scope of Convene's API as the app registration
+    /// exposes it, {identifier URI}/{permission}
+    /// [default: api://{client id}/Convene.Use]
+    #[arg(long, env = "CONVENE_API_SCOPE", value_name = "SCOPE")]
+    pub api_scope: Option<String>,
 
     /// Tenant mode: a tenant id (GUID) to accept; repeat for several
     /// (the variable takes a comma-separated list)
@@ -185,6 +192,7 @@ pub struct FileConfig {
     pub graph_rate_limit: Option<u32>,
     pub authority: Option<Url>,
     pub client_id: Option<String>,
+    pub api_scope: Option<String>,
     pub allowed_tenants: Option<Vec<Uuid>>,
     pub acs_endpoint: Option<Url>,
     pub acs_access_key: Option<AccessKey>,
@@ -255,6 +263,8 @@ pub enum Mode {
 pub struct TenantConfig {
     pub authority: Url,
     pub client_id: String,
+    /// Convene's API: the audience and permission of the tokens accepted.
+    pub api: ApiScope,
     pub allowed_tenants: Vec<Uuid>,
 }
 
@@ -286,8 +296,10 @@ pub enum ConfigError {
         describe_missing(missing)
     )]
     MissingTenantSettings { missing: Vec<TenantSetting> },
-    #[error("authority must be an http or https URL, not {0}")]
+    #[error("the authority must be an https URL (http only on loopback), not {0}")]
     BadAuthority(Url),
+    #[error("{0}")]
+    BadApiScope(String),
     #[error("cannot find a default data directory (is HOME set?); pass --data-dir")]
     NoDefaultDataDir,
     #[error(
@@ -372,6 +384,7 @@ impl Config {
             .client_id
             .or(file.client_id)
             .filter(|id| !id.trim().is_empty());
+        let api_scope = cli.api_scope.or(file.api_scope);
         let allowed_tenants = if cli.allowed_tenants.is_empty() {
             file.allowed_tenants.unwrap_or_default()
         } else {
@@ -445,6 +458,7 @@ impl Config {
             for (given, name) in [
                 (authority.is_some(), "authority"),
                 (client_id.is_some(), "client_id"),
+                (api_scope.is_some(), "api_scope"),
                 (!allowed_tenants.is_empty(), "allowed_tenants"),
             ] {
                 if given {
@@ -465,12 +479,17 @@ impl Config {
             }
             match (authority, client_id) {
                 (Some(authority), Some(client_id)) => {
-                    if !matches!(authority.scheme(), "http" | "https") {
+                    // Tokens' keys come from there: never over plain http
+                    // to another machine.
+                    if !endpoint_is_acceptable(&authority) {
                         return Err(ConfigError::BadAuthority(authority));
                     }
+                    let api = ApiScope::new(&client_id, api_scope.as_deref())
+                        .map_err(ConfigError::BadApiScope)?;
                     Mode::Tenant(TenantConfig {
                         authority,
                         client_id,
+                        api,
                         allowed_tenants,
                     })
                 }
@@ -560,6 +579,10 @@ mod tests {
             Mode::Tenant(TenantConfig {
                 authority: url("https://flag.example/v2.0"),
                 client_id: "flag-client".into(),
+                api: ApiScope {
+                    uri: "api://flag-client".into(),
+                    permission: "Convene.Use".into(),
+                },
                 allowed_tenants: vec![TENANT_B.parse().unwrap()],
             })
         );

@@ -13,6 +13,7 @@ pub mod api;
 pub mod call;
 pub mod config;
 pub mod demo;
+pub mod directory;
 pub mod exchange;
 pub mod graph;
 pub mod http;

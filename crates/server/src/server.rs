@@ -15,8 +15,9 @@ use crate::call::api::CallsApi;
 use crate::call::Calls;
 use crate::config::{Config, Mode};
 use crate::demo::{DEMO_TENANTS, DEMO_USERS};
+use crate::directory::Directory;
 use crate::exchange::jwks::RemoteKeys;
-use crate::exchange::{CommunicationTokens, EntraValidator, Exchange, Trust};
+use crate::exchange::{ApiScope, CommunicationTokens, EntraValidator, Exchange, Trust};
 use crate::graph::{Graph, Throttle};
 use crate::http::{self, AppState};
 use crate::hub::{Hub, LocalHub};
@@ -153,6 +154,8 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
             EntraValidator {
                 trust: Trust::Dev(issuer),
                 client_id: crate::issuer::CLIENT_ID.to_owned(),
+                api: ApiScope::new(crate::issuer::CLIENT_ID, None)
+                    .expect("the dev client id makes a valid API scope"),
                 // Every demo tenant, and only those.
                 allowed_tenants: DEMO_TENANTS.iter().map(|t| t.id).collect(),
                 clock: clock.clone(),
@@ -163,6 +166,7 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
                 RemoteKeys::new(&tenant.authority).map_err(ServerError::HttpClient)?,
             )),
             client_id: tenant.client_id.clone(),
+            api: tenant.api.clone(),
             allowed_tenants: tenant.allowed_tenants.clone(),
             clock: clock.clone(),
         },
@@ -175,6 +179,7 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
         None => None,
     };
     let tokens = Arc::new(CommunicationTokens::open(&config.data_dir, clock)?);
+    let directory = Arc::new(Directory::new(store.clone()));
     let hub: Arc<dyn Hub> = Arc::new(LocalHub::new());
     let presence = Presence::new(Arc::clone(&hub));
     let calls = Calls::new(Arc::clone(&hub), store.clone(), config.calls.clone());
@@ -186,6 +191,7 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
             throttle: Throttle::new(config.graph_rate_limit),
             hub: Arc::clone(&hub),
             presence: Arc::clone(&presence),
+            directory: Arc::clone(&directory),
         }))
         .with_live(Arc::new(Live {
             tokens: Arc::clone(&tokens),
@@ -193,6 +199,11 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
             hub,
             presence,
             calls: Arc::clone(&calls),
+            calling_tenants: match &config.mode {
+                Mode::Tenant(tenant) => tenant.allowed_tenants.clone(),
+                // The demo tenants stand for separate organisations.
+                Mode::Dev => Vec::new(),
+            },
         }))
         .with_calls(Arc::new(CallsApi {
             tokens: Arc::clone(&tokens),
@@ -203,6 +214,7 @@ async fn app_state(config: &Config, store: &Store) -> Result<AppState, ServerErr
         validator,
         tokens,
         acs,
+        directory,
     })))
 }
 

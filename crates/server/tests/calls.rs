@@ -42,8 +42,8 @@ async fn connect_token(server: &ServerProcess, token: &str) -> Socket {
     socket
 }
 
-async fn connect(server: &ServerProcess, username: &str, oid: &str) -> Socket {
-    let token = communication_token(server, username, oid).await;
+async fn connect(server: &ServerProcess, username: &str) -> Socket {
+    let token = communication_token(server, username).await;
     connect_token(server, &token).await
 }
 
@@ -137,12 +137,12 @@ async fn ended_record(server: &ServerProcess, token: &str, call: &str) -> Value 
 async fn a_call_rings_on_every_device_and_binds_the_one_that_answers() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &[]);
-    let alice_token = communication_token(&server, ALICE, ALICE_OID).await;
+    let alice_token = communication_token(&server, ALICE).await;
     let mut alice = connect_token(&server, &alice_token).await;
-    let bob_token = communication_token(&server, BOB, BOB_OID).await;
+    let bob_token = communication_token(&server, BOB).await;
     let mut bob_phone = connect_token(&server, &bob_token).await;
-    let mut bob_laptop = connect(&server, BOB, BOB_OID).await;
-    let mut carol = connect(&server, CAROL, CAROL_OID).await;
+    let mut bob_laptop = connect(&server, BOB).await;
+    let mut carol = connect(&server, CAROL).await;
 
     let call = new_call_id();
     invite(&mut alice, &call, BOB_OID).await;
@@ -256,7 +256,7 @@ async fn a_call_rings_on_every_device_and_binds_the_one_that_answers() {
     let bobs = ended_record(&server, &bob_token, &call).await;
     assert_eq!(bobs["direction"], "incoming");
     // Carol sees none of it; no token, no history.
-    let carol_token = communication_token(&server, CAROL, CAROL_OID).await;
+    let carol_token = communication_token(&server, CAROL).await;
     let (_, carols) = calls_of(&server, &carol_token).await;
     assert_eq!(carols["value"], json!([]));
     let (status, _) = calls_of(&server, "garbage").await;
@@ -267,11 +267,11 @@ async fn a_call_rings_on_every_device_and_binds_the_one_that_answers() {
 async fn decline_cancel_busy_and_bad_invites() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &[]);
-    let alice_token = communication_token(&server, ALICE, ALICE_OID).await;
+    let alice_token = communication_token(&server, ALICE).await;
     let mut alice = connect_token(&server, &alice_token).await;
-    let mut bob_phone = connect(&server, BOB, BOB_OID).await;
-    let mut bob_laptop = connect(&server, BOB, BOB_OID).await;
-    let carol_token = communication_token(&server, CAROL, CAROL_OID).await;
+    let mut bob_phone = connect(&server, BOB).await;
+    let mut bob_laptop = connect(&server, BOB).await;
+    let carol_token = communication_token(&server, CAROL).await;
     let mut carol = connect_token(&server, &carol_token).await;
 
     // Declined on the phone: alice hears it, the laptop stops ringing.
@@ -384,9 +384,9 @@ async fn decline_cancel_busy_and_bad_invites() {
 async fn an_unanswered_call_ends_after_the_ring_timeout() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &["--call-ring-timeout", "1"]);
-    let alice_token = communication_token(&server, ALICE, ALICE_OID).await;
+    let alice_token = communication_token(&server, ALICE).await;
     let mut alice = connect_token(&server, &alice_token).await;
-    let mut bob = connect(&server, BOB, BOB_OID).await;
+    let mut bob = connect(&server, BOB).await;
     let call = new_call_id();
     invite(&mut alice, &call, BOB_OID).await;
     next(&mut bob, "callIncoming").await;
@@ -412,9 +412,9 @@ async fn a_dropped_device_resumes_within_the_grace_or_the_call_fails() {
     // The shortest grace there is: the timing itself is unit-tested on a
     // fake clock (`call::registry`); here, real sockets drop and resume.
     let server = start(dir.path(), &["--call-resume-grace", "1"]);
-    let alice_token = communication_token(&server, ALICE, ALICE_OID).await;
+    let alice_token = communication_token(&server, ALICE).await;
     let mut alice = connect_token(&server, &alice_token).await;
-    let bob_token = communication_token(&server, BOB, BOB_OID).await;
+    let bob_token = communication_token(&server, BOB).await;
     let mut bob = connect_token(&server, &bob_token).await;
     let call = new_call_id();
     invite(&mut alice, &call, BOB_OID).await;
@@ -466,8 +466,8 @@ async fn a_dropped_device_resumes_within_the_grace_or_the_call_fails() {
 async fn nobody_outside_the_callers_organisation_can_be_called() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &[]);
-    let mut alice = connect(&server, ALICE, ALICE_OID).await;
-    let mut dave = connect(&server, "dave@fabrikam.example", DAVE_OID).await;
+    let mut alice = connect(&server, ALICE).await;
+    let mut dave = connect(&server, "dave@fabrikam.example").await;
 
     // Dave (Fabrikam) is signed in, but alice (Convene) learns no more than
     // for someone signed out, and his devices never ring.
@@ -484,8 +484,8 @@ async fn nobody_outside_the_callers_organisation_can_be_called() {
 async fn a_device_that_connects_while_a_call_rings_rings_too_and_can_answer() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &[]);
-    let mut alice = connect(&server, ALICE, ALICE_OID).await;
-    let mut bob_phone = connect(&server, BOB, BOB_OID).await;
+    let mut alice = connect(&server, ALICE).await;
+    let mut bob_phone = connect(&server, BOB).await;
 
     let call = new_call_id();
     invite(&mut alice, &call, BOB_OID).await;
@@ -493,7 +493,7 @@ async fn a_device_that_connects_while_a_call_rings_rings_too_and_can_answer() {
 
     // Bob opens his laptop while the phone rings: it rings with the same
     // call, offer included, and answering there binds the laptop.
-    let mut bob_laptop = connect(&server, BOB, BOB_OID).await;
+    let mut bob_laptop = connect(&server, BOB).await;
     assert_eq!(next(&mut bob_laptop, "callIncoming").await, incoming);
     send(
         &mut bob_laptop,
@@ -507,7 +507,7 @@ async fn a_device_that_connects_while_a_call_rings_rings_too_and_can_answer() {
     );
 
     // Once answered, a device that connects is not rung.
-    let mut bob_tablet = connect(&server, BOB, BOB_OID).await;
+    let mut bob_tablet = connect(&server, BOB).await;
     quiet(&mut bob_tablet).await;
 }
 
@@ -515,9 +515,9 @@ async fn a_device_that_connects_while_a_call_rings_rings_too_and_can_answer() {
 async fn the_call_history_comes_a_page_at_a_time_newest_first() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(dir.path(), &[]);
-    let alice_token = communication_token(&server, ALICE, ALICE_OID).await;
+    let alice_token = communication_token(&server, ALICE).await;
     let mut alice = connect_token(&server, &alice_token).await;
-    let mut bob = connect(&server, BOB, BOB_OID).await;
+    let mut bob = connect(&server, BOB).await;
 
     let mut placed = Vec::new();
     for _ in 0..5 {

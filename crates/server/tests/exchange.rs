@@ -1,6 +1,7 @@
-//! The token exchange of a running `convene-server`: `--dev` against its
-//! own issuer, tenant mode against a remote authority (a second server),
-//! and forwarding to a (fake) ACS resource with HMAC-signed requests.
+//! Communication tokens from a running `convene-server`
+//! (`POST /v1/communicationToken`): `--dev` against its own issuer, tenant
+//! mode against a remote authority (a second server), and forwarding to a
+//! (fake) ACS resource with HMAC-signed requests.
 
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -19,20 +20,29 @@ use convene_test_support::server_api::{ServerCommand, ServerProcess};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-const BOB_OID: &str = "00000000-b0b0-4000-8000-000000000002";
 const REDIRECT_URI: &str = "http://127.0.0.1:53682/callback";
 const ACS_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
-const EXCHANGE: &str = "/teamsUser/:exchangeAccessToken";
+const TOKEN_PATH: &str = "/v1/communicationToken";
 
-/// Alice's ACS-audience access token and her refresh token.
-async fn alice_acs_tokens(issuer: &ServerProcess) -> (String, String) {
-    let code = code_for(issuer, REDIRECT_URI, ACS_SCOPES).await;
-    let (status, body) = redeem(issuer, &code, REDIRECT_URI, VERIFIER).await;
+/// `username`'s tokens from `issuer` for `scopes`: access and refresh.
+async fn tokens(
+    issuer: &ServerProcess,
+    tenant: &str,
+    username: &str,
+    scopes: &str,
+) -> (String, String) {
+    let code = code_for_user_at(issuer, tenant, username, REDIRECT_URI, scopes).await;
+    let (status, body) = redeem_at(issuer, tenant, &code, REDIRECT_URI, VERIFIER).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     (
         body["access_token"].as_str().unwrap().to_owned(),
         body["refresh_token"].as_str().unwrap().to_owned(),
     )
+}
+
+/// Alice's token for Convene's API, and her refresh token.
+async fn alice_api_tokens(issuer: &ServerProcess) -> (String, String) {
+    tokens(issuer, TENANT, "alice@convene.example", API_SCOPES).await
 }
 
 /// The unverified claims of a JWT.
@@ -41,26 +51,26 @@ fn claims_of(token: &str) -> Value {
     serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
 }
 
-async fn exchange_raw(server: &ServerProcess, query: &str, body: String) -> (StatusCode, Value) {
-    let response = reqwest::Client::new()
-        .post(server.url(&format!("{EXCHANGE}{query}")))
+/// Asks for a communication token with `bearer` and `body`.
+async fn ask_raw(
+    server: &ServerProcess,
+    bearer: Option<&str>,
+    body: String,
+) -> (StatusCode, Value) {
+    let mut request = reqwest::Client::new()
+        .post(server.url(TOKEN_PATH))
         .header("content-type", "application/json")
-        .body(body)
-        .send()
-        .await
-        .unwrap();
+        .body(body);
+    if let Some(bearer) = bearer {
+        request = request.bearer_auth(bearer);
+    }
+    let response = request.send().await.unwrap();
     let status = response.status();
     (status, response.json().await.unwrap())
 }
 
-async fn exchange(
-    server: &ServerProcess,
-    token: &str,
-    app_id: &str,
-    user_id: &str,
-) -> (StatusCode, Value) {
-    let body = json!({"token": token, "appId": app_id, "userId": user_id}).to_string();
-    exchange_raw(server, "?api-version=2023-10-01", body).await
+async fn ask(server: &ServerProcess, bearer: &str) -> (StatusCode, Value) {
+    ask_raw(server, Some(bearer), String::new()).await
 }
 
 /// Asserts an ACS error envelope with `code`, and that it does not repeat
@@ -80,12 +90,13 @@ fn assert_acs_error(
 }
 
 #[tokio::test]
-async fn alice_exchanges_her_acs_token_for_a_communication_token() {
+async fn alice_trades_her_api_token_for_a_communication_token() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let (access, _) = alice_acs_tokens(&server).await;
+    let (access, _) = alice_api_tokens(&server).await;
+    assert_eq!(claims_of(&access)["aud"], CLIENT_ID);
 
-    let (status, body) = exchange(&server, &access, CLIENT_ID, ALICE_OID).await;
+    let (status, body) = ask(&server, &access).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let token = body["token"].as_str().unwrap();
     let entra_exp = claims_of(&access)["exp"].as_i64().unwrap();
@@ -97,6 +108,7 @@ async fn alice_exchanges_her_acs_token_for_a_communication_token() {
     assert_eq!(comm["aud"], "convene");
     assert_eq!(comm["scope"], "chat voip");
     assert_eq!(comm["exp"], entra_exp, "expires with the Entra token");
+    assert_eq!(body.get("acs"), None, "no ACS resource configured");
     assert_eq!(
         body["expiresOn"],
         convene_server::exchange::comm::rfc3339(entra_exp)
@@ -115,7 +127,7 @@ async fn alice_exchanges_her_acs_token_for_a_communication_token() {
 }
 
 #[tokio::test]
-async fn dave_of_the_second_demo_tenant_exchanges_his_acs_token() {
+async fn dave_of_the_second_demo_tenant_gets_his_own() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
     for tenant in ["organizations", FABRIKAM_TENANT] {
@@ -124,7 +136,7 @@ async fn dave_of_the_second_demo_tenant_exchanges_his_acs_token() {
             tenant,
             "dave@fabrikam.example",
             REDIRECT_URI,
-            ACS_SCOPES,
+            API_SCOPES,
         )
         .await;
         let (status, body) = redeem_at(&server, tenant, &code, REDIRECT_URI, VERIFIER).await;
@@ -132,51 +144,49 @@ async fn dave_of_the_second_demo_tenant_exchanges_his_acs_token() {
         let access = body["access_token"].as_str().unwrap();
         assert_eq!(claims_of(access)["tid"], FABRIKAM_TENANT);
 
-        let (status, body) = exchange(&server, access, CLIENT_ID, DAVE_OID).await;
+        let (status, body) = ask(&server, access).await;
         assert_eq!(status, StatusCode::OK, "{tenant}: {body}");
         let comm = claims_of(body["token"].as_str().unwrap());
         assert_eq!(comm["sub"], format!("8:orgid:{DAVE_OID}"));
         assert_eq!(comm["oid"], DAVE_OID);
         assert_eq!(comm["tid"], FABRIKAM_TENANT);
-
-        // His token is his: not for alice's userId.
-        let (status, body) = exchange(&server, access, CLIENT_ID, ALICE_OID).await;
-        assert_acs_error(status, &body, StatusCode::FORBIDDEN, "Forbidden", access);
     }
 }
 
 #[tokio::test]
-async fn exchange_refuses_other_users_apps_audiences_tampering_and_bad_requests() {
+async fn tokens_for_other_services_tampering_and_bad_requests_are_refused() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let (access, refresh_token) = alice_acs_tokens(&server).await;
+    let (access, refresh_token) = alice_api_tokens(&server).await;
 
-    // Alice's token, but bob's user id, or another app.
-    let (status, body) = exchange(&server, &access, CLIENT_ID, BOB_OID).await;
-    assert_acs_error(status, &body, StatusCode::FORBIDDEN, "Forbidden", &access);
-    let other_app = "00000000-aaaa-bbbb-cccc-000000000001";
-    let (status, body) = exchange(&server, &access, other_app, ALICE_OID).await;
-    assert_acs_error(status, &body, StatusCode::FORBIDDEN, "Forbidden", &access);
+    // Tokens for Microsoft's APIs are never accepted, even signed by the
+    // trusted issuer: they are not for this server.
+    for scopes in [GRAPH_SCOPES, ACS_SCOPES] {
+        let (status, other) = refresh(&server, &refresh_token, Some(scopes)).await;
+        assert_eq!(status, StatusCode::OK, "{other}");
+        let other = other["access_token"].as_str().unwrap();
+        let (status, body) = ask(&server, other).await;
+        assert_acs_error(
+            status,
+            &body,
+            StatusCode::UNAUTHORIZED,
+            "InvalidAccessToken",
+            other,
+        );
+        assert!(
+            body["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("own API"),
+            "{body}"
+        );
+    }
 
-    // A Graph token is for another audience.
-    let (status, graph) = refresh(&server, &refresh_token, Some(GRAPH_SCOPES)).await;
-    assert_eq!(status, StatusCode::OK, "{graph}");
-    let graph = graph["access_token"].as_str().unwrap();
-    assert_eq!(claims_of(graph)["aud"], "https://graph.microsoft.com");
-    let (status, body) = exchange(&server, graph, CLIENT_ID, ALICE_OID).await;
-    assert_acs_error(
-        status,
-        &body,
-        StatusCode::UNAUTHORIZED,
-        "InvalidAccessToken",
-        graph,
-    );
-
-    // A changed signature.
+    // A changed signature, no token, another scheme.
     let (head, signature) = access.rsplit_once('.').unwrap();
     let flipped: String = signature.chars().rev().collect();
     let tampered = format!("{head}.{flipped}");
-    let (status, body) = exchange(&server, &tampered, CLIENT_ID, ALICE_OID).await;
+    let (status, body) = ask(&server, &tampered).await;
     assert_acs_error(
         status,
         &body,
@@ -184,26 +194,22 @@ async fn exchange_refuses_other_users_apps_audiences_tampering_and_bad_requests(
         "InvalidAccessToken",
         &tampered,
     );
+    let (status, body) = ask_raw(&server, None, String::new()).await;
+    assert_acs_error(
+        status,
+        &body,
+        StatusCode::UNAUTHORIZED,
+        "InvalidAccessToken",
+        &access,
+    );
 
-    // Wrong or missing api-version, malformed bodies.
-    let good = json!({"token": access, "appId": CLIENT_ID, "userId": ALICE_OID}).to_string();
-    for query in ["?api-version=2024-04-01", ""] {
-        let (status, body) = exchange_raw(&server, query, good.clone()).await;
-        assert_acs_error(
-            status,
-            &body,
-            StatusCode::BAD_REQUEST,
-            "BadRequest",
-            &access,
-        );
-    }
-    let malformed = [
-        format!("{{\"token\": \"{access}\""),
-        json!({"token": access, "appId": CLIENT_ID}).to_string(),
-        json!({"token": access, "appId": 1, "userId": ALICE_OID}).to_string(),
-    ];
-    for body in malformed {
-        let (status, answer) = exchange_raw(&server, "?api-version=2023-10-01", body).await;
+    // Malformed bodies.
+    for body in [
+        "{".to_owned(),
+        json!({"acsToken": 5}).to_string(),
+        "[]".to_owned(),
+    ] {
+        let (status, answer) = ask_raw(&server, Some(&access), body).await;
         assert_acs_error(
             status,
             &answer,
@@ -213,11 +219,16 @@ async fn exchange_refuses_other_users_apps_audiences_tampering_and_bad_requests(
         );
     }
 
-    // Only POST.
-    let response = reqwest::get(server.url(&format!("{EXCHANGE}?api-version=2023-10-01")))
+    // Only POST; ACS's own exchange path is not served.
+    let response = reqwest::get(server.url(TOKEN_PATH)).await.unwrap();
+    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let response = reqwest::Client::new()
+        .post(server.url("/teamsUser/:exchangeAccessToken?api-version=2023-10-01"))
+        .json(&json!({"token": access, "appId": CLIENT_ID, "userId": ALICE_OID}))
+        .send()
         .await
         .unwrap();
-    assert_eq!(response.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
 
 fn tenant_server(dir: &Path, authority: &ServerProcess, extra: &[&str]) -> ServerProcess {
@@ -238,19 +249,17 @@ async fn tenant_mode_validates_against_the_authoritys_remote_keys() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join(COMM_KEY_FILE), test_key()).unwrap();
     let server = tenant_server(dir.path(), &authority, &["--allowed-tenant", TENANT]);
-    let (access, refresh_token) = alice_acs_tokens(&authority).await;
+    let (access, refresh_token) = alice_api_tokens(&authority).await;
 
-    let (status, body) = exchange(&server, &access, CLIENT_ID, ALICE_OID).await;
+    let (status, body) = ask(&server, &access).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let comm = claims_of(body["token"].as_str().unwrap());
     assert_eq!(comm["sub"], format!("8:orgid:{ALICE_OID}"));
     assert_eq!(comm["exp"], claims_of(&access)["exp"]);
 
-    let (status, body) = exchange(&server, &access, CLIENT_ID, BOB_OID).await;
-    assert_acs_error(status, &body, StatusCode::FORBIDDEN, "Forbidden", &access);
     let (_, graph) = refresh(&authority, &refresh_token, Some(GRAPH_SCOPES)).await;
     let graph = graph["access_token"].as_str().unwrap();
-    let (status, body) = exchange(&server, graph, CLIENT_ID, ALICE_OID).await;
+    let (status, body) = ask(&server, graph).await;
     assert_acs_error(
         status,
         &body,
@@ -266,9 +275,13 @@ async fn tenant_mode_validates_against_the_authoritys_remote_keys() {
         &authority,
         &["--allowed-tenant", "11111111-1111-4111-8111-111111111111"],
     );
-    let (status, body) = exchange(&other, &access, CLIENT_ID, ALICE_OID).await;
+    let (status, body) = ask(&other, &access).await;
     assert_acs_error(status, &body, StatusCode::FORBIDDEN, "Forbidden", &access);
-    assert!(body["error"]["message"].as_str().unwrap().contains(TENANT));
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains(TENANT) && message.contains("not allowed"),
+        "{message}"
+    );
 }
 
 /// What the fake ACS saw.
@@ -339,7 +352,7 @@ async fn fake_acs() -> (String, Arc<Mutex<Seen>>) {
 }
 
 #[tokio::test]
-async fn exchange_is_forwarded_to_acs_with_a_valid_hmac_signature() {
+async fn the_acs_token_is_forwarded_to_acs_signed_and_both_tokens_come_back() {
     let (endpoint, seen) = fake_acs().await;
     let dir = tempfile::tempdir().unwrap();
     write_keys(dir.path());
@@ -347,12 +360,32 @@ async fn exchange_is_forwarded_to_acs_with_a_valid_hmac_signature() {
         .args(["--acs-endpoint", &endpoint])
         .env("CONVENE_ACS_ACCESS_KEY", ACS_KEY)
         .start();
-    let (access, _) = alice_acs_tokens(&server).await;
+    let (access, refresh_token) = alice_api_tokens(&server).await;
+    let (_, acs) = refresh(&server, &refresh_token, Some(ACS_SCOPES)).await;
+    let acs = acs["access_token"].as_str().unwrap().to_owned();
 
-    let (status, body) = exchange(&server, &access, CLIENT_ID, ALICE_OID).await;
+    // Without the ACS token the server says what it needs.
+    let (status, body) = ask(&server, &access).await;
+    assert_acs_error(
+        status,
+        &body,
+        StatusCode::BAD_REQUEST,
+        "AcsTokenRequired",
+        &access,
+    );
+    assert!(seen.lock().unwrap().requests.is_empty());
+
+    let with_acs = json!({"acsToken": acs}).to_string();
+    let (status, body) = ask_raw(&server, Some(&access), with_acs.clone()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
+    // Convene's own token, for signaling, presence and history ...
     assert_eq!(
-        body,
+        claims_of(body["token"].as_str().unwrap())["iss"],
+        "convene-server"
+    );
+    // ... and ACS's, beside it.
+    assert_eq!(
+        body["acs"],
         json!({"token": format!("ACS.TOKEN.FOR.{ALICE_OID}"), "expiresOn": "2026-01-01T01:00:00.000Z"})
     );
     {
@@ -360,16 +393,18 @@ async fn exchange_is_forwarded_to_acs_with_a_valid_hmac_signature() {
         assert_eq!(seen.requests.len(), 1);
         assert_eq!(
             seen.requests[0].1,
-            json!({"token": access, "appId": CLIENT_ID, "userId": ALICE_OID})
+            json!({"token": acs, "appId": CLIENT_ID, "userId": ALICE_OID})
         );
     }
 
     // Refused by our own checks: ACS is not asked.
-    let (status, _) = exchange(&server, &access, CLIENT_ID, BOB_OID).await;
-    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (head, signature) = access.rsplit_once('.').unwrap();
+    let tampered = format!("{head}.{}", signature.chars().rev().collect::<String>());
+    let (status, _) = ask_raw(&server, Some(&tampered), with_acs).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(seen.lock().unwrap().requests.len(), 1);
     let finished = server.stop();
-    for secret in [ACS_KEY, access.as_str()] {
+    for secret in [ACS_KEY, access.as_str(), acs.as_str()] {
         assert!(!finished.stderr.contains(secret), "secret in the log");
     }
 
@@ -384,8 +419,10 @@ async fn exchange_is_forwarded_to_acs_with_a_valid_hmac_signature() {
             "d3Jvbmcta2V5",
         ])
         .start();
-    let (access, _) = alice_acs_tokens(&wrong).await;
-    let (status, body) = exchange(&wrong, &access, CLIENT_ID, ALICE_OID).await;
+    let (access, refresh_token) = alice_api_tokens(&wrong).await;
+    let (_, acs) = refresh(&wrong, &refresh_token, Some(ACS_SCOPES)).await;
+    let with_acs = json!({"acsToken": acs["access_token"]}).to_string();
+    let (status, body) = ask_raw(&wrong, Some(&access), with_acs).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED, "{body}");
     assert_eq!(
         body,

@@ -46,7 +46,7 @@ async fn new_routes_need_a_token() {
         );
     }
     // And a chat that does not exist is 404 for a signed-in member-to-be.
-    let alice = graph_token(&server, "alice@convene.example").await;
+    let alice = api_token(&server, "alice@convene.example").await;
     let (status, body) = post(
         &server.url(&format!("/v1.0/chats/{chat}/markChatReadForUser")),
         &alice,

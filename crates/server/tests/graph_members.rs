@@ -24,10 +24,10 @@ fn graph_bind(oid: &str) -> String {
 async fn a_member_adds_carol_to_a_group_chat_and_she_sees_its_history() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let alice = graph_token(&server, "alice@convene.example").await;
-    let bob = graph_token(&server, "bob@convene.example").await;
-    let carol = graph_token(&server, "carol@convene.example").await;
-    let dave = graph_token(&server, "dave@fabrikam.example").await;
+    let alice = api_token(&server, "alice@convene.example").await;
+    let bob = api_token(&server, "bob@convene.example").await;
+    let carol = api_token(&server, "carol@convene.example").await;
+    let dave = api_token(&server, "dave@fabrikam.example").await;
     let one_on_one = chat_of(&server, &alice, &[ALICE_OID, BOB_OID]).await;
     let (status, created) = post(
         &server.url("/v1.0/chats"),
@@ -111,8 +111,8 @@ async fn a_member_adds_carol_to_a_group_chat_and_she_sees_its_history() {
 async fn a_member_added_with_limited_history_sees_only_what_followed() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let alice = graph_token(&server, "alice@convene.example").await;
-    let carol = graph_token(&server, "carol@convene.example").await;
+    let alice = api_token(&server, "alice@convene.example").await;
+    let carol = api_token(&server, "carol@convene.example").await;
     let chat = group_of(&server, &alice, &[ALICE_OID, BOB_OID]).await;
     send_text(&server, &alice, &chat, "old news").await;
     let first_seen = send_text(&server, &alice, &chat, "from here on").await;
@@ -148,9 +148,9 @@ fn reader(oid: &str) -> Value {
 async fn bob_marks_the_chat_read_and_unread_and_alice_sees_his_receipt() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let alice = graph_token(&server, "alice@convene.example").await;
-    let bob = graph_token(&server, "bob@convene.example").await;
-    let carol = graph_token(&server, "carol@convene.example").await;
+    let alice = api_token(&server, "alice@convene.example").await;
+    let bob = api_token(&server, "bob@convene.example").await;
+    let carol = api_token(&server, "carol@convene.example").await;
     let chat = chat_of(&server, &alice, &[ALICE_OID, BOB_OID]).await;
     let sent = send_text(&server, &alice, &chat, "read me").await;
 

@@ -16,8 +16,8 @@ fn mention_of_bob() -> Value {
 async fn mentions_and_replies_are_stored_and_listed_as_graph_has_them() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let alice = graph_token(&server, "alice@convene.example").await;
-    let bob = graph_token(&server, "bob@convene.example").await;
+    let alice = api_token(&server, "alice@convene.example").await;
+    let bob = api_token(&server, "bob@convene.example").await;
     let chat = chat_of(&server, &alice, &[ALICE_OID, BOB_OID]).await;
 
     let plain = send_text(&server, &bob, &chat, "lunch at noon?").await;
@@ -92,7 +92,7 @@ async fn mentions_and_replies_are_stored_and_listed_as_graph_has_them() {
 async fn mentions_and_replies_that_do_not_add_up_are_bad_requests() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let alice = graph_token(&server, "alice@convene.example").await;
+    let alice = api_token(&server, "alice@convene.example").await;
     let chat = chat_of(&server, &alice, &[ALICE_OID, BOB_OID]).await;
     let other = chat_of(&server, &alice, &[ALICE_OID, CAROL_OID]).await;
     let elsewhere = send_text(&server, &alice, &other, "in another chat").await;
@@ -152,8 +152,8 @@ async fn send_with_key(
 async fn a_retried_send_with_the_same_idempotency_key_is_stored_once_even_across_a_restart() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let alice = graph_token(&server, "alice@convene.example").await;
-    let bob = graph_token(&server, "bob@convene.example").await;
+    let alice = api_token(&server, "alice@convene.example").await;
+    let bob = api_token(&server, "bob@convene.example").await;
     let chat = chat_of(&server, &alice, &[ALICE_OID, BOB_OID]).await;
 
     let (status, first) = send_with_key(&server, &alice, &chat, "send-1", "once").await;
@@ -171,7 +171,7 @@ async fn a_retried_send_with_the_same_idempotency_key_is_stored_once_even_across
     let finished = server.stop();
     assert_eq!(finished.status.code(), Some(0), "{}", finished.stderr);
     let server = ServerCommand::dev(dir.path()).start();
-    let alice = graph_token(&server, "alice@convene.example").await;
+    let alice = api_token(&server, "alice@convene.example").await;
     let (status, after) = send_with_key(&server, &alice, &chat, "send-1", "once").await;
     assert_eq!(status, StatusCode::CREATED, "{after}");
     assert_eq!(after["id"], first["id"]);

@@ -37,7 +37,7 @@ async fn connect_with(server: &ServerProcess, token: Option<&str>) -> Result<Soc
 
 /// A socket of `username`, past its `hello`.
 async fn connect(server: &ServerProcess, username: &str, oid: &str) -> Socket {
-    let token = communication_token(server, username, oid).await;
+    let token = communication_token(server, username).await;
     let mut socket = connect_with(server, Some(&token)).await.unwrap();
     let hello = next(&mut socket, |_| true).await.expect("hello");
     assert_eq!(hello["type"], "hello", "{hello}");
@@ -86,7 +86,7 @@ async fn send_frame(socket: &mut Socket, frame: &str) {
 async fn bob_hears_of_alices_message_and_so_does_her_other_device() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let alice = graph_token(&server, "alice@convene.example").await;
+    let alice = api_token(&server, "alice@convene.example").await;
     let mut bobs = connect(&server, "bob@convene.example", BOB_OID).await;
     let mut alices_laptop = connect(&server, "alice@convene.example", ALICE_OID).await;
 
@@ -137,7 +137,7 @@ async fn bob_hears_of_alices_message_and_so_does_her_other_device() {
 async fn typing_reaches_the_other_members_only_and_junk_is_ignored() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let alice = graph_token(&server, "alice@convene.example").await;
+    let alice = api_token(&server, "alice@convene.example").await;
     let chat = chat_of(&server, &alice, &[ALICE_OID, BOB_OID]).await;
     let mut alices = connect(&server, "alice@convene.example", ALICE_OID).await;
     let mut bobs = connect(&server, "bob@convene.example", BOB_OID).await;
@@ -173,7 +173,7 @@ async fn typing_reaches_the_other_members_only_and_junk_is_ignored() {
 async fn a_missing_or_bad_token_is_refused_before_the_upgrade() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let graph = graph_token(&server, "alice@convene.example").await;
+    let graph = api_token(&server, "alice@convene.example").await;
     for token in [None, Some("garbage"), Some(graph.as_str())] {
         match connect_with(&server, token).await {
             Err(WsError::Http(response)) => {
@@ -192,7 +192,7 @@ async fn a_missing_or_bad_token_is_refused_before_the_upgrade() {
 async fn bob_is_available_while_connected_and_offline_after() {
     let dir = tempfile::tempdir().unwrap();
     let server = start_with_key(dir.path());
-    let alice = graph_token(&server, "alice@convene.example").await;
+    let alice = api_token(&server, "alice@convene.example").await;
     let mut alices = connect(&server, "alice@convene.example", ALICE_OID).await;
     let bob_presence = server.url(&format!("/v1.0/users/{BOB_OID}/presence"));
     let (_, before) = get(&bob_presence, &alice).await;

@@ -45,7 +45,7 @@ async fn ice_servers_carry_stun_and_a_short_lived_turn_credential() {
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert_eq!(body["error"]["code"], "unauthorized");
 
-    let token = communication_token(&server, "bob@convene.example", BOB_OID).await;
+    let token = communication_token(&server, "bob@convene.example").await;
     let (status, body) = ice_servers(&server, Some(&token)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let now = std::time::SystemTime::now()
@@ -190,7 +190,7 @@ async fn a_real_coturn_accepts_the_credential() {
         server_dir.path(),
         &format!("turn:127.0.0.1:{port}?transport=udp"),
     );
-    let token = communication_token(&server, "alice@convene.example", ALICE_OID).await;
+    let token = communication_token(&server, "alice@convene.example").await;
     let (status, body) = ice_servers(&server, Some(&token)).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let username = body["iceServers"][1]["username"]

@@ -19,6 +19,8 @@ pub struct DevServer {
     /// More flags, kept for restarts.
     extra: Vec<String>,
     dev: bool,
+    /// Where its log goes, and the `RUST_LOG` filter, when a test reads it.
+    log: Option<(PathBuf, String)>,
 }
 
 impl DevServer {
@@ -48,23 +50,55 @@ impl DevServer {
             data_dir,
             settings.iter().map(|a| a.to_string()).collect(),
             false,
+            None,
+        )
+    }
+
+    /// Like [`DevServer::start_tenant_mode`], writing its log to `log` with
+    /// the `RUST_LOG` filter `filter`.
+    pub fn start_tenant_mode_logged(
+        data_dir: &Path,
+        settings: &[&str],
+        log: &Path,
+        filter: &str,
+    ) -> Self {
+        Self::start_process(
+            "127.0.0.1:0",
+            data_dir,
+            settings.iter().map(|a| a.to_string()).collect(),
+            false,
+            Some((log.to_owned(), filter.to_owned())),
         )
     }
 
     fn launch(listen: &str, data_dir: &Path, extra: Vec<String>) -> Self {
-        Self::start_process(listen, data_dir, extra, true)
+        Self::start_process(listen, data_dir, extra, true, None)
     }
 
-    fn start_process(listen: &str, data_dir: &Path, extra: Vec<String>, dev: bool) -> Self {
-        let mut child = Command::new(workspace_binary("convene-server"))
+    fn start_process(
+        listen: &str,
+        data_dir: &Path,
+        extra: Vec<String>,
+        dev: bool,
+        log: Option<(PathBuf, String)>,
+    ) -> Self {
+        let mut command = Command::new(workspace_binary("convene-server"));
+        command
             .args(dev.then_some("--dev"))
             .args(["--listen", listen, "--data-dir"])
             .arg(data_dir)
             .args(&extra)
             .env("RUST_LOG", "warn")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start convene-server");
+            .stdout(Stdio::piped());
+        if let Some((path, filter)) = &log {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .expect("open the server's log file");
+            command.env("RUST_LOG", filter).stderr(file);
+        }
+        let mut child = command.spawn().expect("start convene-server");
         let stdout = child.stdout.take().expect("piped stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -85,6 +119,7 @@ impl DevServer {
             data_dir: data_dir.to_owned(),
             extra,
             dev,
+            log,
         }
     }
 
@@ -118,6 +153,7 @@ impl DevServer {
             &self.data_dir.clone(),
             self.extra.clone(),
             self.dev,
+            self.log.clone(),
         );
         *self = again;
     }
@@ -135,6 +171,7 @@ impl DevServer {
             &self.data_dir.clone(),
             self.extra.clone(),
             self.dev,
+            self.log.clone(),
         );
         *self = again;
     }

@@ -9,7 +9,7 @@ use super::graph::{GraphChats, GraphError};
 use super::view::ThreadMessage;
 use crate::error::{UserError, UserErrorCode};
 use crate::publish::Publisher;
-use crate::session::{AccountProfile, Resource, SessionError, Sessions};
+use crate::session::{AccountProfile, SessionError, Sessions};
 use crate::Secret;
 
 /// One request to the chat service with the account's token:
@@ -156,10 +156,12 @@ impl Engine {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
+    /// The token for the chat API: Convene's API token when chat is
+    /// convene-server's, a Graph token when it is Microsoft Graph.
     pub async fn graph_token(&self) -> Result<Secret, ChatError> {
         Ok(self
             .sessions
-            .access_token(&self.account, Resource::Graph)
+            .access_token(&self.account, self.sessions.chat_resource())
             .await?)
     }
 
@@ -168,7 +170,7 @@ impl Engine {
     pub async fn forget_graph_token(&self) {
         tracing::info!("the chat service refused the token: renewing it");
         self.sessions
-            .forget_token(&self.account, Resource::Graph)
+            .forget_token(&self.account, self.sessions.chat_resource())
             .await;
     }
 

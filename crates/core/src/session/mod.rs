@@ -46,7 +46,7 @@ fn renewal_margin(lifetime: Duration) -> Duration {
 
 /// The resource a sign-in's code is redeemed for; the refresh token gets
 /// the others.
-const FIRST_TOKEN: Resource = Resource::Communication;
+const FIRST_TOKEN: Resource = Resource::Api;
 
 /// How long an interactive sign-in waits for the browser.
 pub const SIGN_IN_TIMEOUT: Duration = Duration::from_secs(5 * 60);
@@ -299,6 +299,14 @@ impl Sessions {
         Ok(token)
     }
 
+    /// The resource chat's token is for: Convene's own API when chat is
+    /// convene-server's (the embedded default, or an organisation that
+    /// self-hosts chat), Microsoft Graph otherwise. convene-server never
+    /// sees a Graph token.
+    pub fn chat_resource(&self) -> Resource {
+        Resource::for_chat(&self.config)
+    }
+
     /// Drops the cached access token for `resource`, which its service
     /// refused (401) before it was due for renewal: the next
     /// [`Sessions::access_token`] asks the provider for a new one.
@@ -306,8 +314,9 @@ impl Sessions {
         self.tokens.lock().await.remove(&(account.key(), resource));
     }
 
-    /// The account's communication token (for signaling and presence),
-    /// exchanged at convene-server for its ACS access token and renewed
+    /// The account's communication token (for signaling, presence and call
+    /// history) from convene-server, asked for with a token for Convene's
+    /// API (and the ACS token when the server forwards to ACS), renewed
     /// ahead of expiry.
     pub async fn communication_token(
         &self,
@@ -324,15 +333,15 @@ impl Sessions {
                 return Ok(cached.clone());
             }
         }
-        let access = self.access_token(account, Resource::Communication).await?;
-        let mut token = exchange::exchange(
-            &self.http,
-            &self.config.server_url,
-            &access,
-            &self.config.client_id,
-            &account.user_id,
-        )
-        .await?;
+        let api = self.access_token(account, Resource::Api).await?;
+        let server = &self.config.server_url;
+        let mut token = match exchange::exchange(&self.http, server, &api, None).await {
+            Err(error) if error.wants_acs_token() => {
+                let acs = self.access_token(account, Resource::Communication).await?;
+                exchange::exchange(&self.http, server, &api, Some(&acs)).await?
+            }
+            other => other?,
+        };
         // Its lifetime is judged by the same clock as its renewal.
         token.issued_at = self.clock.now();
         self.communication.lock().await.insert(key, token.clone());

@@ -49,6 +49,26 @@ impl Resource {
             .collect()
     }
 
+    /// The resource chat's token is for: Convene's own API when the chat
+    /// API is convene-server's, Microsoft Graph otherwise.
+    pub fn for_chat(config: &ClientConfig) -> Resource {
+        if config.chat_is_self_hosted() {
+            Resource::Api
+        } else {
+            Resource::Graph
+        }
+    }
+
+    /// Every resource an account of `config` uses: Convene's API, ACS
+    /// (for a server that forwards to it), and Graph unless chat is
+    /// convene-server's.
+    pub fn used_by(config: &ClientConfig) -> Vec<Resource> {
+        Resource::ALL
+            .into_iter()
+            .filter(|r| *r != Resource::Graph || !config.chat_is_self_hosted())
+            .collect()
+    }
+
     /// What the person allows Convene when they consent to it, in words
     /// for a prompt.
     pub fn purpose(self) -> &'static str {
@@ -61,13 +81,18 @@ impl Resource {
 }
 
 /// The `scope` of an interactive sign-in: every permission of every
-/// resource, so that one consent covers everything Convene will ask the
-/// refresh token for later (Entra's "extra scopes to consent").
+/// resource the account uses, so that one consent covers everything
+/// Convene will ask the refresh token for later (Entra's "extra scopes to
+/// consent").
 pub fn consent_scopes(config: &ClientConfig) -> Vec<String> {
     OPENID_SCOPES
         .iter()
         .map(|s| s.to_string())
-        .chain(Resource::ALL.iter().flat_map(|r| r.permissions(config)))
+        .chain(
+            Resource::used_by(config)
+                .iter()
+                .flat_map(|r| r.permissions(config)),
+        )
         .collect()
 }
 
@@ -76,10 +101,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_sign_in_asks_consent_for_every_resource_and_each_token_names_one() {
+    fn chat_on_convene_server_uses_the_api_token_and_never_asks_for_graph() {
         let config = ClientConfig::default();
+        assert_eq!(Resource::for_chat(&config), Resource::Api);
         let all = consent_scopes(&config);
-        for resource in Resource::ALL {
+        assert!(
+            all.iter().all(|s| !s.contains("graph.microsoft.com")),
+            "{all:?}"
+        );
+    }
+
+    #[test]
+    fn a_sign_in_asks_consent_for_every_resource_and_each_token_names_one() {
+        let config = ClientConfig::from_layer(crate::config::ConfigLayer {
+            authority: Some("https://login.microsoftonline.com/organizations/v2.0".into()),
+            ..Default::default()
+        })
+        .unwrap();
+        assert_eq!(Resource::for_chat(&config), Resource::Graph);
+        let all = consent_scopes(&config);
+        for resource in Resource::used_by(&config) {
             for permission in resource.permissions(&config) {
                 assert!(
                     all.contains(&permission),

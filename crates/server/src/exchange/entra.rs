@@ -1,6 +1,9 @@
-//! Checks the caller's Entra-shaped access token, as ACS's exchange does:
-//! signature (the authority's keys), audience, issuer, expiry, then that
-//! the token may be exchanged here (app, user, tenant, scopes).
+//! Checks the bearer tokens convene-server accepts: tokens for Convene's
+//! own API (the app registration's exposed scope), from the trusted
+//! authority, for an allowed tenant. Tokens for other services (Graph,
+//! ACS) are never accepted: Microsoft's own APIs' tokens are not for third
+//! parties to validate, and a server that took them would also be handed
+//! them.
 
 use std::sync::Arc;
 
@@ -13,12 +16,11 @@ use super::jwks::{JwksError, RemoteKeys};
 use super::ExchangeError;
 use crate::issuer::{Clock, DevIssuer};
 
-/// The audience of tokens for Azure Communication Services.
-pub const ACS_AUDIENCE: &str = "https://auth.msft.communication.azure.com";
-/// Scopes the exchange requires, as `scp` names them.
-pub const REQUIRED_SCOPES: [&str; 2] = ["Teams.ManageCalls", "Teams.ManageChats"];
 /// Clock skew tolerated on `exp` and `nbf`.
 pub const LEEWAY_SECS: i64 = 120;
+/// The permission Convene's app registration exposes unless configured
+/// otherwise.
+pub const DEFAULT_API_PERMISSION: &str = "Convene.Use";
 
 /// Whose keys sign the tokens we accept.
 #[derive(Debug, Clone)]
@@ -30,23 +32,45 @@ pub enum Trust {
     Authority(Arc<RemoteKeys>),
 }
 
-/// What the exchange checks tokens against.
+/// Convene's own API as the app registration exposes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiScope {
+    /// The identifier URI, e.g. `api://{client id}`: the audience of v1.0
+    /// tokens (v2.0 tokens name the client id).
+    pub uri: String,
+    /// The delegated permission, e.g. `Convene.Use`, as `scp` names it.
+    pub permission: String,
+}
+
+impl ApiScope {
+    /// `api://{client id}/Convene.Use`, unless `scope` names another
+    /// (`{identifier URI}/{permission}`).
+    pub fn new(client_id: &str, scope: Option<&str>) -> Result<Self, String> {
+        let default = format!("api://{client_id}/{DEFAULT_API_PERMISSION}");
+        let scope = scope.unwrap_or(&default);
+        match scope.rsplit_once('/') {
+            Some((uri, permission)) if !uri.is_empty() && !permission.is_empty() && uri.contains("://") => {
+                Ok(Self {
+                    uri: uri.to_owned(),
+                    permission: permission.to_owned(),
+                })
+            }
+            _ => Err(format!(
+                "the API scope {scope:?} is not {{identifier URI}}/{{permission}}, e.g. api://{client_id}/{DEFAULT_API_PERMISSION}"
+            )),
+        }
+    }
+}
+
+/// What bearer tokens are checked against.
 #[derive(Debug, Clone)]
 pub struct EntraValidator {
     pub trust: Trust,
     pub client_id: String,
+    pub api: ApiScope,
     /// Empty: any tenant.
     pub allowed_tenants: Vec<Uuid>,
     pub clock: Clock,
-}
-
-/// Who a valid Entra token speaks for.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct EntraIdentity {
-    pub oid: Uuid,
-    pub tid: Uuid,
-    /// Unix seconds.
-    pub exp: i64,
 }
 
 #[derive(Deserialize)]
@@ -86,61 +110,54 @@ impl VerifiedToken {
 }
 
 impl EntraValidator {
-    /// Checks `token` for an exchange by `app_id` for `user_id`. `base` is
-    /// `http://{Host}` of the request (the dev issuer's issuer URL).
-    pub async fn validate(
+    /// Checks a bearer token for Convene's own API: what [`verify`]
+    /// checks, with this app's audience (its client id, or its identifier
+    /// URI), then that it was issued to this app (`azp`/`appid`), carries
+    /// the API's permission, and comes from an allowed tenant (403
+    /// `Forbidden` for those). `base` is `http://{Host}` of the request
+    /// (the dev issuer's issuer URL).
+    ///
+    /// [`verify`]: EntraValidator::verify
+    pub async fn verify_api_token(
         &self,
         token: &str,
-        app_id: &str,
-        user_id: &str,
         base: Option<&str>,
-    ) -> Result<EntraIdentity, ExchangeError> {
-        let claims = self.verify(token, ACS_AUDIENCE, base).await?;
-        let (tid, oid) = (claims.tid, claims.oid);
-        if claims.app != self.client_id || app_id != self.client_id {
+    ) -> Result<VerifiedToken, ExchangeError> {
+        let audiences = [self.client_id.as_str(), self.api.uri.as_str()];
+        let claims = self.verify(token, &audiences, base).await?;
+        if claims.app != self.client_id {
             return Err(ExchangeError::forbidden(format!(
-                "The access token and appId must both be for this server's application \
-                 ({}).",
+                "The access token was issued to another application, not this server's ({}).",
                 self.client_id
             )));
         }
-        if Uuid::try_parse(user_id.trim()).ok() != Some(oid) {
-            return Err(ExchangeError::forbidden(
-                "userId is not the object id (oid) of the token's user.",
-            ));
-        }
-        if !self.allowed_tenants.is_empty() && !self.allowed_tenants.contains(&tid) {
+        if !self.allowed_tenants.is_empty() && !self.allowed_tenants.contains(&claims.tid) {
             return Err(ExchangeError::forbidden(format!(
-                "The tenant {tid} is not allowed on this server."
+                "Your organisation (tenant {}) is not allowed on this Convene server.",
+                claims.tid
             )));
         }
-        let missing: Vec<&str> = REQUIRED_SCOPES
-            .into_iter()
-            .filter(|need| !claims.has_scope(need))
-            .collect();
-        if !missing.is_empty() {
+        if !claims.has_scope(&self.api.permission) {
             return Err(ExchangeError::forbidden(format!(
-                "The access token lacks the scopes {}.",
-                missing.join(", ")
+                "The access token lacks the permission {}.",
+                self.api.permission
             )));
         }
-        Ok(EntraIdentity {
-            oid,
-            tid,
-            exp: claims.exp,
-        })
+        Ok(claims)
     }
 
-    /// Checks what every API checks of an access token for `audience`:
-    /// RS256 signature by a trusted key, `aud`, `iss`, `exp`/`nbf` (with
-    /// [`LEEWAY_SECS`]), and that it names a user (`tid`, `oid`). Failures
-    /// are 401 `InvalidAccessToken` (503 when keys cannot be had).
+    /// Checks what every API checks of an access token for one of
+    /// `audiences`: RS256 signature by a trusted key, `aud`, `iss`,
+    /// `exp`/`nbf` (with [`LEEWAY_SECS`]), and that it names a user (`tid`,
+    /// `oid`). Failures are 401 `InvalidAccessToken` (503 when keys cannot
+    /// be had).
     pub async fn verify(
         &self,
         token: &str,
-        audience: &str,
+        audiences: &[&str],
         base: Option<&str>,
     ) -> Result<VerifiedToken, ExchangeError> {
+        log_audience(token);
         let header = jsonwebtoken::decode_header(token)
             .map_err(|_| ExchangeError::invalid_token("The access token is not a JWT."))?;
         if header.alg != Algorithm::RS256 {
@@ -154,7 +171,7 @@ impl EntraValidator {
         let (key, issuer_template) = self.key(&kid, base).await?;
 
         let mut validation = Validation::new(Algorithm::RS256);
-        validation.set_audience(&[audience]);
+        validation.set_audience(audiences);
         validation.set_required_spec_claims(&["exp", "aud", "iss"]);
         // Times are checked below against the injectable clock.
         validation.validate_exp = false;
@@ -166,7 +183,9 @@ impl EntraValidator {
                         "The access token's signature is not valid.".to_owned()
                     }
                     ErrorKind::InvalidAudience => {
-                        format!("The access token is not for {audience} (aud).")
+                        "The access token is not for this server (aud): Convene accepts only \
+                         tokens for its own API."
+                            .to_owned()
                     }
                     ErrorKind::MissingRequiredClaim(_) => {
                         "The access token lacks exp, aud or iss.".to_owned()
@@ -241,6 +260,25 @@ impl EntraValidator {
             }),
         }
     }
+}
+
+/// Logs (at debug, target `convene_server::bearer`) the audience of every
+/// bearer token presented, before any check: what an operator, or a test,
+/// reads to be sure no token for another service ever reaches the server.
+fn log_audience(token: &str) {
+    use base64::Engine as _;
+    let audience = token
+        .split('.')
+        .nth(1)
+        .and_then(|payload| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .ok()
+        })
+        .and_then(|json| serde_json::from_slice::<serde_json::Value>(&json).ok())
+        .map(|claims| claims["aud"].to_string())
+        .unwrap_or_else(|| "<unreadable>".to_owned());
+    tracing::debug!(target: "convene_server::bearer", %audience, "bearer token presented");
 }
 
 fn unknown_key() -> ExchangeError {

@@ -1,4 +1,4 @@
-//! Exchange errors in ACS's envelope. Messages say what is wrong with the
+//! Errors of the communication token endpoint, in ACS's envelope. Messages say what is wrong with the
 //! token, never what the token is.
 
 use axum::http::StatusCode;
@@ -15,7 +15,7 @@ pub struct ExchangeError {
 }
 
 impl ExchangeError {
-    fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
         Self {
             status,
             code: code.to_owned(),

@@ -1,25 +1,26 @@
-//! The HTTP side of the exchange: query, body, answer.
+//! The HTTP side: `POST /v1/communicationToken` with a bearer token for
+//! Convene's API and an optional `{acsToken}` body.
 
 use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{HeaderMap, Uri};
+use axum::http::{header, HeaderMap};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use convene_proto::{ExchangeRequest, ExchangeResponse, EXCHANGE_API_VERSION};
+use convene_proto::exchange::codes;
+use convene_proto::{CommunicationTokenRequest, CommunicationTokenResponse, ExchangeRequest};
 
 use super::comm::rfc3339;
 use super::{Exchange, ExchangeError};
 use crate::acs::ForwardError;
 
-pub async fn exchange(
+pub async fn communication_token(
     State(exchange): State<Arc<Exchange>>,
-    uri: Uri,
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    match respond(&exchange, &uri, &headers, &body).await {
+    match respond(&exchange, &headers, &body).await {
         Ok(answer) => Json(answer).into_response(),
         Err(error) => {
             // Messages never contain a token, so they may be logged.
@@ -27,7 +28,7 @@ pub async fn exchange(
                 status = error.status.as_u16(),
                 code = %error.code,
                 message = %error.message,
-                "exchange refused"
+                "communication token refused"
             );
             error.into_response()
         }
@@ -36,96 +37,98 @@ pub async fn exchange(
 
 async fn respond(
     exchange: &Exchange,
-    uri: &Uri,
     headers: &HeaderMap,
     body: &[u8],
-) -> Result<ExchangeResponse, ExchangeError> {
-    check_api_version(uri.query().unwrap_or_default())?;
+) -> Result<CommunicationTokenResponse, ExchangeError> {
+    let token = bearer(headers)?;
     let request = parse_body(body)?;
     let base = crate::issuer::base_url(headers).ok();
-    let identity = exchange
+    let caller = exchange
         .validator
-        .validate(
-            &request.token,
-            &request.app_id,
-            &request.user_id,
-            base.as_deref(),
-        )
+        .verify_api_token(token, base.as_deref())
         .await?;
-    if let Some(acs) = &exchange.acs {
-        let answer = acs.exchange(&request).await.map_err(|error| match error {
-            ForwardError::Refused { status, body } => ExchangeError::from_acs(status, body),
-            other => {
-                tracing::warn!(error = %other, "exchange: ACS failed");
-                ExchangeError::bad_gateway(other.to_string())
-            }
-        })?;
-        tracing::info!(oid = %identity.oid, tid = %identity.tid, "exchange forwarded to ACS");
-        return Ok(answer);
-    }
+    exchange.directory.remember(&caller).await;
+    let acs = match &exchange.acs {
+        Some(acs) => {
+            let acs_token = request.acs_token.ok_or_else(|| {
+                ExchangeError::new(
+                    axum::http::StatusCode::BAD_REQUEST,
+                    codes::ACS_TOKEN_REQUIRED,
+                    "This server forwards to Azure Communication Services: send your ACS token \
+                     as acsToken.",
+                )
+            })?;
+            // ACS validates the person's token; this server does not read it.
+            let forwarded = ExchangeRequest {
+                token: acs_token,
+                app_id: exchange.validator.client_id.clone(),
+                user_id: caller.oid.to_string(),
+            };
+            let answer = acs
+                .exchange(&forwarded)
+                .await
+                .map_err(|error| match error {
+                    ForwardError::Refused { status, body } => ExchangeError::from_acs(status, body),
+                    other => {
+                        tracing::warn!(error = %other, "exchange: ACS failed");
+                        ExchangeError::bad_gateway(other.to_string())
+                    }
+                })?;
+            tracing::info!(oid = %caller.oid, tid = %caller.tid, "exchange forwarded to ACS");
+            Some(answer)
+        }
+        None => None,
+    };
     let token = exchange
         .tokens
-        .issue(identity.oid, identity.tid, identity.exp)
+        .issue(caller.oid, caller.tid, caller.exp)
         .await
         .map_err(|error| {
-            tracing::error!(%error, "exchange: cannot issue a communication token");
+            tracing::error!(%error, "cannot issue a communication token");
             ExchangeError::unavailable("Cannot issue a communication token right now.")
         })?;
-    tracing::info!(oid = %identity.oid, tid = %identity.tid, "communication token issued");
-    Ok(ExchangeResponse {
+    tracing::info!(oid = %caller.oid, tid = %caller.tid, "communication token issued");
+    Ok(CommunicationTokenResponse {
         token,
-        expires_on: rfc3339(identity.exp),
+        expires_on: rfc3339(caller.exp),
+        acs,
     })
 }
 
-/// `api-version` is required and must be the one version we speak.
-pub fn check_api_version(query: &str) -> Result<(), ExchangeError> {
-    let versions: Vec<String> = url::form_urlencoded::parse(query.as_bytes())
-        .filter(|(name, _)| name == "api-version")
-        .map(|(_, value)| value.into_owned())
-        .collect();
-    match versions.as_slice() {
-        [version] if version == EXCHANGE_API_VERSION => Ok(()),
-        [] => Err(ExchangeError::bad_request(format!(
-            "The api-version query parameter is required; this server supports \
-             {EXCHANGE_API_VERSION}."
-        ))),
-        _ => Err(ExchangeError::bad_request(format!(
-            "Unsupported api-version; this server supports {EXCHANGE_API_VERSION}."
-        ))),
-    }
+/// The `Authorization: Bearer` token; 401 without one.
+pub fn bearer(headers: &HeaderMap) -> Result<&str, ExchangeError> {
+    headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            let (scheme, token) = v.split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|t| !t.is_empty())
+        .ok_or_else(|| {
+            ExchangeError::invalid_token("Send a token for Convene's API as Authorization: Bearer.")
+        })
 }
 
-/// The body, with messages that name fields but never echo values (a
-/// value may be a token).
-pub fn parse_body(body: &[u8]) -> Result<ExchangeRequest, ExchangeError> {
-    const SHAPE: &str =
-        "The body must be a JSON object {\"token\", \"appId\", \"userId\"} of strings.";
-    let request: ExchangeRequest = serde_json::from_slice(body).map_err(|error| {
-        let message = error.to_string();
-        if message.starts_with("missing field") {
-            // "missing field `appId` at line 1 column 20": names only.
-            ExchangeError::bad_request(format!("{SHAPE} ({message})"))
-        } else if error.is_syntax() || error.is_eof() {
+/// The body: empty, or `{"acsToken": "…"}`. Messages name fields but never
+/// echo values (a value may be a token).
+pub fn parse_body(body: &[u8]) -> Result<CommunicationTokenRequest, ExchangeError> {
+    let shape = || ExchangeError::bad_request("The body must be empty or {\"acsToken\": string}.");
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        None => return Ok(CommunicationTokenRequest::default()),
+        // serde would take a struct from an array too.
+        Some(b'[') => return Err(shape()),
+        Some(_) => {}
+    }
+    serde_json::from_slice(body).map_err(|error| {
+        if error.is_syntax() || error.is_eof() {
             ExchangeError::bad_request(format!(
                 "The body is not valid JSON (line {}, column {}).",
                 error.line(),
                 error.column()
             ))
         } else {
-            ExchangeError::bad_request(SHAPE)
+            shape()
         }
-    })?;
-    for (name, value) in [
-        ("token", &request.token),
-        ("appId", &request.app_id),
-        ("userId", &request.user_id),
-    ] {
-        if value.trim().is_empty() {
-            return Err(ExchangeError::bad_request(format!(
-                "{name} must not be empty."
-            )));
-        }
-    }
-    Ok(request)
+    })
 }

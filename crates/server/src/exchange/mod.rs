@@ -1,15 +1,18 @@
-//! The token exchange, `POST /teamsUser/:exchangeAccessToken`
-//! (`?api-version=2023-10-01`), in the shape of ACS's: the client sends its
-//! ACS-audience Entra token `{token, appId, userId}`; the server validates
-//! it ([`entra`]) and answers `{token, expiresOn}` with a communication
-//! token of its own ([`comm`]), or, when an ACS resource is configured,
-//! forwards the exchange there (HMAC-signed) and passes on ACS's answer.
+//! Communication tokens for Convene's API callers,
+//! `POST /v1/communicationToken`: the client authenticates with a token for
+//! Convene's own API (`Authorization: Bearer`), which the server validates
+//! ([`entra`]); the server answers `{token, expiresOn}` with a
+//! communication token of its own ([`comm`]). When an ACS resource is
+//! configured, the person's ACS token (`{acsToken}` in the body) is
+//! forwarded to ACS's exchange (HMAC-signed), unread, and ACS's answer
+//! returned beside it as `acs`.
 //!
 //! | status | code | when |
 //! |---|---|---|
-//! | 400 | `BadRequest` | wrong or missing `api-version`, malformed body |
-//! | 401 | `InvalidAccessToken` | bad signature, expired, wrong `aud` or `iss`, unknown key |
-//! | 403 | `Forbidden` | another user's `oid`, another app, tenant not allowed, scopes missing |
+//! | 400 | `BadRequest` | malformed body |
+//! | 400 | `AcsTokenRequired` | the server forwards to ACS and no `acsToken` came |
+//! | 401 | `InvalidAccessToken` | no token, bad signature, expired, not for Convene's API, unknown key |
+//! | 403 | `Forbidden` | another app, tenant not allowed, the API's permission missing |
 //! | 502 | `BadGateway` | the ACS resource could not be reached or answered nonsense |
 //! | 503 | `InternalError` | no signing key, authority keys cannot be fetched |
 
@@ -25,9 +28,10 @@ use axum::routing::post;
 use axum::Router;
 
 use crate::acs::AcsClient;
+use crate::directory::Directory;
 
 pub use comm::{CommTokenError, CommunicationIdentity, CommunicationTokens, COMM_KEY_FILE};
-pub use entra::{EntraIdentity, EntraValidator, Trust, VerifiedToken};
+pub use entra::{ApiScope, EntraValidator, Trust, VerifiedToken, DEFAULT_API_PERMISSION};
 pub use error::ExchangeError;
 
 /// Everything the exchange needs.
@@ -35,17 +39,18 @@ pub use error::ExchangeError;
 pub struct Exchange {
     pub validator: EntraValidator,
     pub tokens: Arc<CommunicationTokens>,
-    /// Set when an ACS resource is configured: exchanges go there.
+    /// Set when an ACS resource is configured: exchanges go there too.
     pub acs: Option<AcsClient>,
+    pub directory: Arc<Directory>,
 }
 
 impl Exchange {
-    /// The route. Its path has a literal `:` segment, which axum 0.8 only
-    /// allows on a router built `without_v07_checks` (see `http::router`).
     pub fn router(self: Arc<Self>) -> Router {
         Router::new()
-            .without_v07_checks()
-            .route(convene_proto::EXCHANGE_PATH, post(handler::exchange))
+            .route(
+                convene_proto::COMMUNICATION_TOKEN_PATH,
+                post(handler::communication_token),
+            )
             .with_state(self)
     }
 }

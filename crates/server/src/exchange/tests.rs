@@ -1,4 +1,5 @@
-//! Unit tests of the validator against a dev issuer with a moving clock.
+//! Unit tests of the validator of Convene API tokens against a dev issuer
+//! with a moving clock.
 
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::Arc;
@@ -8,9 +9,9 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::comm::unix_to_system;
-use super::handler::{check_api_version, parse_body};
+use super::handler::parse_body;
 use super::*;
-use crate::demo::{ALICE, BOB, DEMO_TENANT_ID};
+use crate::demo::{ALICE, DEMO_TENANT_ID};
 use crate::issuer::DevPassword;
 use crate::issuer::{Clock, DevIssuer, KeyStore, Lifetimes, CLIENT_ID};
 use crate::store::Store;
@@ -46,6 +47,7 @@ async fn fixture() -> Fixture {
     let validator = EntraValidator {
         trust: Trust::Dev(Arc::clone(&issuer)),
         client_id: CLIENT_ID.to_owned(),
+        api: ApiScope::new(CLIENT_ID, None).unwrap(),
         allowed_tenants: vec![DEMO_TENANT_ID],
         clock,
     };
@@ -57,17 +59,17 @@ async fn fixture() -> Fixture {
     }
 }
 
-/// Claims as the dev issuer writes them for alice and ACS.
+/// Claims as the dev issuer writes them for alice and Convene's API.
 fn claims() -> Value {
     json!({
-        "aud": entra::ACS_AUDIENCE,
+        "aud": CLIENT_ID,
         "iss": format!("{BASE}/{DEMO_TENANT_ID}/v2.0"),
         "tid": DEMO_TENANT_ID,
         "oid": ALICE.object_id,
         "sub": "pairwise",
         "appid": CLIENT_ID,
         "azp": CLIENT_ID,
-        "scp": "Teams.ManageCalls Teams.ManageChats",
+        "scp": "Convene.Use",
         "iat": NOW,
         "nbf": NOW,
         "exp": NOW + 3600,
@@ -85,15 +87,13 @@ impl Fixture {
             .unwrap()
     }
 
-    async fn check(&self, claims: &Value) -> Result<EntraIdentity, ExchangeError> {
+    async fn check(&self, claims: &Value) -> Result<VerifiedToken, ExchangeError> {
         let token = self.sign(claims).await;
-        self.validator
-            .validate(&token, CLIENT_ID, &ALICE.object_id.to_string(), Some(BASE))
-            .await
+        self.validator.verify_api_token(&token, Some(BASE)).await
     }
 }
 
-fn assert_refused(result: Result<EntraIdentity, ExchangeError>, status: StatusCode, code: &str) {
+fn assert_refused(result: Result<VerifiedToken, ExchangeError>, status: StatusCode, code: &str) {
     let error = result.expect_err("should be refused");
     assert_eq!(
         (error.status, error.code.as_str()),
@@ -105,19 +105,19 @@ fn assert_refused(result: Result<EntraIdentity, ExchangeError>, status: StatusCo
 #[tokio::test]
 async fn a_good_token_gives_the_user_tenant_and_expiry() {
     let f = fixture().await;
-    let identity = f.check(&claims()).await.unwrap();
+    let verified = f.check(&claims()).await.unwrap();
     assert_eq!(
-        identity,
-        EntraIdentity {
-            oid: ALICE.object_id,
-            tid: DEMO_TENANT_ID,
-            exp: NOW + 3600,
-        }
+        (verified.oid, verified.tid, verified.exp),
+        (ALICE.object_id, DEMO_TENANT_ID, NOW + 3600)
     );
     // appid may be missing when azp says it (v2.0 tokens).
     let mut v2 = claims();
     v2.as_object_mut().unwrap().remove("appid");
     assert!(f.check(&v2).await.is_ok());
+    // v1.0 tokens name the API by its identifier URI.
+    let mut v1 = claims();
+    v1["aud"] = format!("api://{CLIENT_ID}").into();
+    assert!(f.check(&v1).await.is_ok());
 }
 
 #[tokio::test]
@@ -147,9 +147,16 @@ async fn bad_tokens_are_401_and_refused_exchanges_403() {
         |c: Value| async move { (c, StatusCode::UNAUTHORIZED, "InvalidAccessToken") };
     let forbidden = |c: Value| async move { (c, StatusCode::FORBIDDEN, "Forbidden") };
     let mut cases = Vec::new();
-    let mut c = claims();
-    c["aud"] = "https://graph.microsoft.com".into();
-    cases.push(unauthorized(c).await);
+    // Tokens for Microsoft's APIs are never accepted, whoever signed them.
+    for audience in [
+        "https://graph.microsoft.com",
+        "00000003-0000-0000-c000-000000000000",
+        "https://auth.msft.communication.azure.com",
+    ] {
+        let mut c = claims();
+        c["aud"] = audience.into();
+        cases.push(unauthorized(c).await);
+    }
     let mut c = claims();
     c["iss"] = "http://elsewhere.example/v2.0".into();
     cases.push(unauthorized(c).await);
@@ -161,7 +168,7 @@ async fn bad_tokens_are_401_and_refused_exchanges_403() {
     c["azp"] = "another-app".into();
     cases.push(forbidden(c).await);
     let mut c = claims();
-    c["scp"] = "Teams.ManageCalls".into();
+    c["scp"] = "Teams.ManageCalls Chat.ReadWrite".into();
     cases.push(forbidden(c).await);
     let other_tenant = Uuid::parse_str("11111111-1111-4111-8111-111111111111").unwrap();
     let mut c = claims();
@@ -174,21 +181,6 @@ async fn bad_tokens_are_401_and_refused_exchanges_403() {
 }
 
 #[tokio::test]
-async fn body_user_and_app_must_match_the_token() {
-    let f = fixture().await;
-    let token = f.sign(&claims()).await;
-    let bob = BOB.object_id.to_string();
-    let alice = ALICE.object_id.to_string();
-    for (app, user) in [(CLIENT_ID, bob.as_str()), ("other-app", alice.as_str())] {
-        assert_refused(
-            f.validator.validate(&token, app, user, Some(BASE)).await,
-            StatusCode::FORBIDDEN,
-            "Forbidden",
-        );
-    }
-}
-
-#[tokio::test]
 async fn tampered_unsigned_and_garbage_tokens_are_401_and_never_echoed() {
     let f = fixture().await;
     let token = f.sign(&claims()).await;
@@ -196,11 +188,10 @@ async fn tampered_unsigned_and_garbage_tokens_are_401_and_never_echoed() {
     let signature = parts[2].chars().rev().collect::<String>();
     parts[2] = &signature;
     let tampered = parts.join(".");
-    let user = ALICE.object_id.to_string();
     for bad in [tampered.as_str(), "not-a-jwt", "a.b.c"] {
         let error = f
             .validator
-            .validate(bad, CLIENT_ID, &user, Some(BASE))
+            .verify_api_token(bad, Some(BASE))
             .await
             .unwrap_err();
         assert_eq!(error.status, StatusCode::UNAUTHORIZED, "{error:?}");
@@ -209,35 +200,39 @@ async fn tampered_unsigned_and_garbage_tokens_are_401_and_never_echoed() {
 }
 
 #[test]
-fn api_version_must_be_2023_10_01() {
-    assert!(check_api_version("api-version=2023-10-01").is_ok());
-    for bad in [
-        "",
-        "api-version=2024-01-01",
-        "api-version=2023-10-01&api-version=x",
-    ] {
-        let error = check_api_version(bad).unwrap_err();
-        assert_eq!(
-            (error.status, error.code.as_str()),
-            (StatusCode::BAD_REQUEST, "BadRequest")
-        );
-    }
-}
-
-#[test]
-fn malformed_bodies_are_400_without_echoing_values() {
+fn the_body_is_empty_or_an_acs_token_and_never_echoed() {
+    assert_eq!(parse_body(b"").unwrap().acs_token, None);
+    assert_eq!(parse_body(b"{}").unwrap().acs_token, None);
+    assert_eq!(
+        parse_body(br#"{"acsToken": "t"}"#)
+            .unwrap()
+            .acs_token
+            .as_deref(),
+        Some("t")
+    );
     let secret = "SECRET.TOKEN.VALUE";
     for body in [
         "{".to_owned(),
-        format!(r#"{{"token": 5, "appId": "{secret}", "userId": "u"}}"#),
-        format!(r#"{{"token": "{secret}", "appId": "a"}}"#),
-        format!(r#"{{"token": "{secret}", "appId": "", "userId": "u"}}"#),
+        format!(r#"{{"acsToken": 5, "note": "{secret}"}}"#),
         format!(r#"["{secret}"]"#),
     ] {
         let error = parse_body(body.as_bytes()).unwrap_err();
         assert_eq!(error.status, StatusCode::BAD_REQUEST, "{body}");
         assert!(!error.message.contains("SECRET"), "{}", error.message);
     }
-    let missing = parse_body(br#"{"token": "t", "appId": "a"}"#).unwrap_err();
-    assert!(missing.message.contains("userId"), "{}", missing.message);
+}
+
+#[test]
+fn the_api_scope_is_the_client_ids_unless_configured() {
+    let default = ApiScope::new("app-id", None).unwrap();
+    assert_eq!(
+        (default.uri.as_str(), default.permission.as_str()),
+        ("api://app-id", "Convene.Use")
+    );
+    let named = ApiScope::new("app-id", Some("api://contoso.example/convene/Chat.Use")).unwrap();
+    assert_eq!(
+        (named.uri.as_str(), named.permission.as_str()),
+        ("api://contoso.example/convene", "Chat.Use")
+    );
+    assert!(ApiScope::new("app-id", Some("Convene.Use")).is_err());
 }

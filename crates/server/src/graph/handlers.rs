@@ -17,7 +17,7 @@ use uuid::Uuid;
 
 use super::compose::{checked_body, compose, idempotency_key};
 use super::odata::{self, chat_json, member_json, message_json};
-use super::{Access, Caller, Graph, GraphError};
+use super::{Caller, Graph, GraphError};
 use crate::store::{
     ChangeOutcome, Chat, ChatType, CreateChat, Cursor, InsertMessage, MessageChange, MessageQuery,
     NewChat, NewMessage, User,
@@ -76,7 +76,7 @@ pub async fn create_chat(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Created, GraphError> {
-    let caller = graph.authorize(&headers, Access::Write).await?;
+    let caller = graph.authorize(&headers).await?;
     let request: NewChatBody = parse_body(&body)?;
     let chat_type = ChatType::parse(&request.chat_type)
         .ok_or_else(|| GraphError::bad_request("chatType must be 'oneOnOne' or 'group'."))?;
@@ -175,7 +175,7 @@ pub async fn my_chats(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, GraphError> {
-    let caller = graph.authorize(&headers, Access::Read).await?;
+    let caller = graph.authorize(&headers).await?;
     let pairs = odata::query_pairs(query.as_deref());
     let top = odata::top(&pairs, DEFAULT_CHATS_TOP, MAX_TOP)?;
     let expand = match odata::option(&pairs, "$expand") {
@@ -227,7 +227,7 @@ pub async fn get_chat(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, GraphError> {
-    let caller = graph.authorize(&headers, Access::Read).await?;
+    let caller = graph.authorize(&headers).await?;
     let pairs = odata::query_pairs(query.as_deref());
     let chat = member_chat(&graph, &caller, &chat_id).await?;
     let members = match odata::option(&pairs, "$expand") {
@@ -250,7 +250,7 @@ pub async fn members(
     Path(chat_id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, GraphError> {
-    let caller = graph.authorize(&headers, Access::Read).await?;
+    let caller = graph.authorize(&headers).await?;
     let chat = member_chat(&graph, &caller, &chat_id).await?;
     let members = graph.store.chat_members(chat.id.clone()).await?;
     let value: Vec<Value> = members.iter().map(member_json).collect();
@@ -269,7 +269,7 @@ pub async fn messages(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, GraphError> {
-    let caller = graph.authorize(&headers, Access::Read).await?;
+    let caller = graph.authorize(&headers).await?;
     let pairs = odata::query_pairs(query.as_deref());
     let top = odata::top(&pairs, DEFAULT_MESSAGES_TOP, MAX_TOP)?;
     let order = odata::order_by(&pairs)?;
@@ -324,7 +324,7 @@ pub async fn send_message(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Created, GraphError> {
-    let caller = graph.authorize(&headers, Access::Write).await?;
+    let caller = graph.authorize(&headers).await?;
     let composed = compose(parse_body(&body)?)?;
     let idempotency_key = idempotency_key(&headers)?;
     let chat = member_chat(&graph, &caller, &chat_id).await?;
@@ -382,7 +382,7 @@ async fn change(
     message_id: &str,
     change: impl FnOnce() -> Result<MessageChange, GraphError>,
 ) -> Result<StatusCode, GraphError> {
-    let caller = graph.authorize(headers, Access::Write).await?;
+    let caller = graph.authorize(headers).await?;
     let change = change()?;
     let chat = member_chat(graph, &caller, chat_id).await?;
     let not_found = || GraphError::not_found(format!("Message '{message_id}' was not found."));

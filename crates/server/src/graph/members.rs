@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::handlers::{bound_user, member_chat, now_ms, parse_body};
 use super::odata::{member_json, parse_time};
-use super::{Access, Graph, GraphError};
+use super::{Graph, GraphError};
 use crate::store::{AddMember, NewMember};
 
 /// Graph's "from the beginning" for `visibleHistoryStartDateTime`.
@@ -30,7 +30,7 @@ pub async fn add_member(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), GraphError> {
-    let caller = graph.authorize(&headers, Access::Write).await?;
+    let caller = graph.authorize(&headers).await?;
     let request: ConversationMember = parse_body(&body)?;
     if request
         .odata_type
@@ -129,7 +129,7 @@ pub async fn mark_read(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, GraphError> {
-    let caller = graph.authorize(&headers, Access::Write).await?;
+    let caller = graph.authorize(&headers).await?;
     reader(&body, &caller)?;
     let chat = member_chat(&graph, &caller, &chat_id).await?;
     graph
@@ -149,7 +149,7 @@ pub async fn mark_unread(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, GraphError> {
-    let caller = graph.authorize(&headers, Access::Write).await?;
+    let caller = graph.authorize(&headers).await?;
     let request = reader(&body, &caller)?;
     let read_ms = match request.last_message_read_date_time.as_deref() {
         None => None,

@@ -2,12 +2,13 @@
 //! create and list chats, list members, list and send messages, with
 //! Graph's JSON shapes, paging (`@odata.nextLink`) and OData errors.
 //!
-//! Every route wants `Authorization: Bearer` with a Graph access token
-//! (`aud` `https://graph.microsoft.com`) from the trusted authority, checked
-//! like the token exchange checks ACS tokens ([`EntraValidator::verify`]),
-//! for this server's app and an allowed tenant. Reads need `Chat.Read` or
-//! `Chat.ReadWrite` in `scp`, writes `Chat.ReadWrite`; the people picker
-//! (`/v1.0/users`) needs `User.ReadBasic.All` (or a wider user scope).
+//! It serves `convene-server --dev` and organisations that self-host chat;
+//! organisations on Microsoft 365 point clients at Microsoft Graph itself.
+//! Every route wants `Authorization: Bearer` with a token for Convene's own
+//! API (never a Graph token: those are Microsoft's to validate), checked
+//! by [`EntraValidator::verify_api_token`]: the trusted authority, this
+//! server's app, its API permission, an allowed tenant. The caller is
+//! remembered in the [`Directory`].
 
 mod compose;
 mod error;
@@ -26,6 +27,7 @@ use axum::Router;
 use convene_proto::live::{ChangeKind, ServerFrame};
 use uuid::Uuid;
 
+use crate::directory::Directory;
 use crate::exchange::{EntraValidator, VerifiedToken};
 use crate::hub::Hub;
 use crate::presence::Presence;
@@ -47,6 +49,7 @@ pub struct Graph {
     /// Where chat changes are announced (the live sockets).
     pub hub: Arc<dyn Hub>,
     pub presence: Arc<Presence>,
+    pub directory: Arc<Directory>,
 }
 
 impl std::fmt::Debug for Graph {
@@ -66,60 +69,6 @@ pub struct Caller {
     pub token: VerifiedToken,
     /// `http://{Host}`, for absolute `@odata.nextLink`s.
     pub base: String,
-}
-
-/// What a route needs of the token's scopes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Read,
-    Write,
-    /// Other users' basic profiles.
-    Users,
-    /// The caller's own profile, or others' with [`Access::Users`]'s scopes.
-    Profile,
-    PresenceRead,
-    PresenceWrite,
-}
-
-impl Access {
-    /// The scopes of which the token needs one.
-    pub fn scopes(self) -> &'static [&'static str] {
-        match self {
-            Access::Read => &["Chat.Read", "Chat.ReadWrite"],
-            Access::Write => &["Chat.ReadWrite"],
-            Access::Users => USER_SCOPES,
-            Access::PresenceRead => &["Presence.Read", "Presence.Read.All", "Presence.ReadWrite"],
-            Access::PresenceWrite => &["Presence.ReadWrite"],
-            Access::Profile => &[
-                "User.Read",
-                "User.ReadBasic.All",
-                "User.Read.All",
-                "User.ReadWrite.All",
-                "Directory.Read.All",
-            ],
-        }
-    }
-}
-
-const USER_SCOPES: &[&str] = &[
-    "User.ReadBasic.All",
-    "User.Read.All",
-    "User.ReadWrite.All",
-    "Directory.Read.All",
-];
-
-/// 403 `Forbidden` unless the token has one of `access`'s scopes.
-pub fn require(token: &VerifiedToken, access: Access) -> Result<(), GraphError> {
-    let needed = access.scopes();
-    if needed.iter().any(|s| token.has_scope(s)) {
-        return Ok(());
-    }
-    Err(GraphError::forbidden(format!(
-        "Missing scope permissions on the request. API requires one of '{}'. \
-         Scopes on the request '{}'",
-        needed.join(", "),
-        token.scp
-    )))
 }
 
 impl Graph {
@@ -145,7 +94,6 @@ impl Graph {
 
     pub fn router(self: Arc<Self>) -> Router {
         Router::new()
-            .without_v07_checks()
             .route("/v1.0/chats", post(handlers::create_chat))
             .route("/v1.0/me/chats", get(handlers::my_chats))
             .route("/v1.0/chats/{chat_id}", get(handlers::get_chat))
@@ -205,12 +153,9 @@ impl Graph {
     }
 
     /// Checks the bearer token: 401 `InvalidAuthenticationToken` if it is
-    /// missing or not acceptable, 403 `Forbidden` if it lacks the scope.
-    pub async fn authorize(
-        &self,
-        headers: &HeaderMap,
-        access: Access,
-    ) -> Result<Caller, GraphError> {
+    /// missing or not acceptable, 403 `Forbidden` if it may not be used
+    /// here (another app, a tenant not allowed, no API permission).
+    pub async fn authorize(&self, headers: &HeaderMap) -> Result<Caller, GraphError> {
         let token = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
@@ -224,29 +169,18 @@ impl Graph {
             .map_err(|_| GraphError::bad_request("The request must carry a valid Host header."))?;
         let verified = self
             .validator
-            .verify(token, GRAPH_AUDIENCE, Some(&base))
+            .verify_api_token(token, Some(&base))
             .await
             .map_err(|error| {
                 if error.status.is_server_error() {
                     GraphError::unavailable(error.message)
+                } else if error.status == axum::http::StatusCode::FORBIDDEN {
+                    GraphError::forbidden(error.message)
                 } else {
                     GraphError::unauthenticated(error.message)
                 }
             })?;
-        if verified.app != self.validator.client_id {
-            return Err(GraphError::unauthenticated(format!(
-                "The access token is not for this server's application ({}).",
-                self.validator.client_id
-            )));
-        }
-        let allowed = &self.validator.allowed_tenants;
-        if !allowed.is_empty() && !allowed.contains(&verified.tid) {
-            return Err(GraphError::unauthenticated(format!(
-                "The tenant {} is not allowed on this server.",
-                verified.tid
-            )));
-        }
-        require(&verified, access)?;
+        self.directory.remember(&verified).await;
         self.throttle.check(verified.oid)?;
         Ok(Caller {
             tid: verified.tid,

@@ -14,7 +14,7 @@ use tokio::time::Instant;
 use uuid::Uuid;
 
 use super::handlers::parse_body;
-use super::{Access, Caller, Graph, GraphError};
+use super::{Caller, Graph, GraphError};
 use crate::presence::{parse_duration, Session, Status, MAX_EXPIRATION, MIN_EXPIRATION, SETTABLE};
 
 /// Graph's limit on `getPresencesByUserId`.
@@ -60,7 +60,7 @@ pub async fn mine(
     State(graph): State<Arc<Graph>>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, GraphError> {
-    let caller = graph.authorize(&headers, Access::PresenceRead).await?;
+    let caller = graph.authorize(&headers).await?;
     Ok(one(&caller, caller.oid, &graph.presence.status(caller.oid)))
 }
 
@@ -70,7 +70,7 @@ pub async fn of_user(
     Path(id): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, GraphError> {
-    let caller = graph.authorize(&headers, Access::PresenceRead).await?;
+    let caller = graph.authorize(&headers).await?;
     let user = tenant_user(&graph, &caller, &id).await?;
     Ok(one(&caller, user, &graph.presence.status(user)))
 }
@@ -83,7 +83,7 @@ pub async fn by_user_ids(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<Json<Value>, GraphError> {
-    let caller = graph.authorize(&headers, Access::PresenceRead).await?;
+    let caller = graph.authorize(&headers).await?;
     let request: PresencesByUserId = parse_body(&body)?;
     if request.ids.is_empty() || request.ids.len() > MAX_IDS {
         return Err(GraphError::bad_request(format!(
@@ -147,7 +147,7 @@ pub async fn set(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, GraphError> {
-    let caller = graph.authorize(&headers, Access::PresenceWrite).await?;
+    let caller = graph.authorize(&headers).await?;
     own(&caller, &id)?;
     let request: SetBody = parse_body(&body)?;
     if request.session_id.trim().is_empty() {
@@ -202,7 +202,7 @@ pub async fn clear(
     headers: HeaderMap,
     body: Bytes,
 ) -> Result<StatusCode, GraphError> {
-    let caller = graph.authorize(&headers, Access::PresenceWrite).await?;
+    let caller = graph.authorize(&headers).await?;
     own(&caller, &id)?;
     let request: ClearBody = parse_body(&body)?;
     graph

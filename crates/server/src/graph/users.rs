@@ -16,7 +16,7 @@ use serde_json::{json, Value};
 use uuid::Uuid;
 
 use super::odata::{self, user_json};
-use super::{require, Access, Caller, Graph, GraphError};
+use super::{Caller, Graph, GraphError};
 use crate::store::{Cursor, User};
 
 /// Graph's page size limits for users.
@@ -222,7 +222,7 @@ pub async fn list(
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Result<Json<Value>, GraphError> {
-    let caller = graph.authorize(&headers, Access::Users).await?;
+    let caller = graph.authorize(&headers).await?;
     let pairs = odata::query_pairs(query.as_deref());
     let top = odata::top(&pairs, DEFAULT_USERS_TOP, MAX_USERS_TOP)?;
     let filter = odata::option(&pairs, "$filter")
@@ -300,17 +300,8 @@ pub async fn one(
     Path(key): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, GraphError> {
-    let caller = graph.authorize(&headers, Access::Profile).await?;
+    let caller = graph.authorize(&headers).await?;
     let id = Uuid::try_parse(&key).ok();
-    let is_self = id == Some(caller.oid)
-        || caller
-            .token
-            .preferred_username
-            .as_deref()
-            .is_some_and(|upn| upn.eq_ignore_ascii_case(&key));
-    if !is_self {
-        require(&caller.token, Access::Users)?;
-    }
     let user = graph
         .store
         .users(caller.tid)

@@ -102,16 +102,10 @@ pub fn router(state: AppState) -> Router {
     let graph = state.graph.clone();
     let live = state.live.clone();
     let calls = state.calls.clone();
-    // axum 0.8 refuses path segments starting with `:` (the old capture
-    // syntax) unless told otherwise; ACS's exchange path has a literal one.
-    // Captures are `{name}` everywhere here, so nothing is lost.
     let mut app = Router::new()
-        .without_v07_checks()
         .route("/healthz", get(routes::healthz))
         .route("/version", get(routes::version))
         .with_state(state);
-    // The exchange first: merging a router that has the checks on (the
-    // issuer's) turns them back on for every later merge.
     if let Some(exchange) = exchange {
         app = app.merge(exchange.router());
     }

@@ -39,6 +39,10 @@ pub struct Live {
     pub hub: Arc<dyn Hub>,
     pub presence: Arc<Presence>,
     pub calls: Arc<Calls>,
+    /// Tenants whose people may call each other: the tenants a tenant-mode
+    /// server was told to allow, one organisation spread over several.
+    /// Anyone else calls only within their own tenant.
+    pub calling_tenants: Vec<Uuid>,
 }
 
 impl Live {
@@ -170,16 +174,25 @@ async fn received(live: &Live, user: Uuid, tenant: Uuid, socket: SocketId, text:
         ClientFrame::Unknown => {}
         ClientFrame::CallInvite(_) => {
             let mut caller = Caller::default();
-            match live.store.users(tenant).await {
-                Ok(users) => {
-                    for colleague in users {
-                        if colleague.object_id == user {
-                            caller.name = Some(colleague.display_name);
+            let tenants = if live.calling_tenants.contains(&tenant) {
+                live.calling_tenants.clone()
+            } else {
+                vec![tenant]
+            };
+            for tenant in tenants {
+                match live.store.users(tenant).await {
+                    Ok(users) => {
+                        for colleague in users {
+                            if colleague.object_id == user {
+                                caller.name = Some(colleague.display_name);
+                            }
+                            caller.colleagues.push(colleague.object_id);
                         }
-                        caller.colleagues.push(colleague.object_id);
+                    }
+                    Err(error) => {
+                        tracing::warn!(%error, "live: cannot read the caller's organisation")
                     }
                 }
-                Err(error) => tracing::warn!(%error, "live: cannot read the caller's organisation"),
             }
             live.calls.received(user, socket, caller, frame);
         }

@@ -1,5 +1,6 @@
-//! A Graph client of a running `--dev` server: tokens from its dev issuer,
-//! JSON requests, chats and messages, and Graph's error envelope.
+//! A client of a running `--dev` server's Graph-shaped chat API: tokens for
+//! Convene's API from its dev issuer, JSON requests, chats and messages,
+//! and Graph's error envelope.
 
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -20,7 +21,7 @@ fn tenant_of(username: &str) -> &'static str {
     }
 }
 
-/// `username`'s Graph access token with `scopes`.
+/// `username`'s access token with `scopes`.
 pub async fn token_with(server: &ServerProcess, username: &str, scopes: &str) -> String {
     let tenant = tenant_of(username);
     let code = code_for_user_at(server, tenant, username, REDIRECT_URI, scopes).await;
@@ -29,22 +30,19 @@ pub async fn token_with(server: &ServerProcess, username: &str, scopes: &str) ->
     body["access_token"].as_str().unwrap().to_owned()
 }
 
-/// `username`'s Graph access token (`Chat.ReadWrite`, `Presence.Read.All`,
-/// `User.ReadBasic.All`).
-pub async fn graph_token(server: &ServerProcess, username: &str) -> String {
-    token_with(server, username, GRAPH_SCOPES).await
+/// `username`'s access token for Convene's API (`Convene.Use`), what the
+/// server's chat API wants.
+pub async fn api_token(server: &ServerProcess, username: &str) -> String {
+    token_with(server, username, API_SCOPES).await
 }
 
-/// `username`'s communication token, through the token exchange.
-pub async fn communication_token(server: &ServerProcess, username: &str, oid: &str) -> String {
-    let tenant = tenant_of(username);
-    let code = code_for_user_at(server, tenant, username, REDIRECT_URI, ACS_SCOPES).await;
-    let (status, body) = redeem_at(server, tenant, &code, REDIRECT_URI, VERIFIER).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    let acs = body["access_token"].as_str().unwrap();
+/// `username`'s communication token, asked for with a token for
+/// Convene's API.
+pub async fn communication_token(server: &ServerProcess, username: &str) -> String {
+    let api = api_token(server, username).await;
     let response = client()
-        .post(server.url("/teamsUser/:exchangeAccessToken?api-version=2023-10-01"))
-        .json(&json!({"token": acs, "appId": CLIENT_ID, "userId": oid}))
+        .post(server.url("/v1/communicationToken"))
+        .bearer_auth(api)
         .send()
         .await
         .unwrap();

@@ -24,6 +24,10 @@ pub const VERIFIER: &str = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
 pub const ACS_SCOPES: &str = "openid profile offline_access \
     https://auth.msft.communication.azure.com/Teams.ManageCalls \
     https://auth.msft.communication.azure.com/Teams.ManageChats";
+/// Convene's own API, as the dev app exposes it: what the server's chat
+/// API and communication tokens want.
+pub const API_SCOPES: &str = "openid profile offline_access \
+    api://00000000-c0de-4000-8000-0000000000a1/Convene.Use";
 pub const GRAPH_SCOPES: &str = "https://graph.microsoft.com/Chat.ReadWrite \
     https://graph.microsoft.com/Presence.Read.All https://graph.microsoft.com/User.ReadBasic.All";
 pub const KEY_FILE: &str = "dev-issuer-key.pem";
