@@ -212,17 +212,18 @@ struct Organisation {
 
 impl Organisation {
     fn start() -> Self {
+        Self::start_allowing(&[CONTOSO])
+    }
+
+    /// The same, the server allowing each of `allowed`.
+    fn start_allowing(allowed: &[&str]) -> Self {
         let op = EntraOp::start(CLIENT_ID, &tenants(), 3600);
         let scratch = tempfile::tempdir().unwrap();
         let authority = op.organizations();
-        let trust = [
-            "--authority",
-            &authority,
-            "--client-id",
-            CLIENT_ID,
-            "--allowed-tenant",
-            CONTOSO,
-        ];
+        let mut trust = vec!["--authority", &authority, "--client-id", CLIENT_ID];
+        for tenant in allowed {
+            trust.extend(["--allowed-tenant", tenant]);
+        }
         let server_log = scratch.path().join("server.log");
         let server = DevServer::start_tenant_mode_logged(
             &scratch.path().join("server"),
@@ -233,7 +234,7 @@ impl Organisation {
         let graph_scope = ["--api-scope", "https://graph.microsoft.com/Chat.ReadWrite"];
         let graph = DevServer::start_tenant_mode(
             &scratch.path().join("graph"),
-            &[&trust[..], &graph_scope].concat(),
+            &[&trust[..], &graph_scope[..]].concat(),
         );
         Self {
             op,
@@ -417,26 +418,62 @@ fn two_people_of_one_organisation_call_each_other_and_hear_each_others_tone() {
     // Bob's sign-in is how the server comes to know him: no directory was
     // loaded into it.
     succeeded(&bob.run(&["login"]));
-    let (alice_heard, bob_heard) = (
-        alice.home.path().join("heard.wav"),
-        bob.home.path().join("heard.wav"),
-    );
-
-    let mut answer = bob.command(&["answer", "--audio", "tone:660", "--video", "none"]);
-    answer.arg("--record").arg(&bob_heard).arg("--json");
-    let mut bob_side = Running::spawn("bob", answer);
-    bob_side.wait_for("waiting for a call", Duration::from_secs(20));
-    let mut call = alice.command(&["call", "bob@contoso.test", "--audio", "tone:440"]);
-    call.args(["--video", "none", "--duration", "4s", "--record"])
-        .arg(&alice_heard)
-        .arg("--json");
-    let alice_side = Running::spawn("alice", call);
-    let alice_end = alice_side.finish_within(Duration::from_secs(40));
-    let bob_end = bob_side.finish_within(Duration::from_secs(20));
-    for end in [&alice_end, &bob_end] {
-        let summary = end.last_json().expect("a JSON summary");
-        assert_eq!(summary["connected"], true, "{summary}\n{}", end.stderr);
-    }
+    let (connected, alice_heard, bob_heard) = call_between(&alice, &bob, "bob@contoso.test");
+    assert!(connected, "alice reaches bob");
     assert!(heard(&alice_heard, 660.0, 440.0), "alice hears bob's tone");
     assert!(heard(&bob_heard, 440.0, 660.0), "bob hears alice's tone");
+}
+
+/// `caller` calls `callee` (signed in, answering) at `address` (a user
+/// name, or an object id), each sending a tone; whether the call connected
+/// for both, and what each heard.
+fn call_between(caller: &Terminal, callee: &Terminal, address: &str) -> (bool, PathBuf, PathBuf) {
+    let (caller_heard, callee_heard) = (
+        caller.home.path().join("heard.wav"),
+        callee.home.path().join("heard.wav"),
+    );
+    let mut answer = callee.command(&["answer", "--audio", "tone:660", "--video", "none"]);
+    answer.arg("--record").arg(&callee_heard).arg("--json");
+    let mut callee_side = Running::spawn("callee", answer);
+    callee_side.wait_for("waiting for a call", Duration::from_secs(20));
+    let mut call = caller.command(&["call", address, "--audio", "tone:440"]);
+    call.args(["--video", "none", "--duration", "4s", "--record"])
+        .arg(&caller_heard)
+        .arg("--json");
+    let caller_end = Running::spawn("caller", call).finish_within(Duration::from_secs(40));
+    let connected = caller_end
+        .last_json()
+        .is_some_and(|summary| summary["connected"] == true);
+    if connected {
+        let callee_end = callee_side.finish_within(Duration::from_secs(20));
+        assert_eq!(
+            callee_end.last_json().map(|s| s["connected"].clone()),
+            Some(serde_json::Value::Bool(true)),
+            "{}",
+            callee_end.stderr
+        );
+    } else {
+        callee_side.kill();
+    }
+    (connected, caller_heard, callee_heard)
+}
+
+#[test]
+fn people_of_two_tenants_the_server_allows_call_each_other() {
+    let _turn = keyring_turn();
+    let org = Organisation::start_allowing(&[CONTOSO, FABRIKAM]);
+    let alice = Terminal::new(&org, "alice@contoso.test", "alice-pw");
+    let dave = Terminal::new(&org, "dave@fabrikam.test", "dave-pw");
+    succeeded(&alice.run(&["login"]));
+    succeeded(&dave.run(&["login"]));
+    // By id: people of another tenant are not in one's own directory, at
+    // Graph as here.
+    let dave_oid = "f0000000-0000-4000-8000-00000000da7e";
+    let (connected, alice_heard, dave_heard) = call_between(&alice, &dave, dave_oid);
+    assert!(
+        connected,
+        "alice reaches dave across the two allowed tenants"
+    );
+    assert!(heard(&alice_heard, 660.0, 440.0), "alice hears dave's tone");
+    assert!(heard(&dave_heard, 440.0, 660.0), "dave hears alice's tone");
 }
