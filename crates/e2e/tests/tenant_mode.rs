@@ -217,6 +217,12 @@ impl Organisation {
 
     /// The same, the server allowing each of `allowed`.
     fn start_allowing(allowed: &[&str]) -> Self {
+        Self::start_with(allowed, &[])
+    }
+
+    /// The same, the server allowing each of `allowed`, with more
+    /// `settings`.
+    fn start_with(allowed: &[&str], settings: &[&str]) -> Self {
         let op = EntraOp::start(CLIENT_ID, &tenants(), 3600);
         let scratch = tempfile::tempdir().unwrap();
         let authority = op.organizations();
@@ -227,7 +233,7 @@ impl Organisation {
         let server_log = scratch.path().join("server.log");
         let server = DevServer::start_tenant_mode_logged(
             &scratch.path().join("server"),
-            &trust,
+            &[&trust[..], settings].concat(),
             &server_log,
             "warn,convene_server::bearer=debug",
         );
@@ -476,4 +482,116 @@ fn people_of_two_tenants_the_server_allows_call_each_other() {
     );
     assert!(heard(&alice_heard, 660.0, 440.0), "alice hears dave's tone");
     assert!(heard(&dave_heard, 440.0, 660.0), "dave hears alice's tone");
+}
+
+/// ACS's key for the stand-in resource (base64, as the portal shows it).
+const ACS_KEY: &str = "MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+
+/// An ACS resource on loopback: checks each exchange's HMAC-SHA256
+/// signature with `ACS_KEY` as ACS does, and answers in ACS's shape.
+/// Returns its URL and the bodies of the exchanges it accepted.
+fn stand_in_acs(
+    runtime: &tokio::runtime::Runtime,
+) -> (
+    String,
+    std::sync::Arc<std::sync::Mutex<Vec<serde_json::Value>>>,
+) {
+    use axum::body::Bytes;
+    use axum::http::{HeaderMap, Method, StatusCode, Uri};
+    use axum::response::IntoResponse;
+    use convene_server::acs::signing::{verify, SignedHeaders};
+    use convene_server::acs::AccessKey;
+
+    let accepted = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let record = std::sync::Arc::clone(&accepted);
+    let key: AccessKey = ACS_KEY.parse().unwrap();
+    let app = axum::Router::new().fallback(
+        move |method: Method, uri: Uri, headers: HeaderMap, body: Bytes| {
+            let (key, record) = (key.clone(), std::sync::Arc::clone(&record));
+            async move {
+                let header = |name: &str| {
+                    headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned()
+                };
+                let signed = SignedHeaders {
+                    date: header("x-ms-date"),
+                    content_sha256: header("x-ms-content-sha256"),
+                    authorization: header("authorization"),
+                };
+                let path = uri.path_and_query().map(|p| p.as_str()).unwrap_or_default();
+                if !verify(&key, method.as_str(), path, &header("host"), &body, &signed) {
+                    let error = serde_json::json!({"error": {"code": "Denied", "message": "HMAC signature mismatch"}});
+                    return (StatusCode::UNAUTHORIZED, axum::Json(error)).into_response();
+                }
+                let json: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+                record.lock().unwrap().push(json.clone());
+                axum::Json(serde_json::json!({
+                    "token": format!("ACS.TOKEN.FOR.{}", json["userId"].as_str().unwrap_or_default()),
+                    "expiresOn": "2030-01-01T00:00:00Z",
+                }))
+                .into_response()
+            }
+        },
+    );
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    runtime.spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, accepted)
+}
+
+#[test]
+fn with_exchanges_forwarded_to_acs_people_still_sign_in_and_call() {
+    let _turn = keyring_turn();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (acs, accepted) = stand_in_acs(&runtime);
+    let org = Organisation::start_with(
+        &[CONTOSO],
+        &["--acs-endpoint", &acs, "--acs-access-key", ACS_KEY],
+    );
+    let alice = Terminal::new(&org, "alice@contoso.test", "alice-pw");
+    let bob = Terminal::new(&org, "bob@contoso.test", "bob-pw");
+    // Each sign-in asks the server at once: the server wants the ACS token
+    // too, the client fetches it with the refresh token and asks again.
+    succeeded(&alice.run(&["login"]));
+    succeeded(&bob.run(&["login"]));
+    let (connected, alice_heard, bob_heard) = call_between(&alice, &bob, "bob@contoso.test");
+    assert!(connected, "calls work with forwarding on");
+    assert!(heard(&alice_heard, 660.0, 440.0) && heard(&bob_heard, 440.0, 660.0));
+
+    let accepted = accepted.lock().unwrap().clone();
+    let users: std::collections::BTreeSet<&str> = accepted
+        .iter()
+        .filter_map(|b| b["userId"].as_str())
+        .collect();
+    assert_eq!(
+        users,
+        [
+            "c0000000-0000-4000-8000-00000000a11c",
+            "c0000000-0000-4000-8000-000000000b0b"
+        ]
+        .into(),
+        "ACS saw both people's signed exchanges: {accepted:?}"
+    );
+    for body in &accepted {
+        assert_eq!(body["appId"], CLIENT_ID);
+        let token = body["token"].as_str().unwrap();
+        let payload = token.split('.').nth(1).unwrap();
+        use base64::Engine as _;
+        let claims: serde_json::Value = serde_json::from_slice(
+            &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(payload)
+                .unwrap(),
+        )
+        .unwrap();
+        assert_eq!(
+            claims["aud"], "https://auth.msft.communication.azure.com",
+            "ACS gets ACS tokens"
+        );
+    }
+    // And convene-server itself still saw only tokens for Convene's API.
+    assert!(org
+        .audiences_seen_by_the_server()
+        .iter()
+        .all(|a| a == CLIENT_ID));
 }
