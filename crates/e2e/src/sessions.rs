@@ -1,10 +1,13 @@
-//! Ending a demo user's session behind the client's back, as a password
-//! change or an administrator would: the refresh token in the test
-//! session's keyring is redeemed by someone else, twice.
+//! Sessions from the outside: a person signing in at the browser, and
+//! ending a demo user's session behind the client's back, as a password
+//! change or an administrator would (the refresh token in the test
+//! session's keyring is redeemed by someone else, twice).
 
+use convene_core::auth::AuthError;
 use convene_core::config::{DEV_CLIENT_ID, DEV_TENANT_ID};
 use convene_core::vault::{AccountKey, Vault, VaultKind};
 
+use convene_test_support::browser;
 use convene_test_support::dev_server::DevServer;
 
 /// The refresh token the keyring holds for this demo user right now.
@@ -57,4 +60,21 @@ pub async fn end_session(server: &DevServer, object_id: &str) {
     spend_refresh_token(server, &newer)
         .await
         .expect("its successor is redeemed");
+}
+
+/// The `open_browser` of a sign-in: a person who signs in as `username`
+/// with `password` in whatever pages the provider shows, until the app's
+/// loopback page thanks them.
+pub fn person_at_browser(
+    username: &'static str,
+    password: &'static str,
+) -> impl FnOnce(&reqwest::Url) -> Result<(), AuthError> {
+    move |url| {
+        let url = url.clone();
+        tokio::spawn(async move {
+            let page = browser::sign_in_at(url, username, password).await;
+            assert!(page.contains("You can close this tab"), "{page}");
+        });
+        Ok(())
+    }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use convene_core::auth::{sign_in, AuthError, SignInRequest};
 use convene_core::config::{DEV_CLIENT_ID, DEV_TENANT_ID};
-use convene_test_support::browser;
+use convene_e2e::sessions::person_at_browser as person;
 use convene_test_support::dev_server::DevServer;
 
 const ALICE_OID: &str = "00000000-a11c-4000-8000-000000000001";
@@ -29,20 +29,6 @@ fn request(server: &DevServer) -> SignInRequest {
         timeout: Duration::from_secs(30),
         login_hint: None,
         select_account: false,
-    }
-}
-
-fn person(
-    username: &'static str,
-    password: &'static str,
-) -> impl FnOnce(&reqwest::Url) -> Result<(), AuthError> {
-    move |url| {
-        let url = url.clone();
-        tokio::spawn(async move {
-            let page = browser::sign_in_at(url, username, password).await;
-            assert!(page.contains("You can close this tab"), "{page}");
-        });
-        Ok(())
     }
 }
 

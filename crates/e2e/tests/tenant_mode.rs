@@ -14,9 +14,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::Duration;
 
-use convene_core::auth::{sign_in, AuthError, SignInRequest};
+use convene_core::auth::{sign_in, SignInRequest};
+use convene_e2e::sessions::person_at_browser as person;
 use convene_media::{read_wav_mono, tone_power};
-use convene_test_support::browser;
 use convene_test_support::dev_server::DevServer;
 use convene_test_support::entra_op::{EntraOp, OpTenant, OpUser};
 use convene_test_support::terminal::Running;
@@ -59,20 +59,6 @@ fn tenants() -> Vec<OpTenant> {
             consented: vec!["api", "acs", "graph"],
         },
     ]
-}
-
-fn person(
-    username: &'static str,
-    password: &'static str,
-) -> impl FnOnce(&reqwest::Url) -> Result<(), AuthError> {
-    move |url| {
-        let url = url.clone();
-        tokio::spawn(async move {
-            let page = browser::sign_in_at(url, username, password).await;
-            assert!(page.contains("You can close this tab"), "{page}");
-        });
-        Ok(())
-    }
 }
 
 #[tokio::test]
@@ -305,6 +291,10 @@ fn one_sign_in_consents_to_every_resource_and_chat_works_without_asking_again() 
         .into_iter()
         .filter(|r| r["grant_type"] == "refresh_token")
         .collect();
+    assert!(
+        !refreshed.is_empty(),
+        "chat's token came from the refresh token"
+    );
     assert!(
         refreshed.iter().all(|r| {
             let resources = ["api://", "communication.azure.com", "graph.microsoft.com"];

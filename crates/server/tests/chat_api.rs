@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 
+use convene_test_support::server_api::graph::{api_token, token_with};
 use convene_test_support::server_api::oidc::*;
 use convene_test_support::server_api::{ServerCommand, ServerProcess};
 use reqwest::StatusCode;
@@ -11,14 +12,6 @@ use serde_json::{json, Value};
 const REDIRECT_URI: &str = "http://127.0.0.1:53682/callback";
 const BOB_OID: &str = "00000000-b0b0-4000-8000-000000000002";
 const CAROL_OID: &str = "00000000-ca01-4000-8000-000000000003";
-
-/// `username`'s access token for Convene's API.
-async fn api_token(server: &ServerProcess, username: &str) -> String {
-    let code = code_for_user_at(server, TENANT, username, REDIRECT_URI, API_SCOPES).await;
-    let (status, body) = redeem(server, &code, REDIRECT_URI, VERIFIER).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
-}
 
 async fn call(
     method: reqwest::Method,
@@ -358,14 +351,6 @@ async fn get_with(url: &str, token: &str, headers: &[(&str, &str)]) -> (StatusCo
     let response = request.send().await.unwrap();
     let status = response.status();
     (status, response.json().await.unwrap())
-}
-
-/// `username`'s token with only `scopes`.
-async fn token_with(server: &ServerProcess, username: &str, scopes: &str) -> String {
-    let code = code_for_user_at(server, TENANT, username, REDIRECT_URI, scopes).await;
-    let (status, body) = redeem(server, &code, REDIRECT_URI, VERIFIER).await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["access_token"].as_str().unwrap().to_owned()
 }
 
 /// The messages `token`'s user lists with `query`.

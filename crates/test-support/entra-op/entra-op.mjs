@@ -133,9 +133,10 @@ const tenantOfUser = (username) => tenants.find(
 const { privateKey } = crypto.generateKeyPairSync('rsa', { modulusLength: 2048 });
 const signingKey = { ...privateKey.export({ format: 'jwk' }), kid: crypto.randomUUID(), use: 'sig', alg: 'RS256' };
 
+const escapeHtml = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
 function html(title, body) {
-  const escape = (s) => String(s).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return { escape, page: `<!doctype html><html><head><meta charset="utf-8"><title>${escape(title)}</title></head><body><h1>${escape(title)}</h1>${body}</body></html>` };
+  return { page: `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head><body><h1>${escapeHtml(title)}</h1>${body}</body></html>` };
 }
 
 function send(res, status, type, body, headers = {}) {
@@ -234,7 +235,7 @@ function makeProvider(base, tenant) {
     cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
     renderError(ctx, out) {
       ctx.type = 'html';
-      ctx.body = html('Sign-in error', `<p>${out.error}: ${out.error_description ?? ''}</p>`).page;
+      ctx.body = html('Sign-in error', `<p>${escapeHtml(out.error)}: ${escapeHtml(out.error_description ?? '')}</p>`).page;
     },
   });
   provider.on('server_error', (_ctx, err) => console.error('entra-op server_error', err));
@@ -284,14 +285,14 @@ async function interaction(req, res, tenant, provider, rest) {
 }
 
 function loginPage(res, uid, tenant, username, problem) {
-  const { escape, page } = html(`Sign in to ${tenant.domain}`, `
-${problem ? `<p class="error">${'%PROBLEM%'}</p>` : ''}
+  const { page } = html(`Sign in to ${tenant.domain}`, `
+${problem ? `<p class="error">${escapeHtml(problem)}</p>` : ''}
 <form method="post" action="/${tenant.id}/interaction/${uid}/login">
-<input type="text" name="username" value="${'%USERNAME%'}">
+<input type="text" name="username" value="${escapeHtml(username ?? '')}">
 <input type="password" name="password">
 <button type="submit">Sign in</button>
 </form>`);
-  send(res, 200, 'text/html', page.replace('%PROBLEM%', escape(problem ?? '')).replace('%USERNAME%', escape(username ?? '')));
+  send(res, 200, 'text/html', page);
 }
 
 function consentPage(res, uid, missing) {
@@ -391,7 +392,7 @@ async function authorizeRequest(req, res, url, tenant) {
     const hint = params.login_hint ?? (req.method === 'POST' ? querystring.parse(await readBody(req)).username : undefined);
     const home = hint ? tenantOfUser(hint) : undefined;
     if (!home) {
-      const hidden = [...url.searchParams].map(([k, v]) => `<input type="hidden" name="${k}" value="${String(v).replace(/"/g, '&#34;')}">`).join('');
+      const hidden = [...url.searchParams].map(([k, v]) => `<input type="hidden" name="${escapeHtml(k)}" value="${escapeHtml(v)}">`).join('');
       const { page } = html('Sign in', `<form method="post" action="/organizations/oauth2/v2.0/authorize?${url.searchParams}">${hidden}<input type="text" name="username"><button type="submit">Next</button></form>`);
       return send(res, 200, 'text/html', page);
     }

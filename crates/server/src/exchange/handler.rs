@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use convene_proto::exchange::codes;
@@ -97,17 +97,9 @@ async fn respond(
 
 /// The `Authorization: Bearer` token; 401 without one.
 pub fn bearer(headers: &HeaderMap) -> Result<&str, ExchangeError> {
-    headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| {
-            let (scheme, token) = v.split_once(' ')?;
-            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-        })
-        .filter(|t| !t.is_empty())
-        .ok_or_else(|| {
-            ExchangeError::invalid_token("Send a token for Convene's API as Authorization: Bearer.")
-        })
+    crate::api::bearer_token(headers).ok_or_else(|| {
+        ExchangeError::invalid_token("Send a token for Convene's API as Authorization: Bearer.")
+    })
 }
 
 /// The body: empty, or `{"acsToken": "…"}`. Messages name fields but never

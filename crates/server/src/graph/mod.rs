@@ -21,7 +21,7 @@ mod users;
 
 use std::sync::Arc;
 
-use axum::http::{header, HeaderMap};
+use axum::http::HeaderMap;
 use axum::routing::{get, patch, post};
 use axum::Router;
 use convene_proto::live::{ChangeKind, ServerFrame};
@@ -156,14 +156,7 @@ impl Graph {
     /// missing or not acceptable, 403 `Forbidden` if it may not be used
     /// here (another app, a tenant not allowed, no API permission).
     pub async fn authorize(&self, headers: &HeaderMap) -> Result<Caller, GraphError> {
-        let token = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| {
-                let (scheme, token) = v.split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .filter(|t| !t.is_empty())
+        let token = crate::api::bearer_token(headers)
             .ok_or_else(|| GraphError::unauthenticated("Access token is empty."))?;
         let base = crate::issuer::base_url(headers)
             .map_err(|_| GraphError::bad_request("The request must carry a valid Host header."))?;
